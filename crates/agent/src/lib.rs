@@ -1,0 +1,1 @@
+//! rswarm agent: node session, task managers, status reports

@@ -1,0 +1,1 @@
+//! rswarm CLI: docker-style swarm, node and service commands over the Engine API

@@ -1,0 +1,1 @@
+//! rswarm daemon: puts a node together (flags, data root, manager, agent, API listeners)

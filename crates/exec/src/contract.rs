@@ -1,0 +1,96 @@
+//! The executor contract. The agent's task manager calls, in order,
+//! `prepare` → `start` → `wait`; `shutdown` may be called at any time from
+//! another task (methods take `&self`), and `remove` last.
+
+use async_trait::async_trait;
+use rswarm_types::{Task, Timestamp};
+use thiserror::Error;
+
+/// Errors from executors and controllers.
+#[derive(Debug, Error)]
+pub enum ExecError {
+    /// The task spec cannot run on this executor (task is rejected).
+    #[error("{0}")]
+    InvalidSpec(String),
+    /// Starting failed (task fails).
+    #[error("starting task failed: {0}")]
+    StartFailed(String),
+    /// The controller was used out of order (e.g. `wait` before `start`).
+    #[error("controller misuse: {0}")]
+    NotStarted(String),
+    /// Any I/O error.
+    #[error("executor I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// How a task's process ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExitStatus {
+    /// The exit code; for a signal death, 128 + signal number (137 for
+    /// SIGKILL), as docker reports it.
+    pub code: i64,
+    /// The signal that killed it, if any.
+    pub signal: Option<i32>,
+}
+
+/// Facts about the node's runtime, for `NodeDescription`.
+#[derive(Clone, Debug, Default)]
+pub struct ExecutorDescription {
+    /// Runtime name (`process` or `docker`), reported as engine label
+    /// `rswarm.runtime`.
+    pub runtime: String,
+    /// `Architecture` in Docker's words (`x86_64`).
+    pub architecture: String,
+    /// `OS` (`linux`).
+    pub os: String,
+    /// Logical CPUs × 1e9.
+    pub nano_cpus: i64,
+    /// Total memory in bytes.
+    pub memory_bytes: i64,
+}
+
+/// Which output stream a log line came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum LogStream {
+    /// stdout (frame type 1).
+    Stdout,
+    /// stderr (frame type 2).
+    Stderr,
+}
+
+/// One line of task output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogLine {
+    /// When the line was read.
+    pub timestamp: Timestamp,
+    /// stdout or stderr.
+    pub stream: LogStream,
+    /// The line without its trailing newline.
+    pub line: String,
+}
+
+/// Creates controllers for tasks.
+pub trait Executor: Send + Sync + std::fmt::Debug {
+    /// Facts about this runtime for the node description.
+    fn describe(&self) -> ExecutorDescription;
+
+    /// A controller for `task`. Fails with [`ExecError::InvalidSpec`] when the
+    /// spec cannot run here (e.g. no command for the process runtime).
+    fn controller(&self, task: &Task) -> Result<Box<dyn Controller>, ExecError>;
+}
+
+/// Drives one task's process.
+#[async_trait]
+pub trait Controller: Send + Sync {
+    /// Gets everything ready (directories, user lookup). Idempotent.
+    async fn prepare(&self) -> Result<(), ExecError>;
+    /// Starts the process; returns its PID.
+    async fn start(&self) -> Result<i64, ExecError>;
+    /// Resolves when the process exits.
+    async fn wait(&self) -> Result<ExitStatus, ExecError>;
+    /// Sends the stop signal, waits the grace period, then kills the whole
+    /// process group. A no-op when not running.
+    async fn shutdown(&self) -> Result<(), ExecError>;
+    /// Releases resources; logs stay readable until the task is deleted.
+    async fn remove(&self) -> Result<(), ExecError>;
+}

@@ -1,0 +1,1 @@
+//! rswarm manager: control API, leader loops, dispatcher

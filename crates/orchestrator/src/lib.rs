@@ -1,0 +1,1 @@
+//! rswarm orchestrators: pure reconcile logic for replicated and global services, restarts, updates, task history

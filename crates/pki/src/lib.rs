@@ -1,0 +1,1 @@
+//! rswarm PKI: root CA, node certificates, join tokens

@@ -1,0 +1,3 @@
+//! The `rswarm` binary: the CLI, `rswarm daemon` and `rswarm playground`.
+
+fn main() {}

@@ -1,0 +1,15 @@
+//! Runtime support shared by the async crates: the wall clock (the only
+//! place that reads it), random object IDs, the shutdown signal and
+//! jittered backoff.
+//!
+//! What it does not do: anything domain-specific.
+
+pub mod backoff;
+pub mod clock;
+pub mod id;
+pub mod shutdown;
+
+pub use backoff::Backoff;
+pub use clock::{Clock, SystemClock};
+pub use id::new_id;
+pub use shutdown::Shutdown;

@@ -1,0 +1,1 @@
+//! rswarm scheduler: pure task placement (filters, constraints, spread)

@@ -1,0 +1,118 @@
+//! Object metadata shared by every stored object: ID, version and times.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Timestamp;
+
+/// The version of a stored object: the store index of its last write.
+/// Never 0 for a live object (the docker CLI would send `version=0`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Version {
+    #[serde(rename = "Index", default)]
+    pub index: u64,
+}
+
+/// `Meta` of the Engine API, flattened into each object.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Meta {
+    #[serde(default)]
+    pub version: Version,
+    #[serde(default = "zero_time", with = "go_time")]
+    pub created_at: Timestamp,
+    #[serde(default = "zero_time", with = "go_time")]
+    pub updated_at: Timestamp,
+}
+
+/// Name and labels of an object (`Annotations` in Swarm).
+pub type Labels = std::collections::BTreeMap<String, String>;
+
+/// Go's zero time, `0001-01-01T00:00:00Z`.
+pub fn zero_time() -> Timestamp {
+    chrono::DateTime::from_timestamp(-62_135_596_800, 0).unwrap_or_default()
+}
+
+/// Serde for times the way Go writes them: RFC 3339 with up to nine
+/// fractional digits and a `Z` suffix.
+pub mod go_time {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::Timestamp;
+
+    /// Serializes as RFC 3339 with nanoseconds and `Z`.
+    pub fn serialize<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+    }
+
+    /// Parses any RFC 3339 time.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+        let s = String::deserialize(d)?;
+        chrono::DateTime::parse_from_rfc3339(&s)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .map_err(serde::de::Error::custom)
+    }
+
+    /// The same for `Option<Timestamp>`.
+    pub mod option {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        use crate::Timestamp;
+
+        /// Serializes `Some` like [`super::serialize`]; `None` as null.
+        pub fn serialize<S: Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+            match t {
+                Some(t) => super::serialize(t, s),
+                None => s.serialize_none(),
+            }
+        }
+
+        /// Parses an optional RFC 3339 time.
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+            let s: Option<String> = Option::deserialize(d)?;
+            match s {
+                None => Ok(None),
+                Some(s) => chrono::DateTime::parse_from_rfc3339(&s)
+                    .map(|t| Some(t.with_timezone(&chrono::Utc)))
+                    .map_err(serde::de::Error::custom),
+            }
+        }
+    }
+}
+
+/// True when `s` looks like a swarm object ID: 25 characters of `[0-9a-z]`.
+pub fn is_object_id(s: &str) -> bool {
+    s.len() == 25 && s.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_time_is_go_zero() {
+        let m = Meta::default();
+        let mut m2 = m.clone();
+        m2.created_at = zero_time();
+        let j = serde_json::to_value(&m2).expect("serialize");
+        assert_eq!(j["CreatedAt"], "0001-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn meta_round_trips_nanos() {
+        let t = chrono::DateTime::parse_from_rfc3339("2025-01-02T03:04:05.123456789Z")
+            .expect("parse")
+            .with_timezone(&chrono::Utc);
+        let m = Meta { version: Version { index: 7 }, created_at: t, updated_at: t };
+        let j = serde_json::to_string(&m).expect("serialize");
+        assert!(j.contains("2025-01-02T03:04:05.123456789Z"), "{j}");
+        let back: Meta = serde_json::from_str(&j).expect("parse");
+        assert_eq!(back, m);
+    }
+
+    #[test]
+    fn object_ids() {
+        assert!(is_object_id("0123456789abcdefghijklmno"));
+        assert!(!is_object_id("0123456789ABCDEFGHIJKLMNO"));
+        assert!(!is_object_id("web"));
+    }
+}
