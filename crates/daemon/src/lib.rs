@@ -1,1 +1,29 @@
-//! rswarm daemon: puts a node together (flags, data root, manager, agent, API listeners)
+//! The rswarm daemon puts one node together: it owns the data root,
+//! serves the Docker Engine API on its sockets, and — once the node is in
+//! a swarm — runs the manager (store, control API, leader loops,
+//! dispatcher) and the agent with its executor.
+//!
+//! ```text
+//!  unix/tcp sockets ─► engine-api router ─► NodeBackend ─► Manager (control API)
+//!                                                 │
+//!                          Agent ◄─ LocalDispatcherClient ─► Dispatcher
+//! ```
+//!
+//! Data root layout:
+//! `swarm/certificates/` (root CA cert, node cert and key),
+//! `swarm/raft/store.redb` (cluster state), `swarm/state.json` (node
+//! config), `tasks/logs/` (task output).
+//!
+//! What it does not do: any orchestration decision (the manager does).
+
+pub mod args;
+pub mod backend;
+pub mod error;
+pub mod local_dispatcher;
+pub mod node;
+pub mod paths;
+pub mod run;
+pub mod swarm_init;
+
+pub use args::DaemonArgs;
+pub use run::run;

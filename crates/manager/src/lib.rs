@@ -1,1 +1,26 @@
-//! rswarm manager: control API, leader loops, dispatcher
+//! The manager side of a node: the control API that validates and writes
+//! user requests, the leader-only loops that turn specs into placed tasks,
+//! and the dispatcher that hands tasks to agents and records their status.
+//!
+//! ```text
+//!  control API ──writes specs──► store ◄──status── dispatcher ◄── agents
+//!                                 │  ▲                 │
+//!                    commit events│  │plans            └─► assignments
+//!                                 ▼  │
+//!            orchestrator loop (reconcile) ─ allocator+scheduler loop
+//! ```
+//!
+//! Components never call each other: the store and its events are the
+//! only bus. Decisions are made by the pure crates (`rswarm-orchestrator`,
+//! `rswarm-scheduler`); the loops here only feed them and apply plans.
+//!
+//! What it does not do: run tasks (the agent does) or speak HTTP.
+
+pub mod control;
+pub mod dispatcher;
+pub mod loops;
+pub mod manager;
+
+pub use control::ControlApi;
+pub use dispatcher::Dispatcher;
+pub use manager::Manager;

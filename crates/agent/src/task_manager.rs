@@ -1,0 +1,155 @@
+//! One task manager per assigned task: walks the task through
+//! accepted → preparing → ready → starting → running → complete|failed,
+//! or to shutdown when the managers want it stopped, and reports every
+//! state it reaches. Observed state only moves forward.
+
+use std::sync::Arc;
+
+use rswarm_exec::{Controller, ExecError, Executor, ExitStatus};
+use rswarm_rt::Clock;
+use rswarm_types::{ContainerStatus, Task, TaskState, TaskStatus};
+use tokio::sync::{mpsc, watch};
+
+/// Where status changes go.
+pub type StatusSink = mpsc::UnboundedSender<(String, TaskStatus)>;
+
+/// Runs a task to its end. `desired` carries the managers' desired state;
+/// `stop` fires on agent shutdown (stop the process, report nothing).
+pub async fn run(
+    task: Task,
+    executor: Arc<dyn Executor>,
+    mut desired: watch::Receiver<TaskState>,
+    mut stop: watch::Receiver<bool>,
+    clock: Arc<dyn Clock>,
+    sink: StatusSink,
+) {
+    let mut tm = Reporter { id: task.id.clone(), state: task.status.state, clock, sink };
+    if tm.state.is_terminal() {
+        return;
+    }
+    if tm.state >= TaskState::Starting {
+        tm.report_err(TaskState::Failed, "task process lost: the rswarm daemon restarted", None);
+        return;
+    }
+    if *desired.borrow() > TaskState::Running {
+        tm.report(TaskState::Shutdown, "shutdown before start", None);
+        return;
+    }
+    let controller = match executor.controller(&task) {
+        Ok(c) => c,
+        Err(e) => return tm.report_err(TaskState::Rejected, &e.to_string(), None),
+    };
+    tm.report(TaskState::Accepted, "accepted", None);
+    tm.report(TaskState::Preparing, "preparing", None);
+    if let Err(e) = controller.prepare().await {
+        return tm.report_err(TaskState::Rejected, &e.to_string(), None);
+    }
+    tm.report(TaskState::Ready, "prepared", None);
+    // A desired state of `ready` stages the task (restart delay, update).
+    loop {
+        let d = *desired.borrow_and_update();
+        if d > TaskState::Running {
+            tm.report(TaskState::Shutdown, "shutdown before start", None);
+            let _ = controller.remove().await;
+            return;
+        }
+        if d >= TaskState::Running {
+            break;
+        }
+        tokio::select! {
+            r = desired.changed() => if r.is_err() { return },
+            _ = stop.changed() => return,
+        }
+    }
+    tm.report(TaskState::Starting, "starting", None);
+    let pid = match controller.start().await {
+        Ok(pid) => pid,
+        Err(e) => return tm.report_err(TaskState::Failed, &e.to_string(), None),
+    };
+    let running = ContainerStatus { container_id: String::new(), pid, exit_code: 0 };
+    tm.report(TaskState::Running, "started", Some(running.clone()));
+    let outcome = supervise(controller.as_ref(), &mut desired, &mut stop).await;
+    let status = |exit: &ExitStatus| ContainerStatus { exit_code: exit.code, ..running.clone() };
+    match outcome {
+        Outcome::Exited(Ok(exit)) if exit.code == 0 => tm.report(TaskState::Complete, "finished", Some(status(&exit))),
+        Outcome::Exited(Ok(exit)) => {
+            tm.report_err(TaskState::Failed, &format!("task: non-zero exit ({})", exit.code), Some(status(&exit)))
+        }
+        Outcome::Exited(Err(e)) => tm.report_err(TaskState::Failed, &e.to_string(), None),
+        Outcome::Stopped(exit) => tm.report(TaskState::Shutdown, "shutdown", exit.as_ref().map(status)),
+        Outcome::AgentStopping => {}
+    }
+    if *desired.borrow() >= TaskState::Remove {
+        let _ = controller.remove().await;
+    }
+}
+
+enum Outcome {
+    Exited(Result<ExitStatus, ExecError>),
+    Stopped(Option<ExitStatus>),
+    AgentStopping,
+}
+
+/// Waits for the process to exit, or stops it when desired goes beyond
+/// running or the agent shuts down.
+async fn supervise(
+    controller: &dyn Controller,
+    desired: &mut watch::Receiver<TaskState>,
+    stop: &mut watch::Receiver<bool>,
+) -> Outcome {
+    let wait = controller.wait();
+    tokio::pin!(wait);
+    loop {
+        if *desired.borrow_and_update() > TaskState::Running {
+            return Outcome::Stopped(stop_and_wait(controller).await);
+        }
+        tokio::select! {
+            exit = &mut wait => return Outcome::Exited(exit),
+            r = desired.changed() => if r.is_err() { return Outcome::Stopped(stop_and_wait(controller).await) },
+            _ = stop.changed() => {
+                let _ = stop_and_wait(controller).await;
+                return Outcome::AgentStopping;
+            }
+        }
+    }
+}
+
+async fn stop_and_wait(controller: &dyn Controller) -> Option<ExitStatus> {
+    if let Err(e) = controller.shutdown().await {
+        tracing::warn!("agent: stopping task failed: {e}");
+    }
+    controller.wait().await.ok()
+}
+
+struct Reporter {
+    id: String,
+    state: TaskState,
+    clock: Arc<dyn Clock>,
+    sink: StatusSink,
+}
+
+impl Reporter {
+    fn report(&mut self, state: TaskState, message: &str, container: Option<ContainerStatus>) {
+        self.send(state, message, "", container);
+    }
+
+    fn report_err(&mut self, state: TaskState, err: &str, container: Option<ContainerStatus>) {
+        self.send(state, state.as_str(), err, container);
+    }
+
+    fn send(&mut self, state: TaskState, message: &str, err: &str, container: Option<ContainerStatus>) {
+        if state < self.state {
+            return;
+        }
+        self.state = state;
+        let status = TaskStatus {
+            timestamp: self.clock.now(),
+            state,
+            message: message.to_string(),
+            err: err.to_string(),
+            container_status: container,
+            port_status: Default::default(),
+        };
+        let _ = self.sink.send((self.id.clone(), status));
+    }
+}

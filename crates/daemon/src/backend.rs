@@ -1,0 +1,179 @@
+//! The Engine API backend: answers from the local node's membership and
+//! forwards cluster requests to the manager's control API.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
+use rswarm_engine_api::{
+    Backend, InitRequest, JoinRequest, LocalNodeState, LogMessage, LogOptions, LogTarget, NodeInfo, Rotation,
+};
+use rswarm_exec::LogStream;
+use rswarm_manager::Manager;
+use rswarm_manager::control::TokenRotation;
+use rswarm_types::{Cluster, ControlError, Node, NodeRole, NodeSpec, Service, ServiceSpec, SwarmSpec, Task};
+
+use crate::node::LocalNode;
+
+/// The daemon's [`Backend`].
+#[derive(Clone, Debug)]
+pub struct NodeBackend {
+    node: Arc<LocalNode>,
+    runtime: String,
+}
+
+impl NodeBackend {
+    /// A backend over the local node.
+    pub fn new(node: Arc<LocalNode>, runtime: String) -> Self {
+        NodeBackend { node, runtime }
+    }
+
+    async fn manager(&self) -> Result<Manager, ControlError> {
+        self.node.membership.lock().await.as_ref().map(|a| a.manager.clone()).ok_or(ControlError::NotAManager)
+    }
+
+    fn description(&self) -> rswarm_types::NodeDescription {
+        rswarm_agent::Agent::new(
+            self.node.hostname.clone(),
+            crate::run::ENGINE_VERSION.to_string(),
+            self.node.executor.clone(),
+            self.node.clock.clone(),
+        )
+        .description()
+    }
+}
+
+#[async_trait]
+impl Backend for NodeBackend {
+    async fn info(&self) -> NodeInfo {
+        let mut info = NodeInfo {
+            hostname: self.node.hostname.clone(),
+            data_root: self.node.paths.root().display().to_string(),
+            runtime: self.runtime.clone(),
+            ..Default::default()
+        };
+        let guard = self.node.membership.lock().await;
+        let Some(active) = guard.as_ref() else { return info };
+        info.state = LocalNodeState::Active;
+        info.node_id = active.config.node_id.clone();
+        info.node_addr = active.config.advertise_addr.rsplit_once(':').map(|(h, _)| h.to_string()).unwrap_or_default();
+        info.control_available = true;
+        active.manager.store.view(|t| {
+            info.nodes = t.nodes().count();
+            info.managers = t.nodes().filter(|n| n.role == NodeRole::Manager).count();
+            info.remote_managers = t
+                .nodes()
+                .filter_map(|n| n.manager_status.as_ref().map(|m| (n.id.clone(), m.addr.clone())))
+                .collect();
+            info.cluster = t.cluster().cloned();
+        });
+        info
+    }
+
+    async fn swarm_init(&self, req: InitRequest) -> Result<String, ControlError> {
+        self.node.init(req, self.description()).await
+    }
+
+    async fn swarm_join(&self, _req: JoinRequest) -> Result<(), ControlError> {
+        if self.node.membership.lock().await.is_some() {
+            return Err(ControlError::AlreadyInSwarm);
+        }
+        Err(ControlError::NotImplemented("joining an existing swarm is not supported yet".into()))
+    }
+
+    async fn swarm_leave(&self, force: bool) -> Result<(), ControlError> {
+        self.node.leave(force).await
+    }
+
+    async fn swarm_inspect(&self) -> Result<Cluster, ControlError> {
+        self.manager().await.map_err(|_| ControlError::NotInSwarm)?.control.cluster()
+    }
+
+    async fn swarm_update(&self, version: u64, spec: SwarmSpec, rotation: Rotation) -> Result<(), ControlError> {
+        if rotation.unlock_key {
+            return Err(ControlError::NotImplemented("unlock keys (autolock) are not supported yet".into()));
+        }
+        let manager = self.manager().await.map_err(|_| ControlError::NotInSwarm)?;
+        let rotation = TokenRotation { worker: rotation.worker_token, manager: rotation.manager_token };
+        manager.control.update_cluster(version, spec, rotation).await
+    }
+
+    async fn list_nodes(&self) -> Result<Vec<Node>, ControlError> {
+        Ok(self.manager().await?.control.list_nodes())
+    }
+
+    async fn update_node(&self, id: &str, version: u64, spec: NodeSpec) -> Result<(), ControlError> {
+        self.manager().await?.control.update_node(id, version, spec).await
+    }
+
+    async fn remove_node(&self, id: &str, force: bool) -> Result<(), ControlError> {
+        self.manager().await?.control.remove_node(id, force).await
+    }
+
+    async fn list_services(&self) -> Result<Vec<Service>, ControlError> {
+        Ok(self.manager().await?.control.list_services())
+    }
+
+    async fn create_service(&self, spec: ServiceSpec) -> Result<Service, ControlError> {
+        self.manager().await?.control.create_service(spec).await
+    }
+
+    async fn update_service(&self, id: &str, version: u64, spec: ServiceSpec, rollback: bool) -> Result<(), ControlError> {
+        self.manager().await?.control.update_service(id, version, spec, rollback).await
+    }
+
+    async fn remove_service(&self, id: &str) -> Result<(), ControlError> {
+        self.manager().await?.control.remove_service(id).await
+    }
+
+    async fn list_tasks(&self) -> Result<Vec<Task>, ControlError> {
+        Ok(self.manager().await?.control.list_tasks())
+    }
+
+    async fn logs(&self, target: LogTarget, options: LogOptions) -> Result<BoxStream<'static, LogMessage>, ControlError> {
+        let manager = self.manager().await?;
+        let mut tasks: Vec<Task> = manager.store.view(|t| match &target {
+            LogTarget::Service(id) => t.tasks_of_service(id).cloned().collect(),
+            LogTarget::Task(id) => t.task(id).cloned().into_iter().collect(),
+        });
+        tasks.sort_by_key(|t| t.meta.created_at);
+        let logs = self.node.logs.clone();
+        let keep = move |stream: LogStream| match stream {
+            LogStream::Stdout => options.stdout,
+            LogStream::Stderr => options.stderr,
+        };
+        let to_message = move |t: &Task, l: rswarm_exec::LogLine| LogMessage {
+            stream: if l.stream == LogStream::Stdout { 1 } else { 2 },
+            timestamp: l.timestamp,
+            line: l.line,
+            node_id: t.node_id.clone(),
+            service_id: t.service_id.clone(),
+            task_id: t.id.clone(),
+        };
+        if options.follow {
+            let streams: Vec<_> = tasks
+                .into_iter()
+                .map(|t| {
+                    let keep = keep.clone();
+                    let to_message = to_message.clone();
+                    logs.follow(&t.id, options.since, options.tail)
+                        .filter(move |l| std::future::ready(keep(l.stream)))
+                        .map(move |l| to_message(&t, l))
+                        .boxed()
+                })
+                .collect();
+            return Ok(futures_util::stream::select_all(streams).boxed());
+        }
+        let mut all = Vec::new();
+        for t in &tasks {
+            let lines = logs
+                .read(&t.id, options.since, options.tail)
+                .await
+                .map_err(|e| ControlError::Internal(format!("reading logs of task {}: {e}", t.id)))?;
+            all.extend(lines.into_iter().filter(|l| keep(l.stream)).map(|l| to_message(t, l)));
+        }
+        all.sort_by_key(|m| m.timestamp);
+        Ok(futures_util::stream::iter(all).boxed())
+    }
+}

@@ -1,0 +1,167 @@
+//! The local node's membership: outside any swarm, or active with a
+//! running manager and agent. Start, restart (from the data root) and
+//! leave happen here.
+
+use std::sync::Arc;
+
+use rswarm_agent::Agent;
+use rswarm_exec::{Executor, LogStore};
+use rswarm_manager::Manager;
+use rswarm_rt::{Clock, Shutdown};
+use rswarm_store::{RedbProposer, Store};
+use rswarm_types::ControlError;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+use tokio::task::JoinHandle;
+
+use crate::local_dispatcher::LocalDispatcherClient;
+use crate::paths::Paths;
+
+/// What the node remembers about its swarm membership (`swarm/state.json`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SwarmConfig {
+    /// This node's ID.
+    pub node_id: String,
+    /// The cluster's ID.
+    pub cluster_id: String,
+    /// The address other nodes reach this one at (`ip:port`).
+    pub advertise_addr: String,
+    /// The address the manager listens on.
+    pub listen_addr: String,
+}
+
+/// A node that is part of a swarm.
+#[derive(Debug)]
+pub struct Active {
+    /// Membership facts.
+    pub config: SwarmConfig,
+    /// The manager (every node is a manager until multi-node support).
+    pub manager: Manager,
+    shutdown: Shutdown,
+    handles: Vec<JoinHandle<()>>,
+}
+
+/// The local node.
+#[derive(Debug)]
+pub struct LocalNode {
+    /// Data root layout.
+    pub paths: Paths,
+    /// Hostname reported to the swarm.
+    pub hostname: String,
+    /// Task executor.
+    pub executor: Arc<dyn Executor>,
+    /// Task output store.
+    pub logs: LogStore,
+    /// Wall clock.
+    pub clock: Arc<dyn Clock>,
+    /// `None` when outside any swarm.
+    pub membership: Mutex<Option<Active>>,
+    shutdown: Shutdown,
+}
+
+impl LocalNode {
+    /// A node outside any swarm.
+    pub fn new(
+        paths: Paths,
+        hostname: String,
+        executor: Arc<dyn Executor>,
+        logs: LogStore,
+        clock: Arc<dyn Clock>,
+        shutdown: Shutdown,
+    ) -> LocalNode {
+        LocalNode { paths, hostname, executor, logs, clock, membership: Mutex::new(None), shutdown }
+    }
+
+    /// Rejoins the swarm recorded in the data root, if any.
+    pub async fn restore(&self) -> Result<(), ControlError> {
+        let path = self.paths.state_file();
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(ControlError::Internal(format!("reading {}: {e}", path.display()))),
+        };
+        let config: SwarmConfig = serde_json::from_slice(&bytes)
+            .map_err(|e| ControlError::Internal(format!("parsing {}: {e}", path.display())))?;
+        rswarm_pki::NodeIdentity::load(&self.paths.certificates())
+            .map_err(|e| ControlError::Internal(format!("loading node identity: {e}")))?;
+        let store = self.open_store()?;
+        self.activate(config, store).await
+    }
+
+    /// Opens the cluster store under the data root.
+    pub fn open_store(&self) -> Result<Store, ControlError> {
+        let proposer = RedbProposer::open(&self.paths.store()).map_err(ControlError::from)?;
+        Store::open(Arc::new(proposer), self.clock.clone()).map_err(ControlError::from)
+    }
+
+    /// Records the membership and starts the manager and the agent.
+    pub async fn activate(&self, config: SwarmConfig, store: Store) -> Result<(), ControlError> {
+        let bytes = serde_json::to_vec_pretty(&config).map_err(|e| ControlError::Internal(e.to_string()))?;
+        write_atomic(&self.paths.state_file(), &bytes)?;
+        let shutdown = self.shutdown.child();
+        let manager = Manager::new(store, self.clock.clone());
+        let agent = Agent::new(
+            self.hostname.clone(),
+            crate::run::ENGINE_VERSION.to_string(),
+            self.executor.clone(),
+            self.clock.clone(),
+        );
+        let client = LocalDispatcherClient::new(
+            manager.dispatcher.clone(),
+            config.node_id.clone(),
+            config.advertise_addr.clone(),
+            shutdown.clone(),
+        );
+        let handles = vec![
+            tokio::spawn(manager.clone().run(shutdown.clone())),
+            tokio::spawn(agent.run(Arc::new(client), shutdown.clone())),
+        ];
+        *self.membership.lock().await = Some(Active { config, manager, shutdown, handles });
+        Ok(())
+    }
+
+    /// Stops the manager and the agent (task processes are stopped).
+    pub async fn deactivate(&self) -> Option<SwarmConfig> {
+        let active = self.membership.lock().await.take()?;
+        active.shutdown.trigger();
+        for h in active.handles {
+            let _ = h.await;
+        }
+        Some(active.config)
+    }
+
+    /// Leaves the swarm: stops everything and wipes the swarm state.
+    pub async fn leave(&self, force: bool) -> Result<(), ControlError> {
+        {
+            let m = self.membership.lock().await;
+            if m.is_none() {
+                return Err(ControlError::NotInSwarm);
+            }
+            if !force {
+                return Err(ControlError::Unavailable(
+                    "You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message.".into(),
+                ));
+            }
+        }
+        self.deactivate().await;
+        for dir in [self.paths.swarm(), self.paths.logs()] {
+            if let Err(e) = std::fs::remove_dir_all(&dir)
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                return Err(ControlError::Internal(format!("removing {}: {e}", dir.display())));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writes a file via a temporary file and rename.
+pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), ControlError> {
+    let io = |e: std::io::Error| ControlError::Internal(format!("writing {}: {e}", path.display()));
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
+}

@@ -1,0 +1,40 @@
+//! The data root layout.
+
+use std::path::{Path, PathBuf};
+
+/// Paths under a data root.
+#[derive(Clone, Debug)]
+pub struct Paths {
+    root: PathBuf,
+}
+
+impl Paths {
+    /// Paths under `root`.
+    pub fn new(root: &Path) -> Paths {
+        Paths { root: root.to_path_buf() }
+    }
+    /// The data root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+    /// Everything that belongs to the swarm membership (wiped on leave).
+    pub fn swarm(&self) -> PathBuf {
+        self.root.join("swarm")
+    }
+    /// Node certificates.
+    pub fn certificates(&self) -> PathBuf {
+        self.swarm().join("certificates")
+    }
+    /// The cluster store database.
+    pub fn store(&self) -> PathBuf {
+        self.swarm().join("raft").join("store.redb")
+    }
+    /// The node's swarm config (addresses).
+    pub fn state_file(&self) -> PathBuf {
+        self.swarm().join("state.json")
+    }
+    /// Task output.
+    pub fn logs(&self) -> PathBuf {
+        self.root.join("tasks").join("logs")
+    }
+}

@@ -1,0 +1,207 @@
+//! The dispatcher: the manager's side of agent sessions. Agents register
+//! (their node becomes `ready`), receive the full set of tasks assigned to
+//! them whenever it changes, send heartbeats and report task status.
+//! A node that misses its heartbeats for 3 periods goes `down`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rswarm_rt::{Clock, Shutdown};
+use rswarm_store::{Event, Object, Store};
+use rswarm_types::{
+    ControlError, DEFAULT_HEARTBEAT_PERIOD, NodeDescription, NodeState, Task, TaskState, TaskStatus, Timestamp,
+};
+use tokio::sync::mpsc;
+
+/// One status report from an agent.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaskStatusUpdate {
+    /// The task.
+    pub task_id: String,
+    /// Its new observed status.
+    pub status: TaskStatus,
+}
+
+/// The manager's session endpoint for agents.
+#[derive(Clone, Debug)]
+pub struct Dispatcher {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    last_beat: Arc<Mutex<HashMap<String, Timestamp>>>,
+    /// Nodes that have not beaten since this dispatcher started get their
+    /// grace period from here (Swarm's grace after a leader change).
+    started: Timestamp,
+}
+
+impl Dispatcher {
+    /// A dispatcher over `store`.
+    pub fn new(store: Store, clock: Arc<dyn Clock>) -> Dispatcher {
+        let started = clock.now();
+        Dispatcher { store, clock, last_beat: Arc::default(), started }
+    }
+
+    /// The heartbeat period agents must respect.
+    pub fn heartbeat_period(&self) -> Duration {
+        let nanos = self
+            .store
+            .view(|t| t.cluster().and_then(|c| c.spec.dispatcher.heartbeat_period))
+            .unwrap_or(DEFAULT_HEARTBEAT_PERIOD);
+        Duration::from_nanos(nanos.max(0) as u64)
+    }
+
+    /// Registers a node's session: records its description and address and
+    /// marks it `ready`.
+    pub async fn register(&self, node_id: &str, description: NodeDescription, addr: &str) -> Result<(), ControlError> {
+        self.beat(node_id);
+        let node_id = node_id.to_string();
+        let addr = addr.to_string();
+        self.store
+            .update(|tx| {
+                let mut node = tx.node(&node_id).ok_or_else(|| ControlError::not_found("node", node_id.clone()))?;
+                let mut description = description;
+                description.tls_info = node.description.tls_info.take();
+                node.description = description;
+                node.status.state = NodeState::Ready;
+                node.status.message.clear();
+                if !addr.is_empty() {
+                    node.status.addr = addr;
+                }
+                tx.update(Object::Node(node))?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Records a heartbeat; returns the period before the next one is due.
+    pub fn heartbeat(&self, node_id: &str) -> Duration {
+        self.beat(node_id);
+        self.heartbeat_period()
+    }
+
+    fn beat(&self, node_id: &str) {
+        let now = self.clock.now();
+        if let Ok(mut m) = self.last_beat.lock() {
+            m.insert(node_id.to_string(), now);
+        }
+    }
+
+    /// The tasks assigned to a node: every task on it that the scheduler
+    /// has placed (state ≥ assigned), as a full set.
+    pub fn assigned_tasks(&self, node_id: &str) -> Vec<Task> {
+        self.store.view(|t| t.tasks_on_node(node_id).filter(|t| t.status.state >= TaskState::Assigned).cloned().collect())
+    }
+
+    /// A stream of full assignment sets for `node_id`: the current set at
+    /// once, then a new set after every commit that touches the node's
+    /// tasks. Ends when the receiver is dropped or `shutdown` fires.
+    pub fn assignments(&self, node_id: &str, shutdown: Shutdown) -> mpsc::Receiver<Vec<Task>> {
+        let (tx, rx) = mpsc::channel(16);
+        let this = self.clone();
+        let node_id = node_id.to_string();
+        tokio::spawn(async move {
+            let (initial, mut events) = this.store.view_and_watch(|t| {
+                t.tasks_on_node(&node_id).filter(|t| t.status.state >= TaskState::Assigned).cloned().collect::<Vec<_>>()
+            });
+            if tx.send(initial).await.is_err() {
+                return;
+            }
+            loop {
+                let changed = tokio::select! {
+                    _ = shutdown.wait() => return,
+                    _ = tx.closed() => return,
+                    r = events.recv() => match r {
+                        Ok(c) => c.events.iter().any(|e| touches_node(e, &node_id)),
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => true,
+                        Err(_) => return,
+                    },
+                };
+                if changed && tx.send(this.assigned_tasks(&node_id)).await.is_err() {
+                    return;
+                }
+            }
+        });
+        rx
+    }
+
+    /// Records task status reports from `node_id`. Reports for tasks of
+    /// other nodes are refused; states never move backwards.
+    pub async fn update_task_status(&self, node_id: &str, updates: Vec<TaskStatusUpdate>) -> Result<(), ControlError> {
+        if updates.is_empty() {
+            return Ok(());
+        }
+        self.beat(node_id);
+        let node_id = node_id.to_string();
+        self.store
+            .update(|tx| {
+                for u in updates {
+                    let Some(mut task) = tx.task(&u.task_id) else { continue };
+                    if task.node_id != node_id {
+                        return Err(ControlError::FailedPrecondition(format!(
+                            "task {} is not assigned to node {node_id}",
+                            u.task_id
+                        )));
+                    }
+                    let forward = u.status.state == task.status.state
+                        || task.status.state.can_transition_to(u.status.state);
+                    if task.status == u.status || !forward {
+                        continue;
+                    }
+                    task.status = u.status;
+                    tx.update(Object::Task(task))?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    /// Marks nodes `down` when they miss 3 heartbeat periods. Runs until shutdown.
+    pub async fn run(self, shutdown: Shutdown) {
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        loop {
+            tokio::select! {
+                _ = shutdown.wait() => return,
+                _ = tick.tick() => {}
+            }
+            if let Err(e) = self.expire().await {
+                tracing::warn!("dispatcher: marking nodes down failed: {e}");
+            }
+        }
+    }
+
+    async fn expire(&self) -> Result<(), ControlError> {
+        let now = self.clock.now();
+        let grace = chrono::Duration::from_std(self.heartbeat_period() * 3).unwrap_or_default();
+        let beats = self.last_beat.lock().map(|m| m.clone()).unwrap_or_default();
+        let expired: Vec<String> = self.store.view(|t| {
+            t.nodes()
+                .filter(|n| n.status.state == NodeState::Ready)
+                .filter(|n| now - beats.get(&n.id).copied().unwrap_or(self.started) > grace)
+                .map(|n| n.id.clone())
+                .collect()
+        });
+        if expired.is_empty() {
+            return Ok(());
+        }
+        self.store
+            .update(|tx| {
+                for id in expired {
+                    if let Some(mut node) = tx.node(&id) {
+                        node.status.state = NodeState::Down;
+                        node.status.message = "heartbeat failure".into();
+                        tx.update(Object::Node(node))?;
+                    }
+                }
+                Ok(())
+            })
+            .await
+    }
+}
+
+fn touches_node(e: &Event, node_id: &str) -> bool {
+    match e {
+        Event::Created(Object::Task(t)) | Event::Deleted(Object::Task(t)) => t.node_id == node_id,
+        Event::Updated { old: Object::Task(a), new: Object::Task(b) } => a.node_id == node_id || b.node_id == node_id,
+        _ => false,
+    }
+}

@@ -1,0 +1,115 @@
+//! Allocator and scheduler: moves new tasks to `pending` (nothing to
+//! allocate yet on a single node without overlay networks), then places
+//! pending tasks with the pure scheduler and writes its decisions.
+
+use std::sync::Arc;
+
+use rswarm_rt::{Clock, Shutdown};
+use rswarm_scheduler::{Decision, Outcome};
+use rswarm_store::{Commit, Event, Kind, Object, Store, StoreError};
+use rswarm_types::{Node, Task, TaskState};
+
+use super::wait::{self, Wake};
+
+/// The loop body; returns when `shutdown` fires.
+pub async fn run(store: Store, clock: Arc<dyn Clock>, shutdown: Shutdown) {
+    let mut rx = store.watch();
+    loop {
+        if let Err(e) = schedule_once(&store, clock.as_ref()).await {
+            tracing::warn!("scheduler: commit failed, will retry: {e}");
+        }
+        if wait::next(&mut rx, relevant, None, &shutdown).await == Wake::Shutdown {
+            return;
+        }
+    }
+}
+
+/// Node changes and task creations or state changes can unblock tasks.
+fn relevant(c: &Commit) -> bool {
+    c.events.iter().any(|e| match e {
+        Event::Created(o) => matches!(o.kind(), Kind::Task | Kind::Node),
+        Event::Updated { old: Object::Task(a), new: Object::Task(b) } => {
+            a.status.state != b.status.state || a.desired_state != b.desired_state
+        }
+        Event::Updated { .. } => e.kind() == Kind::Node,
+        Event::Deleted(o) => o.kind() == Kind::Task,
+    })
+}
+
+/// One pass: allocate new tasks, then schedule pending ones.
+pub async fn schedule_once(store: &Store, clock: &dyn Clock) -> Result<(), StoreError> {
+    let now = clock.now();
+    let (allocated, decisions) = store.view(|t| {
+        let nodes: Vec<Node> = t.nodes().cloned().collect();
+        let mut tasks: Vec<Task> = t.tasks().cloned().collect();
+        let mut allocated = Vec::new();
+        for task in tasks.iter_mut() {
+            if task.status.state == TaskState::New && task.desired_state <= TaskState::Running {
+                task.status.state = TaskState::Pending;
+                task.status.message = "pending task scheduling".into();
+                task.status.timestamp = now;
+                allocated.push(task.id.clone());
+            }
+        }
+        (allocated, rswarm_scheduler::schedule(&nodes, &tasks))
+    });
+    let changes: Vec<(String, Option<Decision>)> = {
+        let mut v: Vec<(String, Option<Decision>)> = allocated.into_iter().map(|id| (id, None)).collect();
+        for d in decisions {
+            match v.iter_mut().find(|(id, _)| *id == d.task_id) {
+                Some(entry) => entry.1 = Some(d),
+                None => v.push((d.task_id.clone(), Some(d))),
+            }
+        }
+        v
+    };
+    if changes.is_empty() {
+        return Ok(());
+    }
+    store
+        .update(|tx| {
+            for (id, decision) in changes {
+                let Some(mut task) = tx.task(&id) else { continue };
+                if !apply_decision(&mut task, decision, now) {
+                    continue;
+                }
+                match tx.update(Object::Task(task)) {
+                    Err(StoreError::SequenceConflict) => continue,
+                    other => other?,
+                }
+            }
+            Ok(())
+        })
+        .await
+}
+
+/// Applies a decision to a task read inside the transaction. Returns
+/// whether anything changed.
+fn apply_decision(task: &mut Task, decision: Option<Decision>, now: rswarm_types::Timestamp) -> bool {
+    if task.desired_state > TaskState::Running || task.status.state > TaskState::Pending {
+        return false;
+    }
+    let mut changed = false;
+    if task.status.state == TaskState::New {
+        task.status.state = TaskState::Pending;
+        task.status.message = "pending task scheduling".into();
+        task.status.timestamp = now;
+        changed = true;
+    }
+    match decision.map(|d| d.outcome) {
+        Some(Outcome::Assign { node_id }) => {
+            task.node_id = node_id;
+            task.status.state = TaskState::Assigned;
+            task.status.message = "scheduler assigned task to node".into();
+            task.status.err.clear();
+            task.status.timestamp = now;
+            true
+        }
+        Some(Outcome::Unschedulable { reason }) if task.status.err != reason => {
+            task.status.err = reason;
+            task.status.timestamp = now;
+            true
+        }
+        _ => changed,
+    }
+}

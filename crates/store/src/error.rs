@@ -1,0 +1,51 @@
+//! Store errors.
+
+use rswarm_types::ControlError;
+use thiserror::Error;
+
+/// Why a transaction failed.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum StoreError {
+    /// Creating an object whose ID exists.
+    #[error("{kind} {id} already exists")]
+    Exists {
+        /// Object kind.
+        kind: &'static str,
+        /// Its ID.
+        id: String,
+    },
+    /// Another object of the kind has the same name.
+    #[error("name conflicts with an existing object: {kind} {name} already exists")]
+    NameConflict {
+        /// Object kind.
+        kind: &'static str,
+        /// The name.
+        name: String,
+    },
+    /// Updating or deleting an object that does not exist.
+    #[error("{kind} {id} not found")]
+    NotFound {
+        /// Object kind.
+        kind: &'static str,
+        /// Its ID.
+        id: String,
+    },
+    /// The object changed since it was read.
+    #[error("update out of sequence")]
+    SequenceConflict,
+    /// The proposer could not make the commit durable.
+    #[error("store commit failed: {0}")]
+    Propose(String),
+}
+
+impl From<StoreError> for ControlError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Exists { .. } => ControlError::Internal(e.to_string()),
+            StoreError::NameConflict { kind, name } => ControlError::NameConflict { kind, name },
+            StoreError::NotFound { kind, id } => ControlError::NotFound { kind, id },
+            StoreError::SequenceConflict => ControlError::OutOfSequence,
+            StoreError::Propose(m) => ControlError::Unavailable(m),
+        }
+    }
+}
