@@ -29,8 +29,18 @@ struct Running {
 
 impl Agent {
     /// An agent for this node.
-    pub fn new(hostname: String, engine_version: String, executor: Arc<dyn Executor>, clock: Arc<dyn Clock>) -> Agent {
-        Agent { hostname, engine_version, executor, clock }
+    pub fn new(
+        hostname: String,
+        engine_version: String,
+        executor: Arc<dyn Executor>,
+        clock: Arc<dyn Clock>,
+    ) -> Agent {
+        Agent {
+            hostname,
+            engine_version,
+            executor,
+            clock,
+        }
     }
 
     /// What this node reports about itself.
@@ -40,9 +50,20 @@ impl Agent {
         labels.insert("rswarm.runtime".to_string(), d.runtime.clone());
         NodeDescription {
             hostname: self.hostname.clone(),
-            platform: Platform { architecture: d.architecture, os: d.os },
-            resources: Resources { nano_cpus: d.nano_cpus, memory_bytes: d.memory_bytes, extra: Default::default() },
-            engine: EngineDescription { engine_version: self.engine_version.clone(), labels, plugins: Vec::new() },
+            platform: Platform {
+                architecture: d.architecture,
+                os: d.os,
+            },
+            resources: Resources {
+                nano_cpus: d.nano_cpus,
+                memory_bytes: d.memory_bytes,
+                extra: Default::default(),
+            },
+            engine: EngineDescription {
+                engine_version: self.engine_version.clone(),
+                labels,
+                plugins: Vec::new(),
+            },
             tls_info: None,
         }
     }
@@ -55,7 +76,10 @@ impl Agent {
         let mut tasks: HashMap<String, Running> = HashMap::new();
         let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(8));
         while !shutdown.is_triggered() {
-            match self.session(client.as_ref(), &mut tasks, &status_tx, &stop_rx, &shutdown).await {
+            match self
+                .session(client.as_ref(), &mut tasks, &status_tx, &stop_rx, &shutdown)
+                .await
+            {
                 Ok(()) => backoff.reset(),
                 Err(e) => tracing::warn!("agent: session ended: {e}"),
             }
@@ -135,7 +159,13 @@ impl Agent {
                         self.clock.clone(),
                         status.clone(),
                     ));
-                    tasks.insert(id, Running { desired: tx, handle });
+                    tasks.insert(
+                        id,
+                        Running {
+                            desired: tx,
+                            handle,
+                        },
+                    );
                 }
                 None => {}
             }

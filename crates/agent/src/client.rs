@@ -18,7 +18,10 @@ pub trait DispatcherClient: Send + Sync + 'static {
     /// session ends.
     async fn assignments(&self) -> Result<mpsc::Receiver<Vec<Task>>, AgentError>;
     /// Reports observed task statuses.
-    async fn update_task_status(&self, updates: Vec<(String, TaskStatus)>) -> Result<(), AgentError>;
+    async fn update_task_status(
+        &self,
+        updates: Vec<(String, TaskStatus)>,
+    ) -> Result<(), AgentError>;
     /// Keeps the session alive; returns the period before the next beat.
     async fn heartbeat(&self) -> Result<Duration, AgentError>;
 }

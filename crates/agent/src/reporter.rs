@@ -17,7 +17,11 @@ const BATCH: Duration = Duration::from_millis(20);
 
 /// Runs until the sender side closes or shutdown; sends what is pending
 /// before returning.
-pub async fn run(client: Arc<dyn DispatcherClient>, mut rx: mpsc::UnboundedReceiver<(String, TaskStatus)>, shutdown: Shutdown) {
+pub async fn run(
+    client: Arc<dyn DispatcherClient>,
+    mut rx: mpsc::UnboundedReceiver<(String, TaskStatus)>,
+    shutdown: Shutdown,
+) {
     let mut pending: BTreeMap<String, TaskStatus> = BTreeMap::new();
     loop {
         let open = tokio::select! {
@@ -32,7 +36,10 @@ pub async fn run(client: Arc<dyn DispatcherClient>, mut rx: mpsc::UnboundedRecei
             pending.insert(id, st);
         }
         if !pending.is_empty() {
-            let batch: Vec<_> = pending.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            let batch: Vec<_> = pending
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
             match client.update_task_status(batch).await {
                 Ok(()) => pending.clear(),
                 Err(e) => {

@@ -23,12 +23,21 @@ pub async fn run(
     clock: Arc<dyn Clock>,
     sink: StatusSink,
 ) {
-    let mut tm = Reporter { id: task.id.clone(), state: task.status.state, clock, sink };
+    let mut tm = Reporter {
+        id: task.id.clone(),
+        state: task.status.state,
+        clock,
+        sink,
+    };
     if tm.state.is_terminal() {
         return;
     }
     if tm.state >= TaskState::Starting {
-        tm.report_err(TaskState::Failed, "task process lost: the rswarm daemon restarted", None);
+        tm.report_err(
+            TaskState::Failed,
+            "task process lost: the rswarm daemon restarted",
+            None,
+        );
         return;
     }
     if *desired.borrow() > TaskState::Running {
@@ -66,17 +75,30 @@ pub async fn run(
         Ok(pid) => pid,
         Err(e) => return tm.report_err(TaskState::Failed, &e.to_string(), None),
     };
-    let running = ContainerStatus { container_id: String::new(), pid, exit_code: 0 };
+    let running = ContainerStatus {
+        container_id: String::new(),
+        pid,
+        exit_code: 0,
+    };
     tm.report(TaskState::Running, "started", Some(running.clone()));
     let outcome = supervise(controller.as_ref(), &mut desired, &mut stop).await;
-    let status = |exit: &ExitStatus| ContainerStatus { exit_code: exit.code, ..running.clone() };
+    let status = |exit: &ExitStatus| ContainerStatus {
+        exit_code: exit.code,
+        ..running.clone()
+    };
     match outcome {
-        Outcome::Exited(Ok(exit)) if exit.code == 0 => tm.report(TaskState::Complete, "finished", Some(status(&exit))),
-        Outcome::Exited(Ok(exit)) => {
-            tm.report_err(TaskState::Failed, &format!("task: non-zero exit ({})", exit.code), Some(status(&exit)))
+        Outcome::Exited(Ok(exit)) if exit.code == 0 => {
+            tm.report(TaskState::Complete, "finished", Some(status(&exit)))
         }
+        Outcome::Exited(Ok(exit)) => tm.report_err(
+            TaskState::Failed,
+            &format!("task: non-zero exit ({})", exit.code),
+            Some(status(&exit)),
+        ),
         Outcome::Exited(Err(e)) => tm.report_err(TaskState::Failed, &e.to_string(), None),
-        Outcome::Stopped(exit) => tm.report(TaskState::Shutdown, "shutdown", exit.as_ref().map(status)),
+        Outcome::Stopped(exit) => {
+            tm.report(TaskState::Shutdown, "shutdown", exit.as_ref().map(status))
+        }
         Outcome::AgentStopping => {}
     }
     if *desired.borrow() >= TaskState::Remove {
@@ -137,7 +159,13 @@ impl Reporter {
         self.send(state, state.as_str(), err, container);
     }
 
-    fn send(&mut self, state: TaskState, message: &str, err: &str, container: Option<ContainerStatus>) {
+    fn send(
+        &mut self,
+        state: TaskState,
+        message: &str,
+        err: &str,
+        container: Option<ContainerStatus>,
+    ) {
         if state < self.state {
             return;
         }

@@ -98,3 +98,59 @@ mod tests {
         assert_eq!(String::from_utf8(out).expect("utf8"), "ID        NAME\n");
     }
 }
+
+/// `sortorder.NaturalLess`: digit runs compare as numbers
+/// (`node-2` < `node-10`).
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let (ca, cb) = (a[i], b[j]);
+        if ca.is_ascii_digit() && cb.is_ascii_digit() {
+            let si = i;
+            while i < a.len() && a[i] == b'0' {
+                i += 1;
+            }
+            let sj = j;
+            while j < b.len() && b[j] == b'0' {
+                j += 1;
+            }
+            let (ni, nj) = (i, j);
+            while i < a.len() && a[i].is_ascii_digit() {
+                i += 1;
+            }
+            while j < b.len() && b[j].is_ascii_digit() {
+                j += 1;
+            }
+            let (da, db) = (&a[ni..i], &b[nj..j]);
+            let ord = da.len().cmp(&db.len()).then_with(|| da.cmp(db));
+            if ord != Ordering::Equal {
+                return ord;
+            }
+            let zeros = (ni - si).cmp(&(nj - sj));
+            if zeros != Ordering::Equal {
+                return zeros;
+            }
+        } else {
+            if ca != cb {
+                return ca.cmp(&cb);
+            }
+            i += 1;
+            j += 1;
+        }
+    }
+    (a.len() - i).cmp(&(b.len() - j))
+}
+
+#[cfg(test)]
+mod natural_tests {
+    use super::natural_cmp;
+
+    #[test]
+    fn natural_order() {
+        let mut v = vec!["service-10-foo", "service-2-foo", "service-1-foo", "node-1", "node"];
+        v.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(v, vec!["node", "node-1", "service-1-foo", "service-2-foo", "service-10-foo"]);
+    }
+}

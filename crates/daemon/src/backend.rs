@@ -7,12 +7,15 @@ use async_trait::async_trait;
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use rswarm_engine_api::{
-    Backend, InitRequest, JoinRequest, LocalNodeState, LogMessage, LogOptions, LogTarget, NodeInfo, Rotation,
+    Backend, InitRequest, JoinRequest, LocalNodeState, LogMessage, LogOptions, LogTarget, NodeInfo,
+    Rotation,
 };
 use rswarm_exec::LogStream;
 use rswarm_manager::Manager;
 use rswarm_manager::control::TokenRotation;
-use rswarm_types::{Cluster, ControlError, Node, NodeRole, NodeSpec, Service, ServiceSpec, SwarmSpec, Task};
+use rswarm_types::{
+    Cluster, ControlError, Node, NodeRole, NodeSpec, Service, ServiceSpec, SwarmSpec, Task,
+};
 
 use crate::node::LocalNode;
 
@@ -30,7 +33,13 @@ impl NodeBackend {
     }
 
     async fn manager(&self) -> Result<Manager, ControlError> {
-        self.node.membership.lock().await.as_ref().map(|a| a.manager.clone()).ok_or(ControlError::NotAManager)
+        self.node
+            .membership
+            .lock()
+            .await
+            .as_ref()
+            .map(|a| a.manager.clone())
+            .ok_or(ControlError::NotAManager)
     }
 
     fn description(&self) -> rswarm_types::NodeDescription {
@@ -54,17 +63,28 @@ impl Backend for NodeBackend {
             ..Default::default()
         };
         let guard = self.node.membership.lock().await;
-        let Some(active) = guard.as_ref() else { return info };
+        let Some(active) = guard.as_ref() else {
+            return info;
+        };
         info.state = LocalNodeState::Active;
         info.node_id = active.config.node_id.clone();
-        info.node_addr = active.config.advertise_addr.rsplit_once(':').map(|(h, _)| h.to_string()).unwrap_or_default();
+        info.node_addr = active
+            .config
+            .advertise_addr
+            .rsplit_once(':')
+            .map(|(h, _)| h.to_string())
+            .unwrap_or_default();
         info.control_available = true;
         active.manager.store.view(|t| {
             info.nodes = t.nodes().count();
             info.managers = t.nodes().filter(|n| n.role == NodeRole::Manager).count();
             info.remote_managers = t
                 .nodes()
-                .filter_map(|n| n.manager_status.as_ref().map(|m| (n.id.clone(), m.addr.clone())))
+                .filter_map(|n| {
+                    n.manager_status
+                        .as_ref()
+                        .map(|m| (n.id.clone(), m.addr.clone()))
+                })
                 .collect();
             info.cluster = t.cluster().cloned();
         });
@@ -79,7 +99,9 @@ impl Backend for NodeBackend {
         if self.node.membership.lock().await.is_some() {
             return Err(ControlError::AlreadyInSwarm);
         }
-        Err(ControlError::NotImplemented("joining an existing swarm is not supported yet".into()))
+        Err(ControlError::NotImplemented(
+            "joining an existing swarm is not supported yet".into(),
+        ))
     }
 
     async fn swarm_leave(&self, force: bool) -> Result<(), ControlError> {
@@ -87,24 +109,50 @@ impl Backend for NodeBackend {
     }
 
     async fn swarm_inspect(&self) -> Result<Cluster, ControlError> {
-        self.manager().await.map_err(|_| ControlError::NotInSwarm)?.control.cluster()
+        self.manager()
+            .await
+            .map_err(|_| ControlError::NotInSwarm)?
+            .control
+            .cluster()
     }
 
-    async fn swarm_update(&self, version: u64, spec: SwarmSpec, rotation: Rotation) -> Result<(), ControlError> {
+    async fn swarm_update(
+        &self,
+        version: u64,
+        spec: SwarmSpec,
+        rotation: Rotation,
+    ) -> Result<(), ControlError> {
         if rotation.unlock_key {
-            return Err(ControlError::NotImplemented("unlock keys (autolock) are not supported yet".into()));
+            return Err(ControlError::NotImplemented(
+                "unlock keys (autolock) are not supported yet".into(),
+            ));
         }
         let manager = self.manager().await.map_err(|_| ControlError::NotInSwarm)?;
-        let rotation = TokenRotation { worker: rotation.worker_token, manager: rotation.manager_token };
-        manager.control.update_cluster(version, spec, rotation).await
+        let rotation = TokenRotation {
+            worker: rotation.worker_token,
+            manager: rotation.manager_token,
+        };
+        manager
+            .control
+            .update_cluster(version, spec, rotation)
+            .await
     }
 
     async fn list_nodes(&self) -> Result<Vec<Node>, ControlError> {
         Ok(self.manager().await?.control.list_nodes())
     }
 
-    async fn update_node(&self, id: &str, version: u64, spec: NodeSpec) -> Result<(), ControlError> {
-        self.manager().await?.control.update_node(id, version, spec).await
+    async fn update_node(
+        &self,
+        id: &str,
+        version: u64,
+        spec: NodeSpec,
+    ) -> Result<(), ControlError> {
+        self.manager()
+            .await?
+            .control
+            .update_node(id, version, spec)
+            .await
     }
 
     async fn remove_node(&self, id: &str, force: bool) -> Result<(), ControlError> {
@@ -119,8 +167,18 @@ impl Backend for NodeBackend {
         self.manager().await?.control.create_service(spec).await
     }
 
-    async fn update_service(&self, id: &str, version: u64, spec: ServiceSpec, rollback: bool) -> Result<(), ControlError> {
-        self.manager().await?.control.update_service(id, version, spec, rollback).await
+    async fn update_service(
+        &self,
+        id: &str,
+        version: u64,
+        spec: ServiceSpec,
+        rollback: bool,
+    ) -> Result<(), ControlError> {
+        self.manager()
+            .await?
+            .control
+            .update_service(id, version, spec, rollback)
+            .await
     }
 
     async fn remove_service(&self, id: &str) -> Result<(), ControlError> {
@@ -131,7 +189,11 @@ impl Backend for NodeBackend {
         Ok(self.manager().await?.control.list_tasks())
     }
 
-    async fn logs(&self, target: LogTarget, options: LogOptions) -> Result<BoxStream<'static, LogMessage>, ControlError> {
+    async fn logs(
+        &self,
+        target: LogTarget,
+        options: LogOptions,
+    ) -> Result<BoxStream<'static, LogMessage>, ControlError> {
         let manager = self.manager().await?;
         let mut tasks: Vec<Task> = manager.store.view(|t| match &target {
             LogTarget::Service(id) => t.tasks_of_service(id).cloned().collect(),
@@ -170,8 +232,15 @@ impl Backend for NodeBackend {
             let lines = logs
                 .read(&t.id, options.since, options.tail)
                 .await
-                .map_err(|e| ControlError::Internal(format!("reading logs of task {}: {e}", t.id)))?;
-            all.extend(lines.into_iter().filter(|l| keep(l.stream)).map(|l| to_message(t, l)));
+                .map_err(|e| {
+                    ControlError::Internal(format!("reading logs of task {}: {e}", t.id))
+                })?;
+            all.extend(
+                lines
+                    .into_iter()
+                    .filter(|l| keep(l.stream))
+                    .map(|l| to_message(t, l)),
+            );
         }
         all.sort_by_key(|m| m.timestamp);
         Ok(futures_util::stream::iter(all).boxed())

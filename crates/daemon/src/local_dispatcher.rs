@@ -23,7 +23,12 @@ pub struct LocalDispatcherClient {
 impl LocalDispatcherClient {
     /// A client for `node_id`.
     pub fn new(dispatcher: Dispatcher, node_id: String, addr: String, shutdown: Shutdown) -> Self {
-        LocalDispatcherClient { dispatcher, node_id, addr, shutdown }
+        LocalDispatcherClient {
+            dispatcher,
+            node_id,
+            addr,
+            shutdown,
+        }
     }
 }
 
@@ -34,18 +39,36 @@ fn unavailable(e: rswarm_types::ControlError) -> AgentError {
 #[async_trait]
 impl DispatcherClient for LocalDispatcherClient {
     async fn register(&self, description: NodeDescription) -> Result<Duration, AgentError> {
-        let ip = self.addr.rsplit_once(':').map(|(ip, _)| ip).unwrap_or(&self.addr);
-        self.dispatcher.register(&self.node_id, description, ip).await.map_err(unavailable)?;
+        let ip = self
+            .addr
+            .rsplit_once(':')
+            .map(|(ip, _)| ip)
+            .unwrap_or(&self.addr);
+        self.dispatcher
+            .register(&self.node_id, description, ip)
+            .await
+            .map_err(unavailable)?;
         Ok(self.dispatcher.heartbeat_period())
     }
 
     async fn assignments(&self) -> Result<mpsc::Receiver<Vec<Task>>, AgentError> {
-        Ok(self.dispatcher.assignments(&self.node_id, self.shutdown.clone()))
+        Ok(self
+            .dispatcher
+            .assignments(&self.node_id, self.shutdown.clone()))
     }
 
-    async fn update_task_status(&self, updates: Vec<(String, TaskStatus)>) -> Result<(), AgentError> {
-        let updates = updates.into_iter().map(|(task_id, status)| TaskStatusUpdate { task_id, status }).collect();
-        self.dispatcher.update_task_status(&self.node_id, updates).await.map_err(unavailable)
+    async fn update_task_status(
+        &self,
+        updates: Vec<(String, TaskStatus)>,
+    ) -> Result<(), AgentError> {
+        let updates = updates
+            .into_iter()
+            .map(|(task_id, status)| TaskStatusUpdate { task_id, status })
+            .collect();
+        self.dispatcher
+            .update_task_status(&self.node_id, updates)
+            .await
+            .map_err(unavailable)
     }
 
     async fn heartbeat(&self) -> Result<Duration, AgentError> {

@@ -69,7 +69,15 @@ impl LocalNode {
         clock: Arc<dyn Clock>,
         shutdown: Shutdown,
     ) -> LocalNode {
-        LocalNode { paths, hostname, executor, logs, clock, membership: Mutex::new(None), shutdown }
+        LocalNode {
+            paths,
+            hostname,
+            executor,
+            logs,
+            clock,
+            membership: Mutex::new(None),
+            shutdown,
+        }
     }
 
     /// Rejoins the swarm recorded in the data root, if any.
@@ -78,7 +86,12 @@ impl LocalNode {
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(ControlError::Internal(format!("reading {}: {e}", path.display()))),
+            Err(e) => {
+                return Err(ControlError::Internal(format!(
+                    "reading {}: {e}",
+                    path.display()
+                )));
+            }
         };
         let config: SwarmConfig = serde_json::from_slice(&bytes)
             .map_err(|e| ControlError::Internal(format!("parsing {}: {e}", path.display())))?;
@@ -96,7 +109,8 @@ impl LocalNode {
 
     /// Records the membership and starts the manager and the agent.
     pub async fn activate(&self, config: SwarmConfig, store: Store) -> Result<(), ControlError> {
-        let bytes = serde_json::to_vec_pretty(&config).map_err(|e| ControlError::Internal(e.to_string()))?;
+        let bytes = serde_json::to_vec_pretty(&config)
+            .map_err(|e| ControlError::Internal(e.to_string()))?;
         write_atomic(&self.paths.state_file(), &bytes)?;
         let shutdown = self.shutdown.child();
         let manager = Manager::new(store, self.clock.clone());
@@ -116,7 +130,12 @@ impl LocalNode {
             tokio::spawn(manager.clone().run(shutdown.clone())),
             tokio::spawn(agent.run(Arc::new(client), shutdown.clone())),
         ];
-        *self.membership.lock().await = Some(Active { config, manager, shutdown, handles });
+        *self.membership.lock().await = Some(Active {
+            config,
+            manager,
+            shutdown,
+            handles,
+        });
         Ok(())
     }
 
@@ -148,7 +167,10 @@ impl LocalNode {
             if let Err(e) = std::fs::remove_dir_all(&dir)
                 && e.kind() != std::io::ErrorKind::NotFound
             {
-                return Err(ControlError::Internal(format!("removing {}: {e}", dir.display())));
+                return Err(ControlError::Internal(format!(
+                    "removing {}: {e}",
+                    dir.display()
+                )));
             }
         }
         Ok(())

@@ -11,7 +11,9 @@ pub struct Paths {
 impl Paths {
     /// Paths under `root`.
     pub fn new(root: &Path) -> Paths {
-        Paths { root: root.to_path_buf() }
+        Paths {
+            root: root.to_path_buf(),
+        }
     }
     /// The data root.
     pub fn root(&self) -> &Path {

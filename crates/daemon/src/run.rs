@@ -34,7 +34,8 @@ pub fn parse_host(h: &str) -> Result<Listen, DaemonError> {
         return Ok(Listen::Unix(PathBuf::from(p)));
     }
     if let Some(a) = h.strip_prefix("tcp://")
-        && a.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+        && a.rsplit_once(':')
+            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
     {
         return Ok(Listen::Tcp(a.to_string()));
     }
@@ -53,21 +54,41 @@ fn default_hostname() -> String {
 pub async fn run(args: DaemonArgs) -> anyhow::Result<()> {
     if args.runtime == Runtime::Docker {
         return Err(DaemonError::Runtime(
-            "--runtime docker: the docker executor is not available yet; use --runtime process".into(),
+            "--runtime docker: the docker executor is not available yet; use --runtime process"
+                .into(),
         )
         .into());
     }
-    let hosts = if args.hosts.is_empty() { vec![DEFAULT_SOCKET.to_string()] } else { args.hosts.clone() };
-    let listens = hosts.iter().map(|h| parse_host(h)).collect::<Result<Vec<_>, _>>()?;
+    let hosts = if args.hosts.is_empty() {
+        vec![DEFAULT_SOCKET.to_string()]
+    } else {
+        args.hosts.clone()
+    };
+    let listens = hosts
+        .iter()
+        .map(|h| parse_host(h))
+        .collect::<Result<Vec<_>, _>>()?;
     let paths = Paths::new(&args.data_root);
-    std::fs::create_dir_all(paths.root())
-        .map_err(|e| DaemonError::Io { context: format!("creating data root {}", paths.root().display()), source: e })?;
+    std::fs::create_dir_all(paths.root()).map_err(|e| DaemonError::Io {
+        context: format!("creating data root {}", paths.root().display()),
+        source: e,
+    })?;
     let hostname = args.hostname.clone().unwrap_or_else(default_hostname);
     let shutdown = Shutdown::new();
     let logs = LogStore::new(paths.logs());
     let executor = Arc::new(ProcessExecutor::new(logs.clone(), String::new()));
-    let node = Arc::new(LocalNode::new(paths.clone(), hostname, executor, logs, Arc::new(SystemClock), shutdown.clone()));
-    node.restore().await.map_err(|e| DaemonError::State { path: paths.swarm().display().to_string(), reason: e.to_string() })?;
+    let node = Arc::new(LocalNode::new(
+        paths.clone(),
+        hostname,
+        executor,
+        logs,
+        Arc::new(SystemClock),
+        shutdown.clone(),
+    ));
+    node.restore().await.map_err(|e| DaemonError::State {
+        path: paths.swarm().display().to_string(),
+        reason: e.to_string(),
+    })?;
 
     let backend = Arc::new(NodeBackend::new(node.clone(), "process".into()));
     let router = rswarm_engine_api::router(backend);
@@ -78,21 +99,41 @@ pub async fn run(args: DaemonArgs) -> anyhow::Result<()> {
         servers.push(match l {
             Listen::Unix(path) => {
                 if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|e| DaemonError::Io { context: format!("creating {}", dir.display()), source: e })?;
+                    std::fs::create_dir_all(dir).map_err(|e| DaemonError::Io {
+                        context: format!("creating {}", dir.display()),
+                        source: e,
+                    })?;
                 }
                 tokio::spawn(async move {
-                    if let Err(e) = rswarm_engine_api::serve_unix(&path, router, async move { stop.wait().await }).await {
+                    if let Err(e) =
+                        rswarm_engine_api::serve_unix(
+                            &path,
+                            router,
+                            async move { stop.wait().await },
+                        )
+                        .await
+                    {
                         tracing::error!("serving {}: {e}", path.display());
                     }
                 })
             }
             Listen::Tcp(addr) => {
-                let listener = tokio::net::TcpListener::bind(&addr)
-                    .await
-                    .map_err(|e| DaemonError::Io { context: format!("binding tcp://{addr}"), source: e })?;
+                let listener =
+                    tokio::net::TcpListener::bind(&addr)
+                        .await
+                        .map_err(|e| DaemonError::Io {
+                            context: format!("binding tcp://{addr}"),
+                            source: e,
+                        })?;
                 tokio::spawn(async move {
-                    if let Err(e) = rswarm_engine_api::serve_tcp(listener, router, async move { stop.wait().await }).await {
+                    if let Err(e) =
+                        rswarm_engine_api::serve_tcp(
+                            listener,
+                            router,
+                            async move { stop.wait().await },
+                        )
+                        .await
+                    {
                         tracing::error!("serving tcp://{addr}: {e}");
                     }
                 })
@@ -117,7 +158,10 @@ pub async fn run(args: DaemonArgs) -> anyhow::Result<()> {
 
 async fn wait_for_signal() {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
         std::future::pending::<()>().await;
         return;
     };
@@ -133,8 +177,14 @@ mod tests {
 
     #[test]
     fn hosts_parse() {
-        assert_eq!(parse_host("unix:///tmp/a.sock").expect("unix"), Listen::Unix("/tmp/a.sock".into()));
-        assert_eq!(parse_host("tcp://127.0.0.1:2375").expect("tcp"), Listen::Tcp("127.0.0.1:2375".into()));
+        assert_eq!(
+            parse_host("unix:///tmp/a.sock").expect("unix"),
+            Listen::Unix("/tmp/a.sock".into())
+        );
+        assert_eq!(
+            parse_host("tcp://127.0.0.1:2375").expect("tcp"),
+            Listen::Tcp("127.0.0.1:2375".into())
+        );
         assert!(parse_host("http://x").is_err());
         assert!(parse_host("tcp://nohost").is_err());
     }

@@ -4,7 +4,8 @@
 use rswarm_engine_api::InitRequest;
 use rswarm_pki::{NodeIdentity, RootCa, generate_join_token};
 use rswarm_types::{
-    Availability, Cluster, ControlError, JoinTokens, ManagerStatus, Node, NodeRole, NodeSpec, NodeState, NodeStatus,
+    Availability, Cluster, ControlError, JoinTokens, ManagerStatus, Node, NodeRole, NodeSpec,
+    NodeState, NodeStatus,
 };
 
 use crate::node::{LocalNode, SwarmConfig};
@@ -14,42 +15,81 @@ pub const DEFAULT_PORT: u16 = 2377;
 
 impl LocalNode {
     /// Creates a new swarm with this node as its only manager.
-    pub async fn init(&self, req: InitRequest, description: rswarm_types::NodeDescription) -> Result<String, ControlError> {
+    pub async fn init(
+        &self,
+        req: InitRequest,
+        description: rswarm_types::NodeDescription,
+    ) -> Result<String, ControlError> {
         if self.membership.lock().await.is_some() {
             return Err(ControlError::AlreadyInSwarm);
         }
         if req.force_new_cluster {
-            return Err(ControlError::NotImplemented("--force-new-cluster is not supported yet".into()));
+            return Err(ControlError::NotImplemented(
+                "--force-new-cluster is not supported yet".into(),
+            ));
         }
         if req.auto_lock_managers {
-            return Err(ControlError::NotImplemented("autolock is not supported yet".into()));
+            return Err(ControlError::NotImplemented(
+                "autolock is not supported yet".into(),
+            ));
         }
-        let listen_addr = with_port(if req.listen_addr.is_empty() { "0.0.0.0:2377" } else { &req.listen_addr })?;
+        let listen_addr = with_port(if req.listen_addr.is_empty() {
+            "0.0.0.0:2377"
+        } else {
+            &req.listen_addr
+        })?;
         let advertise_addr = advertise_addr(&req.advertise_addr, &listen_addr)?;
         let mut spec = req.spec;
         spec.fill_defaults();
-        if spec.ca_config.node_cert_expiry.is_some_and(|e| e < 3600 * rswarm_types::SECOND) {
-            return Err(ControlError::invalid("minimum certificate expiry time is 1h0m0s"));
+        if spec
+            .ca_config
+            .node_cert_expiry
+            .is_some_and(|e| e < 3600 * rswarm_types::SECOND)
+        {
+            return Err(ControlError::invalid(
+                "minimum certificate expiry time is 1h0m0s",
+            ));
         }
 
         let now = self.clock.now();
         let node_id = rswarm_rt::new_id();
         let cluster_id = rswarm_rt::new_id();
-        let internal = |e: rswarm_pki::PkiError| ControlError::Internal(format!("creating the cluster CA: {e}"));
+        let internal = |e: rswarm_pki::PkiError| {
+            ControlError::Internal(format!("creating the cluster CA: {e}"))
+        };
         let root = RootCa::generate(now).map_err(internal)?;
-        let (cert_pem, key_pem) = root.issue_self(&node_id, NodeRole::Manager, &cluster_id, now).map_err(internal)?;
-        let identity = NodeIdentity::from_pems(cert_pem, key_pem, root.cert_pem()).map_err(internal)?;
-        identity.save(&self.paths.certificates()).map_err(internal)?;
+        let (cert_pem, key_pem) = root
+            .issue_self(&node_id, NodeRole::Manager, &cluster_id, now)
+            .map_err(internal)?;
+        let identity =
+            NodeIdentity::from_pems(cert_pem, key_pem, root.cert_pem()).map_err(internal)?;
+        identity
+            .save(&self.paths.certificates())
+            .map_err(internal)?;
 
         let cluster = Cluster {
             id: cluster_id.clone(),
             spec,
             ca_cert_pem: root.cert_pem().to_string(),
             ca_key_pem: root.key_pem().unwrap_or_default().to_string(),
-            join_tokens: JoinTokens { worker: generate_join_token(&root), manager: generate_join_token(&root) },
-            default_addr_pool: req.default_addr_pool.filter(|p| !p.is_empty()).unwrap_or_else(|| vec!["10.0.0.0/8".into()]),
-            subnet_size: if req.subnet_size == 0 { 24 } else { req.subnet_size },
-            data_path_port: if req.data_path_port == 0 { 4789 } else { req.data_path_port },
+            join_tokens: JoinTokens {
+                worker: generate_join_token(&root),
+                manager: generate_join_token(&root),
+            },
+            default_addr_pool: req
+                .default_addr_pool
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| vec!["10.0.0.0/8".into()]),
+            subnet_size: if req.subnet_size == 0 {
+                24
+            } else {
+                req.subnet_size
+            },
+            data_path_port: if req.data_path_port == 0 {
+                4789
+            } else {
+                req.data_path_port
+            },
             ..Default::default()
         };
         let ip = host_of(&advertise_addr).to_string();
@@ -61,14 +101,29 @@ impl LocalNode {
                 ..Default::default()
             },
             description,
-            status: NodeStatus { state: NodeState::Ready, message: String::new(), addr: ip },
-            manager_status: Some(ManagerStatus { leader: true, reachability: "reachable".into(), addr: advertise_addr.clone() }),
+            status: NodeStatus {
+                state: NodeState::Ready,
+                message: String::new(),
+                addr: ip,
+            },
+            manager_status: Some(ManagerStatus {
+                leader: true,
+                reachability: "reachable".into(),
+                addr: advertise_addr.clone(),
+            }),
             role: NodeRole::Manager,
             ..Default::default()
         };
         let store = self.open_store()?;
-        rswarm_manager::ControlApi::new(store.clone(), self.clock.clone()).bootstrap(cluster, node).await?;
-        let config = SwarmConfig { node_id: node_id.clone(), cluster_id, advertise_addr, listen_addr };
+        rswarm_manager::ControlApi::new(store.clone(), self.clock.clone())
+            .bootstrap(cluster, node)
+            .await?;
+        let config = SwarmConfig {
+            node_id: node_id.clone(),
+            cluster_id,
+            advertise_addr,
+            listen_addr,
+        };
         self.activate(config, store).await?;
         Ok(node_id)
     }
@@ -92,11 +147,15 @@ fn with_port(addr: &str) -> Result<String, ControlError> {
     {
         return Ok(addr.to_string());
     }
-    Err(ControlError::invalid(format!("invalid address '{addr}': expected an IP address with an optional port")))
+    Err(ControlError::invalid(format!(
+        "invalid address '{addr}': expected an IP address with an optional port"
+    )))
 }
 
 fn host_of(addr: &str) -> &str {
-    addr.rsplit_once(':').map(|(h, _)| h.trim_matches(['[', ']'])).unwrap_or(addr)
+    addr.rsplit_once(':')
+        .map(|(h, _)| h.trim_matches(['[', ']']))
+        .unwrap_or(addr)
 }
 
 /// The address to advertise: as given, else the listen address when it is
@@ -118,7 +177,8 @@ fn advertise_addr(given: &str, listen: &str) -> Result<String, ControlError> {
     }
     // A UDP "connect" sends nothing; it only asks the kernel which source
     // address the default route would use.
-    let sock = std::net::UdpSocket::bind("0.0.0.0:0").map_err(|e| ControlError::Internal(e.to_string()))?;
+    let sock = std::net::UdpSocket::bind("0.0.0.0:0")
+        .map_err(|e| ControlError::Internal(e.to_string()))?;
     let ip = sock
         .connect("192.0.2.1:9")
         .and_then(|_| sock.local_addr())
@@ -134,10 +194,23 @@ mod tests {
     #[test]
     fn addresses() {
         assert_eq!(with_port("10.1.2.3").expect("ip"), "10.1.2.3:2377");
-        assert_eq!(with_port("10.1.2.3:4000").expect("ip:port"), "10.1.2.3:4000");
+        assert_eq!(
+            with_port("10.1.2.3:4000").expect("ip:port"),
+            "10.1.2.3:4000"
+        );
         assert!(with_port("not an address").is_err());
-        assert_eq!(advertise_addr("127.0.0.2", "0.0.0.0:2377").expect("given"), "127.0.0.2:2377");
-        assert_eq!(advertise_addr("", "127.0.0.3:2377").expect("listen"), "127.0.0.3:2377");
-        assert!(advertise_addr("", "0.0.0.0:2377").expect("route").ends_with(":2377"));
+        assert_eq!(
+            advertise_addr("127.0.0.2", "0.0.0.0:2377").expect("given"),
+            "127.0.0.2:2377"
+        );
+        assert_eq!(
+            advertise_addr("", "127.0.0.3:2377").expect("listen"),
+            "127.0.0.3:2377"
+        );
+        assert!(
+            advertise_addr("", "0.0.0.0:2377")
+                .expect("route")
+                .ends_with(":2377")
+        );
     }
 }

@@ -16,6 +16,7 @@
 
 pub mod backend;
 pub mod body;
+pub mod cluster_info;
 pub mod convert;
 pub mod error;
 pub mod filters;

@@ -10,7 +10,8 @@ use std::time::Duration;
 use rswarm_rt::{Clock, Shutdown};
 use rswarm_store::{Event, Object, Store};
 use rswarm_types::{
-    ControlError, DEFAULT_HEARTBEAT_PERIOD, NodeDescription, NodeState, Task, TaskState, TaskStatus, Timestamp,
+    ControlError, DEFAULT_HEARTBEAT_PERIOD, NodeDescription, NodeState, Task, TaskState,
+    TaskStatus, Timestamp,
 };
 use tokio::sync::mpsc;
 
@@ -38,7 +39,12 @@ impl Dispatcher {
     /// A dispatcher over `store`.
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> Dispatcher {
         let started = clock.now();
-        Dispatcher { store, clock, last_beat: Arc::default(), started }
+        Dispatcher {
+            store,
+            clock,
+            last_beat: Arc::default(),
+            started,
+        }
     }
 
     /// The heartbeat period agents must respect.
@@ -52,13 +58,20 @@ impl Dispatcher {
 
     /// Registers a node's session: records its description and address and
     /// marks it `ready`.
-    pub async fn register(&self, node_id: &str, description: NodeDescription, addr: &str) -> Result<(), ControlError> {
+    pub async fn register(
+        &self,
+        node_id: &str,
+        description: NodeDescription,
+        addr: &str,
+    ) -> Result<(), ControlError> {
         self.beat(node_id);
         let node_id = node_id.to_string();
         let addr = addr.to_string();
         self.store
             .update(|tx| {
-                let mut node = tx.node(&node_id).ok_or_else(|| ControlError::not_found("node", node_id.clone()))?;
+                let mut node = tx
+                    .node(&node_id)
+                    .ok_or_else(|| ControlError::not_found("node", node_id.clone()))?;
                 let mut description = description;
                 description.tls_info = node.description.tls_info.take();
                 node.description = description;
@@ -89,7 +102,12 @@ impl Dispatcher {
     /// The tasks assigned to a node: every task on it that the scheduler
     /// has placed (state ≥ assigned), as a full set.
     pub fn assigned_tasks(&self, node_id: &str) -> Vec<Task> {
-        self.store.view(|t| t.tasks_on_node(node_id).filter(|t| t.status.state >= TaskState::Assigned).cloned().collect())
+        self.store.view(|t| {
+            t.tasks_on_node(node_id)
+                .filter(|t| t.status.state >= TaskState::Assigned)
+                .cloned()
+                .collect()
+        })
     }
 
     /// A stream of full assignment sets for `node_id`: the current set at
@@ -101,7 +119,10 @@ impl Dispatcher {
         let node_id = node_id.to_string();
         tokio::spawn(async move {
             let (initial, mut events) = this.store.view_and_watch(|t| {
-                t.tasks_on_node(&node_id).filter(|t| t.status.state >= TaskState::Assigned).cloned().collect::<Vec<_>>()
+                t.tasks_on_node(&node_id)
+                    .filter(|t| t.status.state >= TaskState::Assigned)
+                    .cloned()
+                    .collect::<Vec<_>>()
             });
             if tx.send(initial).await.is_err() {
                 return;
@@ -126,7 +147,11 @@ impl Dispatcher {
 
     /// Records task status reports from `node_id`. Reports for tasks of
     /// other nodes are refused; states never move backwards.
-    pub async fn update_task_status(&self, node_id: &str, updates: Vec<TaskStatusUpdate>) -> Result<(), ControlError> {
+    pub async fn update_task_status(
+        &self,
+        node_id: &str,
+        updates: Vec<TaskStatusUpdate>,
+    ) -> Result<(), ControlError> {
         if updates.is_empty() {
             return Ok(());
         }
@@ -135,7 +160,9 @@ impl Dispatcher {
         self.store
             .update(|tx| {
                 for u in updates {
-                    let Some(mut task) = tx.task(&u.task_id) else { continue };
+                    let Some(mut task) = tx.task(&u.task_id) else {
+                        continue;
+                    };
                     if task.node_id != node_id {
                         return Err(ControlError::FailedPrecondition(format!(
                             "task {} is not assigned to node {node_id}",
@@ -201,7 +228,10 @@ impl Dispatcher {
 fn touches_node(e: &Event, node_id: &str) -> bool {
     match e {
         Event::Created(Object::Task(t)) | Event::Deleted(Object::Task(t)) => t.node_id == node_id,
-        Event::Updated { old: Object::Task(a), new: Object::Task(b) } => a.node_id == node_id || b.node_id == node_id,
+        Event::Updated {
+            old: Object::Task(a),
+            new: Object::Task(b),
+        } => a.node_id == node_id || b.node_id == node_id,
         _ => false,
     }
 }

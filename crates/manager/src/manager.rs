@@ -34,8 +34,16 @@ impl Manager {
     /// Runs the leader loops until `shutdown` fires. (With a single
     /// manager this node is always the leader.)
     pub async fn run(self, shutdown: Shutdown) {
-        let orch = tokio::spawn(orchestrator_loop::run(self.store.clone(), self.clock.clone(), shutdown.clone()));
-        let sched = tokio::spawn(scheduler_loop::run(self.store.clone(), self.clock.clone(), shutdown.clone()));
+        let orch = tokio::spawn(orchestrator_loop::run(
+            self.store.clone(),
+            self.clock.clone(),
+            shutdown.clone(),
+        ));
+        let sched = tokio::spawn(scheduler_loop::run(
+            self.store.clone(),
+            self.clock.clone(),
+            shutdown.clone(),
+        ));
         let hb = tokio::spawn(self.dispatcher.clone().run(shutdown.clone()));
         shutdown.wait().await;
         for h in [orch, sched, hb] {

@@ -14,7 +14,9 @@ use rswarm_types::validate::Constraint;
 /// `engine.labels.<k>`. Values compare case-insensitively; a missing label
 /// fails `==` and satisfies `!=`, as in Swarm.
 pub fn node_matches(constraints: &[String], node: &Node) -> bool {
-    constraints.iter().all(|expr| Constraint::parse(expr).is_ok_and(|c| matches(&c, node)))
+    constraints
+        .iter()
+        .all(|expr| Constraint::parse(expr).is_ok_and(|c| matches(&c, node)))
 }
 
 fn matches(c: &Constraint, node: &Node) -> bool {
@@ -63,7 +65,9 @@ fn ip_matches(addr: &str, value: &str) -> bool {
         return false;
     };
     match (ip, net) {
-        (IpAddr::V4(a), IpAddr::V4(n)) if bits <= 32 => prefix_eq(u32::from(a).into(), u32::from(n).into(), 32, bits),
+        (IpAddr::V4(a), IpAddr::V4(n)) if bits <= 32 => {
+            prefix_eq(u32::from(a).into(), u32::from(n).into(), 32, bits)
+        }
         (IpAddr::V6(a), IpAddr::V6(n)) if bits <= 128 => prefix_eq(a.into(), n.into(), 128, bits),
         _ => false,
     }
@@ -80,12 +84,19 @@ mod tests {
     use rswarm_types::NodeRole;
 
     fn node() -> Node {
-        let mut n = Node { id: "n1".into(), role: NodeRole::Manager, ..Default::default() };
+        let mut n = Node {
+            id: "n1".into(),
+            role: NodeRole::Manager,
+            ..Default::default()
+        };
         n.description.hostname = "Host-A".into();
         n.description.platform.os = "linux".into();
         n.description.platform.architecture = "x86_64".into();
         n.spec.labels.insert("zone".into(), "East".into());
-        n.description.engine.labels.insert("disk".into(), "ssd".into());
+        n.description
+            .engine
+            .labels
+            .insert("disk".into(), "ssd".into());
         n.status.addr = "10.1.2.3".into();
         n
     }
@@ -119,7 +130,10 @@ mod tests {
             assert_eq!(node_matches(&[expr.to_string()], &n), want, "{expr}");
         }
         assert!(node_matches(&[], &n));
-        let both = ["node.role==manager".to_string(), "node.labels.zone==west".to_string()];
+        let both = [
+            "node.role==manager".to_string(),
+            "node.labels.zone==west".to_string(),
+        ];
         assert!(!node_matches(&both, &n));
     }
 

@@ -18,6 +18,18 @@ pub fn is_task_dirty(service: &Service, task: &Task) -> bool {
         || task.endpoint_spec != service.spec.endpoint_spec
 }
 
+/// True when `a` and `b` were made from different task templates or
+/// endpoint specs (placement ignored): one replaces the other in an update
+/// rather than a restart.
+pub(crate) fn tasks_differ(a: &Task, b: &Task) -> bool {
+    if let (Some(x), Some(y)) = (a.spec_version, b.spec_version)
+        && x == y
+    {
+        return false;
+    }
+    !same_ignoring_placement(&a.spec, &b.spec) || a.endpoint_spec != b.endpoint_spec
+}
+
 fn same_ignoring_placement(a: &TaskSpec, b: &TaskSpec) -> bool {
     if a.placement == b.placement {
         return a == b;
@@ -36,7 +48,10 @@ mod tests {
 
     fn svc() -> Service {
         let mut s = Service::default();
-        s.spec.task_template.container_spec = Some(ContainerSpec { image: "a".into(), ..Default::default() });
+        s.spec.task_template.container_spec = Some(ContainerSpec {
+            image: "a".into(),
+            ..Default::default()
+        });
         s.spec_version = Some(Version { index: 2 });
         s
     }
@@ -44,14 +59,27 @@ mod tests {
     #[test]
     fn dirty_rules() {
         let s = svc();
-        let mut t = Task { spec: s.spec.task_template.clone(), spec_version: Some(Version { index: 1 }), ..Default::default() };
-        assert!(!is_task_dirty(&s, &t), "equal spec is clean despite version");
+        let mut t = Task {
+            spec: s.spec.task_template.clone(),
+            spec_version: Some(Version { index: 1 }),
+            ..Default::default()
+        };
+        assert!(
+            !is_task_dirty(&s, &t),
+            "equal spec is clean despite version"
+        );
         t.spec.force_update = 1;
         assert!(is_task_dirty(&s, &t));
         t.spec_version = Some(Version { index: 2 });
         assert!(!is_task_dirty(&s, &t), "same version is clean");
-        let mut t2 = Task { spec: s.spec.task_template.clone(), ..Default::default() };
-        t2.spec.placement = Some(Placement { constraints: vec!["node.role==manager".into()], ..Default::default() });
+        let mut t2 = Task {
+            spec: s.spec.task_template.clone(),
+            ..Default::default()
+        };
+        t2.spec.placement = Some(Placement {
+            constraints: vec!["node.role==manager".into()],
+            ..Default::default()
+        });
         assert!(!is_task_dirty(&s, &t2), "placement alone is not dirty");
     }
 }

@@ -5,7 +5,9 @@
 //! later phases see earlier edits, so one pass reaches a fixed point: the
 //! plan, once applied, makes the next pass return an empty plan.
 
-use rswarm_types::{Meta, Nanos, Service, ServiceAnnotations, Task, TaskState, TaskStatus, Timestamp};
+use rswarm_types::{
+    Meta, Nanos, Service, ServiceAnnotations, Task, TaskState, TaskStatus, Timestamp,
+};
 
 use crate::group::Key;
 
@@ -36,7 +38,8 @@ impl Plan {
 
 /// `t + nanos`, saturating at the far future.
 pub(crate) fn after(t: Timestamp, nanos: Nanos) -> Timestamp {
-    t.checked_add_signed(chrono::TimeDelta::nanoseconds(nanos)).unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)
+    t.checked_add_signed(chrono::TimeDelta::nanoseconds(nanos))
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)
 }
 
 /// The working copy of all tasks during one pass. Indices `0..orig.len()`
@@ -51,8 +54,19 @@ pub(crate) struct Draft<'v, 'f> {
 }
 
 impl<'v, 'f> Draft<'v, 'f> {
-    pub(crate) fn new(orig: &'v [Task], now: Timestamp, new_id: &'f mut dyn FnMut() -> String) -> Self {
-        Draft { orig, tasks: orig.to_vec(), deleted: vec![false; orig.len()], wakeups: Vec::new(), now, new_id }
+    pub(crate) fn new(
+        orig: &'v [Task],
+        now: Timestamp,
+        new_id: &'f mut dyn FnMut() -> String,
+    ) -> Self {
+        Draft {
+            orig,
+            tasks: orig.to_vec(),
+            deleted: vec![false; orig.len()],
+            wakeups: Vec::new(),
+            now,
+            new_id,
+        }
     }
 
     pub(crate) fn now(&self) -> Timestamp {
@@ -65,6 +79,11 @@ impl<'v, 'f> Draft<'v, 'f> {
 
     pub(crate) fn task(&self, i: usize) -> &Task {
         &self.tasks[i]
+    }
+
+    /// Mutable access, for fields set right after [`Draft::spawn`].
+    pub(crate) fn task_mut(&mut self, i: usize) -> &mut Task {
+        &mut self.tasks[i]
     }
 
     pub(crate) fn is_deleted(&self, i: usize) -> bool {
@@ -99,14 +118,26 @@ impl<'v, 'f> Draft<'v, 'f> {
         let now = self.now;
         let task = Task {
             id: (self.new_id)(),
-            meta: Meta { version: Default::default(), created_at: now, updated_at: now },
+            meta: Meta {
+                version: Default::default(),
+                created_at: now,
+                updated_at: now,
+            },
             spec: svc.spec.task_template.clone(),
             service_id: svc.id.clone(),
             slot,
             node_id,
-            status: TaskStatus { timestamp: now, state: TaskState::New, message: "created".into(), ..Default::default() },
+            status: TaskStatus {
+                timestamp: now,
+                state: TaskState::New,
+                message: "created".into(),
+                ..Default::default()
+            },
             desired_state: desired,
-            service_annotations: ServiceAnnotations { name: svc.spec.name.clone(), labels: svc.spec.labels.clone() },
+            service_annotations: ServiceAnnotations {
+                name: svc.spec.name.clone(),
+                labels: svc.spec.labels.clone(),
+            },
             spec_version: svc.spec_version,
             endpoint_spec: svc.spec.endpoint_spec.clone(),
             ..Default::default()
@@ -148,9 +179,18 @@ mod tests {
     #[test]
     fn finish_diffs_creates_and_drops() {
         let orig = vec![
-            Task { id: "a".into(), ..Default::default() },
-            Task { id: "b".into(), ..Default::default() },
-            Task { id: "c".into(), ..Default::default() },
+            Task {
+                id: "a".into(),
+                ..Default::default()
+            },
+            Task {
+                id: "b".into(),
+                ..Default::default()
+            },
+            Task {
+                id: "c".into(),
+                ..Default::default()
+            },
         ];
         let mut n = 0;
         let mut ids = || {
@@ -160,7 +200,10 @@ mod tests {
         let mut d = Draft::new(&orig, now(), &mut ids);
         d.set_desired(0, TaskState::Shutdown);
         d.delete(1);
-        let svc = Service { id: "s".into(), ..Default::default() };
+        let svc = Service {
+            id: "s".into(),
+            ..Default::default()
+        };
         let kept = d.spawn(&svc, &Key::Slot(2), TaskState::Running);
         let dropped = d.spawn(&svc, &Key::Node("n".into()), TaskState::Running);
         d.set_desired(dropped, TaskState::Remove);
@@ -172,7 +215,10 @@ mod tests {
         assert_eq!(plan.update_tasks[0].meta.updated_at, now());
         assert_eq!(plan.delete_tasks, vec!["b".to_string()]);
         assert_eq!(plan.create_tasks.len(), 1);
-        assert_eq!((plan.create_tasks[0].id.as_str(), plan.create_tasks[0].slot), ("new1", 2));
+        assert_eq!(
+            (plan.create_tasks[0].id.as_str(), plan.create_tasks[0].slot),
+            ("new1", 2)
+        );
         assert_eq!(wake, Some(after(now(), 7)));
         assert!(!plan.is_empty());
         assert!(Plan::default().is_empty());

@@ -89,7 +89,12 @@ mod tests {
     }
 
     fn task(id: &str, created: i64, desired: TaskState, state: TaskState, state_at: i64) -> Task {
-        let mut t = Task { id: id.into(), desired_state: desired, node_id: "n1".into(), ..Default::default() };
+        let mut t = Task {
+            id: id.into(),
+            desired_state: desired,
+            node_id: "n1".into(),
+            ..Default::default()
+        };
         t.meta.created_at = at(created);
         t.status.state = state;
         t.status.timestamp = at(state_at);
@@ -98,7 +103,10 @@ mod tests {
     }
 
     fn nodes(state: NodeState, availability: Availability) -> Vec<Node> {
-        let mut n = Node { id: "n1".into(), ..Default::default() };
+        let mut n = Node {
+            id: "n1".into(),
+            ..Default::default()
+        };
         n.status.state = state;
         n.spec.availability = availability;
         vec![n]
@@ -110,30 +118,91 @@ mod tests {
         use TaskState::*;
         let ready = (NodeState::Ready, Availability::Active);
         let cases = [
-            ("failed: waits for delay", Failed, ready, false, 12, false, Some(15)),
+            (
+                "failed: waits for delay",
+                Failed,
+                ready,
+                false,
+                12,
+                false,
+                Some(15),
+            ),
             ("failed: delay over", Failed, ready, false, 15, true, None),
-            ("drained: no delay, waits for stop", Running, (NodeState::Ready, Availability::Drain), false, 12, false, Some(72)),
-            ("drained and stopped", Shutdown, (NodeState::Ready, Availability::Drain), false, 12, true, None),
-            ("down node: delay from creation", Running, (NodeState::Down, Availability::Active), false, 14, false, Some(17)),
-            ("down node: delay over", Running, (NodeState::Down, Availability::Active), false, 17, true, None),
-            ("update: waits for old", Running, ready, true, 12, false, Some(72)),
+            (
+                "drained: no delay, waits for stop",
+                Running,
+                (NodeState::Ready, Availability::Drain),
+                false,
+                12,
+                false,
+                Some(72),
+            ),
+            (
+                "drained and stopped",
+                Shutdown,
+                (NodeState::Ready, Availability::Drain),
+                false,
+                12,
+                true,
+                None,
+            ),
+            (
+                "down node: delay from creation",
+                Running,
+                (NodeState::Down, Availability::Active),
+                false,
+                14,
+                false,
+                Some(17),
+            ),
+            (
+                "down node: delay over",
+                Running,
+                (NodeState::Down, Availability::Active),
+                false,
+                17,
+                true,
+                None,
+            ),
+            (
+                "update: waits for old",
+                Running,
+                ready,
+                true,
+                12,
+                false,
+                Some(72),
+            ),
             ("update: old stopped", Shutdown, ready, true, 12, true, None),
             ("update: timeout", Running, ready, true, 72, true, None),
         ];
         for (name, old_state, (ns, av), update, now, promoted, wake) in cases {
             let old = task("old", 0, Shutdown, old_state, 10);
             let mut new = task("new", 12, Ready, New, 12);
-            new.spec.restart_policy = Some(RestartPolicy { delay: Some(5 * SECOND), ..Default::default() });
+            new.spec.restart_policy = Some(RestartPolicy {
+                delay: Some(5 * SECOND),
+                ..Default::default()
+            });
             if update {
                 new.spec_version = Some(Version { index: 2 });
-                new.spec.container_spec = Some(ContainerSpec { image: "v2".into(), ..Default::default() });
+                new.spec.container_spec = Some(ContainerSpec {
+                    image: "v2".into(),
+                    ..Default::default()
+                });
             }
             let tasks = vec![old, new];
             let ns = nodes(ns, av);
             let nodes = Nodes::new(&ns);
             let mut ids = || String::new();
             let mut d = Draft::new(&tasks, at(now), &mut ids);
-            promote(&mut d, &Group { key: Key::Slot(1), members: vec![0, 1] }, &nodes);
+            promote(
+                &mut d,
+                &Group {
+                    key: Key::Slot(1),
+                    members: vec![0, 1],
+                },
+                &nodes,
+            );
             let got = d.task(1).desired_state == Running;
             let (_, w) = d.finish();
             assert_eq!(got, promoted, "{name}");
@@ -147,7 +216,14 @@ mod tests {
         let ns = nodes(NodeState::Ready, Availability::Active);
         let mut ids = || String::new();
         let mut d = Draft::new(&tasks, at(1), &mut ids);
-        promote(&mut d, &Group { key: Key::Slot(1), members: vec![0] }, &Nodes::new(&ns));
+        promote(
+            &mut d,
+            &Group {
+                key: Key::Slot(1),
+                members: vec![0],
+            },
+            &Nodes::new(&ns),
+        );
         assert_eq!(d.task(0).desired_state, TaskState::Running);
     }
 }

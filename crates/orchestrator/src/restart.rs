@@ -32,9 +32,17 @@ pub(crate) fn should_restart(t: &Task, group: &[&Task]) -> bool {
     }
     let window: Nanos = policy.window.unwrap_or(0);
     let lookback = after(t.status.timestamp, -window);
-    let mut same: Vec<&Task> = group.iter().copied().filter(|o| o.spec_version == t.spec_version).collect();
+    let mut same: Vec<&Task> = group
+        .iter()
+        .copied()
+        .filter(|o| o.spec_version == t.spec_version)
+        .collect();
     same.sort_by(|a, b| by_creation(a, b));
-    let restarts = same.iter().skip(1).filter(|o| window <= 0 || o.meta.created_at > lookback).count();
+    let restarts = same
+        .iter()
+        .skip(1)
+        .filter(|o| window <= 0 || o.meta.created_at > lookback)
+        .count();
     (restarts as u64) < max
 }
 
@@ -42,7 +50,10 @@ pub(crate) fn should_restart(t: &Task, group: &[&Task]) -> bool {
 /// or the policy forbids it, creates its replacement (desired `ready`).
 pub(crate) fn restart(d: &mut Draft, svc: &Service, g: &mut Group, i: usize) {
     d.set_desired(i, TaskState::Shutdown);
-    let covered = g.members.iter().any(|&j| j != i && is_runnable(d.task(j)) && !is_task_dirty(svc, d.task(j)));
+    let covered = g
+        .members
+        .iter()
+        .any(|&j| j != i && is_runnable(d.task(j)) && !is_task_dirty(svc, d.task(j)));
     if covered || !should_restart(d.task(i), &g.tasks(d)) {
         return;
     }
@@ -52,7 +63,12 @@ pub(crate) fn restart(d: &mut Draft, svc: &Service, g: &mut Group, i: usize) {
 
 /// Restarts the group's runnable tasks that stopped or for which
 /// `must_move` holds, then shuts down duplicates.
-pub(crate) fn supervise(d: &mut Draft, svc: &Service, g: &mut Group, must_move: &dyn Fn(&Task) -> bool) {
+pub(crate) fn supervise(
+    d: &mut Draft,
+    svc: &Service,
+    g: &mut Group,
+    must_move: &dyn Fn(&Task) -> bool,
+) {
     for i in g.runnable(d) {
         let t = d.task(i);
         if is_runnable(t) && (t.status.state > TaskState::Running || must_move(t)) {
@@ -68,14 +84,20 @@ pub(crate) fn supervise(d: &mut Draft, svc: &Service, g: &mut Group, must_move: 
 fn dedupe(d: &mut Draft, svc: &Service, g: &Group) {
     let runnable = g.runnable(d);
     for dirty in [false, true] {
-        let mut class: Vec<usize> =
-            runnable.iter().copied().filter(|&i| is_task_dirty(svc, d.task(i)) == dirty).collect();
+        let mut class: Vec<usize> = runnable
+            .iter()
+            .copied()
+            .filter(|&i| is_task_dirty(svc, d.task(i)) == dirty)
+            .collect();
         if class.len() < 2 {
             continue;
         }
         class.sort_by(|&a, &b| {
             let (ta, tb) = (d.task(a), d.task(b));
-            ta.status.state.cmp(&tb.status.state).then_with(|| by_creation(ta, tb))
+            ta.status
+                .state
+                .cmp(&tb.status.state)
+                .then_with(|| by_creation(ta, tb))
         });
         class.pop();
         for i in class {
@@ -103,8 +125,18 @@ mod tests {
         })
     }
 
-    fn task(id: &str, created: i64, version: u64, state: TaskState, p: &Option<RestartPolicy>) -> Task {
-        let mut t = Task { id: id.into(), desired_state: TaskState::Shutdown, ..Default::default() };
+    fn task(
+        id: &str,
+        created: i64,
+        version: u64,
+        state: TaskState,
+        p: &Option<RestartPolicy>,
+    ) -> Task {
+        let mut t = Task {
+            id: id.into(),
+            desired_state: TaskState::Shutdown,
+            ..Default::default()
+        };
         t.meta.created_at = at(created);
         t.status.state = state;
         t.status.timestamp = at(created + 1);
@@ -117,19 +149,70 @@ mod tests {
     fn should_restart_table() {
         use RestartCondition::*;
         use TaskState::*;
-        let cases: Vec<(&str, Option<RestartPolicy>, Vec<(i64, u64, TaskState)>, bool)> = vec![
-            ("default policy restarts", None, vec![(0, 1, Failed)], true),
-            ("none never", policy(None, 0, 0), vec![(0, 1, Failed)], false),
-            ("on-failure after failure", policy(OnFailure, 0, 0), vec![(0, 1, Failed)], true),
-            ("on-failure after complete", policy(OnFailure, 0, 0), vec![(0, 1, Complete)], false),
-            ("any after complete", policy(Any, 0, 0), vec![(0, 1, Complete)], true),
-            ("max 2, first failure", policy(Any, 2, 0), vec![(0, 1, Failed)], true),
-            ("max 2, one restart", policy(Any, 2, 0), vec![(0, 1, Failed), (10, 1, Failed)], true),
-            ("max 2, two restarts", policy(Any, 2, 0), vec![(0, 1, Failed), (10, 1, Failed), (20, 1, Failed)], false),
+        type Case = (
+            &'static str,
+            Option<RestartPolicy>,
+            Vec<(i64, u64, TaskState)>,
+            bool,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "default policy restarts",
+                Option::None,
+                vec![(0, 1, Failed)],
+                true,
+            ),
+            (
+                "none never",
+                policy(None, 0, 0),
+                vec![(0, 1, Failed)],
+                false,
+            ),
+            (
+                "on-failure after failure",
+                policy(OnFailure, 0, 0),
+                vec![(0, 1, Failed)],
+                true,
+            ),
+            (
+                "on-failure after complete",
+                policy(OnFailure, 0, 0),
+                vec![(0, 1, Complete)],
+                false,
+            ),
+            (
+                "any after complete",
+                policy(Any, 0, 0),
+                vec![(0, 1, Complete)],
+                true,
+            ),
+            (
+                "max 2, first failure",
+                policy(Any, 2, 0),
+                vec![(0, 1, Failed)],
+                true,
+            ),
+            (
+                "max 2, one restart",
+                policy(Any, 2, 0),
+                vec![(0, 1, Failed), (10, 1, Failed)],
+                true,
+            ),
+            (
+                "max 2, two restarts",
+                policy(Any, 2, 0),
+                vec![(0, 1, Failed), (10, 1, Failed), (20, 1, Failed)],
+                false,
+            ),
             (
                 "max 2, old versions do not count",
                 policy(Any, 2, 0),
-                vec![(0, 1, Failed), (10, 1, Failed), (20, 1, Failed), (30, 2, Failed)],
+                vec![
+                    (0, 1, Failed),
+                    (10, 1, Failed),
+                    (20, 1, Failed),
+                    (30, 2, Failed),
+                ],
                 true,
             ),
             (
@@ -146,8 +229,11 @@ mod tests {
             ),
         ];
         for (name, p, spec, want) in cases {
-            let tasks: Vec<Task> =
-                spec.iter().enumerate().map(|(n, &(c, v, s))| task(&format!("t{n}"), c, v, s, &p)).collect();
+            let tasks: Vec<Task> = spec
+                .iter()
+                .enumerate()
+                .map(|(n, &(c, v, s))| task(&format!("t{n}"), c, v, s, &p))
+                .collect();
             let refs: Vec<&Task> = tasks.iter().collect();
             let last = tasks.last().expect("task");
             assert_eq!(should_restart(last, &refs), want, "{name}");
@@ -166,12 +252,22 @@ mod tests {
         let tasks = vec![a, b, c];
         let mut ids = || "new".to_string();
         let mut d = Draft::new(&tasks, at(100), &mut ids);
-        let svc = Service { spec_version: Some(Version { index: 1 }), ..Default::default() };
-        let mut g = Group { key: Key::Slot(1), members: vec![0, 1, 2] };
+        let svc = Service {
+            spec_version: Some(Version { index: 1 }),
+            ..Default::default()
+        };
+        let mut g = Group {
+            key: Key::Slot(1),
+            members: vec![0, 1, 2],
+        };
         supervise(&mut d, &svc, &mut g, &|_| false);
         assert_eq!(g.members.len(), 3, "no replacement: b covers the slot");
         assert_eq!(d.task(0).desired_state, Shutdown);
-        assert_eq!(d.task(1).desired_state, Running, "most advanced duplicate kept");
+        assert_eq!(
+            d.task(1).desired_state,
+            Running,
+            "most advanced duplicate kept"
+        );
         assert_eq!(d.task(2).desired_state, Shutdown);
     }
 }

@@ -39,17 +39,21 @@ impl<'a> Nodes<'a> {
     /// A replicated task on this node must move elsewhere: the node is
     /// gone, down or drained (swarmkit's `InvalidNode`).
     pub(crate) fn invalid(&self, id: &str) -> bool {
-        self.get(id).is_none_or(|n| n.status.state == NodeState::Down || n.spec.availability == Availability::Drain)
+        self.get(id).is_none_or(|n| {
+            n.status.state == NodeState::Down || n.spec.availability == Availability::Drain
+        })
     }
 
     /// The node exists and is drained (restart delays are skipped there).
     pub(crate) fn drained(&self, id: &str) -> bool {
-        self.get(id).is_some_and(|n| n.spec.availability == Availability::Drain)
+        self.get(id)
+            .is_some_and(|n| n.spec.availability == Availability::Drain)
     }
 
     /// The node is gone or down: its tasks will not report stopping.
     pub(crate) fn down_or_gone(&self, id: &str) -> bool {
-        self.get(id).is_none_or(|n| n.status.state == NodeState::Down)
+        self.get(id)
+            .is_none_or(|n| n.status.state == NodeState::Down)
     }
 }
 
@@ -58,7 +62,10 @@ mod tests {
     use super::*;
 
     fn node(id: &str, state: NodeState, availability: Availability) -> Node {
-        let mut n = Node { id: id.into(), ..Default::default() };
+        let mut n = Node {
+            id: id.into(),
+            ..Default::default()
+        };
         n.status.state = state;
         n.spec.availability = availability;
         n

@@ -15,7 +15,11 @@ pub struct Backoff {
 impl Backoff {
     /// A backoff starting at `base`, capped at `max`.
     pub fn new(base: Duration, max: Duration) -> Self {
-        Backoff { base, max, current: base }
+        Backoff {
+            base,
+            max,
+            current: base,
+        }
     }
 
     /// The next delay.

@@ -30,6 +30,10 @@ impl Kind {
 }
 
 /// Any stored object.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "objects are moved, not stored in bulk as enums"
+)]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Object {
     /// A cluster.
@@ -96,6 +100,10 @@ pub enum Action {
 }
 
 /// What changed, published after a commit.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "events are built once per commit"
+)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
     /// An object was created.

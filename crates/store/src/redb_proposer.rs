@@ -19,7 +19,11 @@ const OBJECTS: [(Kind, TableDefinition<&str, &[u8]>); 4] = [
 ];
 
 fn table(kind: Kind) -> TableDefinition<'static, &'static str, &'static [u8]> {
-    OBJECTS.iter().find(|(k, _)| *k == kind).map(|(_, t)| *t).unwrap_or(OBJECTS[0].1)
+    OBJECTS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, t)| *t)
+        .unwrap_or(OBJECTS[0].1)
 }
 
 /// A proposer that persists commits to a local redb database.

@@ -31,7 +31,13 @@ impl Store {
         let (tables, index) = proposer.load()?;
         let (events, _) = broadcast::channel(WATCH_CAPACITY);
         Ok(Store {
-            inner: Arc::new(Inner { tables: RwLock::new((tables, index)), write_lock: Mutex::new(()), events, proposer, clock }),
+            inner: Arc::new(Inner {
+                tables: RwLock::new((tables, index)),
+                write_lock: Mutex::new(()),
+                events,
+                proposer,
+                clock,
+            }),
         })
     }
 
@@ -58,7 +64,10 @@ impl Store {
 
     /// Runs `f` on a view and subscribes in the same instant, so the
     /// events received start exactly after the state `f` saw.
-    pub fn view_and_watch<R>(&self, f: impl FnOnce(&Tables) -> R) -> (R, broadcast::Receiver<Arc<Commit>>) {
+    pub fn view_and_watch<R>(
+        &self,
+        f: impl FnOnce(&Tables) -> R,
+    ) -> (R, broadcast::Receiver<Arc<Commit>>) {
         let guard = self.read();
         let rx = self.inner.events.subscribe();
         (f(&guard.0), rx)
@@ -66,7 +75,10 @@ impl Store {
 
     /// Runs a write transaction. Its changes are proposed, applied and
     /// published together, or not at all (when `f` or the proposal fails).
-    pub async fn update<R, E>(&self, f: impl FnOnce(&mut WriteTx<'_>) -> Result<R, E>) -> Result<R, E>
+    pub async fn update<R, E>(
+        &self,
+        f: impl FnOnce(&mut WriteTx<'_>) -> Result<R, E>,
+    ) -> Result<R, E>
     where
         E: From<StoreError>,
     {
@@ -85,7 +97,10 @@ impl Store {
         self.inner.proposer.propose(index, &actions).await?;
         let events = {
             let mut guard = self.inner.tables.write().unwrap_or_else(|e| e.into_inner());
-            let events: Vec<_> = actions.into_iter().filter_map(|a| guard.0.apply(a)).collect();
+            let events: Vec<_> = actions
+                .into_iter()
+                .filter_map(|a| guard.0.apply(a))
+                .collect();
             guard.1 = index;
             events
         };

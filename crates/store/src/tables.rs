@@ -37,7 +37,9 @@ impl Tables {
     }
     /// A service by name (case-insensitive).
     pub fn service_by_name(&self, name: &str) -> Option<&Service> {
-        self.service_names.get(&name.to_lowercase()).and_then(|id| self.services.get(id))
+        self.service_names
+            .get(&name.to_lowercase())
+            .and_then(|id| self.services.get(id))
     }
     /// All services, by ID.
     pub fn services(&self) -> impl Iterator<Item = &Service> {
@@ -53,11 +55,19 @@ impl Tables {
     }
     /// The tasks of a service.
     pub fn tasks_of_service(&self, service_id: &str) -> impl Iterator<Item = &Task> {
-        self.tasks_by_service.get(service_id).into_iter().flatten().filter_map(|id| self.tasks.get(id))
+        self.tasks_by_service
+            .get(service_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.tasks.get(id))
     }
     /// The tasks assigned to a node.
     pub fn tasks_on_node(&self, node_id: &str) -> impl Iterator<Item = &Task> {
-        self.tasks_by_node.get(node_id).into_iter().flatten().filter_map(|id| self.tasks.get(id))
+        self.tasks_by_node
+            .get(node_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.tasks.get(id))
     }
     /// Number of objects of a kind.
     pub fn count(&self, kind: Kind) -> usize {
@@ -81,7 +91,9 @@ impl Tables {
 
     /// Every object, for persistence.
     pub fn all_objects(&self) -> Vec<Object> {
-        let mut out = Vec::with_capacity(self.clusters.len() + self.nodes.len() + self.services.len() + self.tasks.len());
+        let mut out = Vec::with_capacity(
+            self.clusters.len() + self.nodes.len() + self.services.len() + self.tasks.len(),
+        );
         out.extend(self.clusters.values().cloned().map(Object::Cluster));
         out.extend(self.nodes.values().cloned().map(Object::Node));
         out.extend(self.services.values().cloned().map(Object::Service));
@@ -118,13 +130,20 @@ impl Tables {
                 self.nodes.insert(n.id.clone(), n);
             }
             Object::Service(s) => {
-                self.service_names.insert(s.spec.name.to_lowercase(), s.id.clone());
+                self.service_names
+                    .insert(s.spec.name.to_lowercase(), s.id.clone());
                 self.services.insert(s.id.clone(), s);
             }
             Object::Task(t) => {
-                self.tasks_by_service.entry(t.service_id.clone()).or_default().insert(t.id.clone());
+                self.tasks_by_service
+                    .entry(t.service_id.clone())
+                    .or_default()
+                    .insert(t.id.clone());
                 if !t.node_id.is_empty() {
-                    self.tasks_by_node.entry(t.node_id.clone()).or_default().insert(t.id.clone());
+                    self.tasks_by_node
+                        .entry(t.node_id.clone())
+                        .or_default()
+                        .insert(t.id.clone());
                 }
                 self.tasks.insert(t.id.clone(), t);
             }

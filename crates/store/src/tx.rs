@@ -29,7 +29,11 @@ macro_rules! typed_access {
 
 impl<'a> WriteTx<'a> {
     pub(crate) fn new(base: &'a Tables) -> Self {
-        WriteTx { base, overlay: HashMap::new(), actions: Vec::new() }
+        WriteTx {
+            base,
+            overlay: HashMap::new(),
+            actions: Vec::new(),
+        }
     }
 
     pub(crate) fn into_actions(self) -> Vec<Action> {
@@ -71,12 +75,16 @@ impl<'a> WriteTx<'a> {
     pub fn create(&mut self, obj: Object) -> Result<(), StoreError> {
         let kind = obj.kind();
         if self.get(kind, obj.id()).is_some() {
-            return Err(StoreError::Exists { kind: kind.as_str(), id: obj.id().to_string() });
+            return Err(StoreError::Exists {
+                kind: kind.as_str(),
+                id: obj.id().to_string(),
+            });
         }
         if let Object::Service(s) = &obj {
             self.check_service_name(s)?;
         }
-        self.overlay.insert((kind, obj.id().to_string()), Some(obj.clone()));
+        self.overlay
+            .insert((kind, obj.id().to_string()), Some(obj.clone()));
         self.actions.push(Action::Create(obj));
         Ok(())
     }
@@ -86,14 +94,18 @@ impl<'a> WriteTx<'a> {
         let kind = obj.kind();
         let current = self
             .get(kind, obj.id())
-            .ok_or_else(|| StoreError::NotFound { kind: kind.as_str(), id: obj.id().to_string() })?;
+            .ok_or_else(|| StoreError::NotFound {
+                kind: kind.as_str(),
+                id: obj.id().to_string(),
+            })?;
         if current.meta().version != obj.meta().version {
             return Err(StoreError::SequenceConflict);
         }
         if let Object::Service(s) = &obj {
             self.check_service_name(s)?;
         }
-        self.overlay.insert((kind, obj.id().to_string()), Some(obj.clone()));
+        self.overlay
+            .insert((kind, obj.id().to_string()), Some(obj.clone()));
         self.actions.push(Action::Update(obj));
         Ok(())
     }
@@ -101,7 +113,10 @@ impl<'a> WriteTx<'a> {
     /// Deletes an object.
     pub fn delete(&mut self, kind: Kind, id: &str) -> Result<(), StoreError> {
         if self.get(kind, id).is_none() {
-            return Err(StoreError::NotFound { kind: kind.as_str(), id: id.to_string() });
+            return Err(StoreError::NotFound {
+                kind: kind.as_str(),
+                id: id.to_string(),
+            });
         }
         self.overlay.insert((kind, id.to_string()), None);
         self.actions.push(Action::Delete(kind, id.to_string()));
@@ -113,16 +128,22 @@ impl<'a> WriteTx<'a> {
         let same_name = |o: &Object| matches!(o, Object::Service(o) if o.id != s.id && o.spec.name.to_lowercase() == lower);
         // The base owner of the name still holds it unless this transaction
         // renamed or deleted it.
-        let taken_in_base = self.base.service_by_name(&s.spec.name).is_some_and(|other| {
-            other.id != s.id
-                && match self.overlay.get(&(Kind::Service, other.id.clone())) {
-                    None => true,
-                    Some(current) => current.as_ref().is_some_and(same_name),
-                }
-        });
+        let taken_in_base = self
+            .base
+            .service_by_name(&s.spec.name)
+            .is_some_and(|other| {
+                other.id != s.id
+                    && match self.overlay.get(&(Kind::Service, other.id.clone())) {
+                        None => true,
+                        Some(current) => current.as_ref().is_some_and(same_name),
+                    }
+            });
         let taken_in_overlay = self.overlay.values().flatten().any(same_name);
         if taken_in_base || taken_in_overlay {
-            return Err(StoreError::NameConflict { kind: "service", name: s.spec.name.clone() });
+            return Err(StoreError::NameConflict {
+                kind: "service",
+                name: s.spec.name.clone(),
+            });
         }
         Ok(())
     }

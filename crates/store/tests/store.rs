@@ -7,7 +7,10 @@ use rswarm_store::{Event, Kind, MemoryProposer, Object, RedbProposer, Store, Sto
 use rswarm_types::{Service, Task};
 
 fn service(id: &str, name: &str) -> Service {
-    let mut s = Service { id: id.into(), ..Default::default() };
+    let mut s = Service {
+        id: id.into(),
+        ..Default::default()
+    };
     s.spec.name = name.into();
     s
 }
@@ -23,14 +26,20 @@ async fn create_stamps_versions_and_publishes_events() {
     store
         .update(|tx| {
             tx.create(Object::Service(service("s1", "web")))?;
-            tx.create(Object::Task(Task { id: "t1".into(), service_id: "s1".into(), ..Default::default() }))
+            tx.create(Object::Task(Task {
+                id: "t1".into(),
+                service_id: "s1".into(),
+                ..Default::default()
+            }))
         })
         .await
         .expect("commit");
     let commit = rx.recv().await.expect("event");
     assert_eq!(commit.index, 1);
     assert_eq!(commit.events.len(), 2);
-    assert!(matches!(&commit.events[0], Event::Created(Object::Service(s)) if s.meta.version.index == 1));
+    assert!(
+        matches!(&commit.events[0], Event::Created(Object::Service(s)) if s.meta.version.index == 1)
+    );
     store.view(|t| {
         let s = t.service("s1").expect("service");
         assert_eq!(s.meta.version.index, 1);
@@ -43,18 +52,34 @@ async fn create_stamps_versions_and_publishes_events() {
 #[tokio::test]
 async fn names_are_unique_case_insensitively_and_failed_tx_changes_nothing() {
     let store = mem_store();
-    store.update(|tx| tx.create(Object::Service(service("s1", "web")))).await.expect("first");
+    store
+        .update(|tx| tx.create(Object::Service(service("s1", "web"))))
+        .await
+        .expect("first");
     let err = store
         .update(|tx| {
-            tx.create(Object::Task(Task { id: "t9".into(), ..Default::default() }))?;
+            tx.create(Object::Task(Task {
+                id: "t9".into(),
+                ..Default::default()
+            }))?;
             tx.create(Object::Service(service("s2", "Web")))
         })
         .await
         .expect_err("conflict");
-    assert_eq!(err, StoreError::NameConflict { kind: "service", name: "Web".into() });
+    assert_eq!(
+        err,
+        StoreError::NameConflict {
+            kind: "service",
+            name: "Web".into()
+        }
+    );
     store.view(|t| {
         assert_eq!(t.count(Kind::Service), 1);
-        assert_eq!(t.count(Kind::Task), 0, "the failed transaction wrote nothing");
+        assert_eq!(
+            t.count(Kind::Task),
+            0,
+            "the failed transaction wrote nothing"
+        );
     });
     assert_eq!(store.index(), 1);
     // Renaming inside one transaction frees the old name.
@@ -72,14 +97,26 @@ async fn names_are_unique_case_insensitively_and_failed_tx_changes_nothing() {
 #[tokio::test]
 async fn stale_versions_are_refused() {
     let store = mem_store();
-    store.update(|tx| tx.create(Object::Service(service("s1", "web")))).await.expect("create");
+    store
+        .update(|tx| tx.create(Object::Service(service("s1", "web"))))
+        .await
+        .expect("create");
     let stale = store.view(|t| t.service("s1").cloned()).expect("s1");
     let mut fresh = stale.clone();
     fresh.spec.labels.insert("a".into(), "1".into());
-    store.update(|tx| tx.update(Object::Service(fresh))).await.expect("update");
-    let err = store.update(|tx| tx.update(Object::Service(stale))).await.expect_err("stale");
+    store
+        .update(|tx| tx.update(Object::Service(fresh)))
+        .await
+        .expect("update");
+    let err = store
+        .update(|tx| tx.update(Object::Service(stale)))
+        .await
+        .expect_err("stale");
     assert_eq!(err, StoreError::SequenceConflict);
-    assert_eq!(store.view(|t| t.service("s1").map(|s| s.meta.version.index)), Some(2));
+    assert_eq!(
+        store.view(|t| t.service("s1").map(|s| s.meta.version.index)),
+        Some(2)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -87,15 +124,35 @@ async fn redb_persists_across_reopen() {
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("store.redb");
     {
-        let store = Store::open(Arc::new(RedbProposer::open(&path).expect("db")), Arc::new(SystemClock)).expect("open");
-        store.update(|tx| tx.create(Object::Service(service("s1", "web")))).await.expect("c1");
+        let store = Store::open(
+            Arc::new(RedbProposer::open(&path).expect("db")),
+            Arc::new(SystemClock),
+        )
+        .expect("open");
         store
-            .update(|tx| tx.create(Object::Task(Task { id: "t1".into(), service_id: "s1".into(), ..Default::default() })))
+            .update(|tx| tx.create(Object::Service(service("s1", "web"))))
+            .await
+            .expect("c1");
+        store
+            .update(|tx| {
+                tx.create(Object::Task(Task {
+                    id: "t1".into(),
+                    service_id: "s1".into(),
+                    ..Default::default()
+                }))
+            })
             .await
             .expect("c2");
-        store.update(|tx| tx.delete(Kind::Task, "t1")).await.expect("c3");
+        store
+            .update(|tx| tx.delete(Kind::Task, "t1"))
+            .await
+            .expect("c3");
     }
-    let store = Store::open(Arc::new(RedbProposer::open(&path).expect("db")), Arc::new(SystemClock)).expect("reopen");
+    let store = Store::open(
+        Arc::new(RedbProposer::open(&path).expect("db")),
+        Arc::new(SystemClock),
+    )
+    .expect("reopen");
     assert_eq!(store.index(), 3);
     store.view(|t| {
         assert_eq!(t.service("s1").map(|s| s.spec.name.as_str()), Some("web"));
@@ -109,6 +166,9 @@ async fn view_and_watch_has_no_gap() {
     let store = mem_store();
     let (count, mut rx) = store.view_and_watch(|t| t.count(Kind::Service));
     assert_eq!(count, 0);
-    store.update(|tx| tx.create(Object::Service(service("s1", "web")))).await.expect("create");
+    store
+        .update(|tx| tx.create(Object::Service(service("s1", "web"))))
+        .await
+        .expect("create");
     assert_eq!(rx.recv().await.expect("event").index, 1);
 }

@@ -100,9 +100,17 @@ pub struct CaConfig {
     pub node_cert_expiry: Option<Nanos>,
     #[serde(rename = "ExternalCAs", default, skip_serializing_if = "Vec::is_empty")]
     pub external_cas: Vec<serde_json::Value>,
-    #[serde(rename = "SigningCACert", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "SigningCACert",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub signing_ca_cert: String,
-    #[serde(rename = "SigningCAKey", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "SigningCAKey",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub signing_ca_key: String,
     #[serde(default)]
     pub force_rotate: u64,
@@ -159,7 +167,9 @@ impl SwarmSpec {
 
     /// The task history retention limit with its default.
     pub fn task_history_limit(&self) -> i64 {
-        self.orchestration.task_history_retention_limit.unwrap_or(DEFAULT_TASK_HISTORY)
+        self.orchestration
+            .task_history_retention_limit
+            .unwrap_or(DEFAULT_TASK_HISTORY)
     }
 }
 

@@ -78,7 +78,10 @@ impl ControlError {
 
     /// Shorthand for [`ControlError::NotFound`].
     pub fn not_found(kind: &'static str, id: impl Into<String>) -> Self {
-        ControlError::NotFound { kind, id: id.into() }
+        ControlError::NotFound {
+            kind,
+            id: id.into(),
+        }
     }
 }
 
@@ -88,13 +91,25 @@ mod tests {
 
     #[test]
     fn messages_match_docker() {
-        assert_eq!(ControlError::not_found("service", "web").to_string(), "service web not found");
         assert_eq!(
-            ControlError::NameConflict { kind: "service", name: "web".into() }.to_string(),
+            ControlError::not_found("service", "web").to_string(),
+            "service web not found"
+        );
+        assert_eq!(
+            ControlError::NameConflict {
+                kind: "service",
+                name: "web".into()
+            }
+            .to_string(),
             "name conflicts with an existing object: service web already exists"
         );
         assert_eq!(
-            ControlError::Ambiguous { kind: "node", id: "a".into(), matches: 2 }.to_string(),
+            ControlError::Ambiguous {
+                kind: "node",
+                id: "a".into(),
+                matches: 2
+            }
+            .to_string(),
             "node a is ambiguous (2 matches found)"
         );
     }

@@ -6,7 +6,9 @@ use crate::Timestamp;
 
 /// The version of a stored object: the store index of its last write.
 /// Never 0 for a live object (the docker CLI would send `version=0`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct Version {
     #[serde(rename = "Index", default)]
     pub index: u64,
@@ -81,7 +83,9 @@ pub mod go_time {
 
 /// True when `s` looks like a swarm object ID: 25 characters of `[0-9a-z]`.
 pub fn is_object_id(s: &str) -> bool {
-    s.len() == 25 && s.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+    s.len() == 25
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
 }
 
 #[cfg(test)]
@@ -102,7 +106,11 @@ mod tests {
         let t = chrono::DateTime::parse_from_rfc3339("2025-01-02T03:04:05.123456789Z")
             .expect("parse")
             .with_timezone(&chrono::Utc);
-        let m = Meta { version: Version { index: 7 }, created_at: t, updated_at: t };
+        let m = Meta {
+            version: Version { index: 7 },
+            created_at: t,
+            updated_at: t,
+        };
         let j = serde_json::to_string(&m).expect("serialize");
         assert!(j.contains("2025-01-02T03:04:05.123456789Z"), "{j}");
         let back: Meta = serde_json::from_str(&j).expect("parse");

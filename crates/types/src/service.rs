@@ -138,12 +138,18 @@ impl ServiceMode {
 
     /// Replicated mode with `n` replicas.
     pub fn replicated(n: u64) -> ServiceMode {
-        ServiceMode { replicated: Some(ReplicatedService { replicas: Some(n) }), ..Default::default() }
+        ServiceMode {
+            replicated: Some(ReplicatedService { replicas: Some(n) }),
+            ..Default::default()
+        }
     }
 
     /// Global mode.
     pub fn global() -> ServiceMode {
-        ServiceMode { global: Some(EmptyObject {}), ..Default::default() }
+        ServiceMode {
+            global: Some(EmptyObject {}),
+            ..Default::default()
+        }
     }
 
     /// The replica count of a replicated service (default 1).
@@ -216,9 +222,17 @@ pub struct UpdateStatus {
     /// `rollback_paused` or `rollback_completed`.
     #[serde(default)]
     pub state: String,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::meta::go_time::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::meta::go_time::option"
+    )]
     pub started_at: Option<Timestamp>,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::meta::go_time::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::meta::go_time::option"
+    )]
     pub completed_at: Option<Timestamp>,
     #[serde(default)]
     pub message: String,
@@ -238,7 +252,11 @@ pub struct ServiceStatus {
 #[serde(rename_all = "PascalCase")]
 pub struct JobStatus {
     pub job_iteration: Version,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::meta::go_time::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::meta::go_time::option"
+    )]
     pub last_execution: Option<Timestamp>,
 }
 
@@ -253,7 +271,11 @@ mod tests {
         assert_eq!(spec.name, "web");
         assert_eq!(spec.mode.kind(), Some(ModeKind::Replicated));
         assert_eq!(spec.mode.replicas(), Some(1));
-        let c = spec.task_template.container_spec.as_ref().expect("container spec");
+        let c = spec
+            .task_template
+            .container_spec
+            .as_ref()
+            .expect("container spec");
         assert_eq!(c.args, vec!["sleep", "100"]);
     }
 
@@ -261,7 +283,8 @@ mod tests {
     fn mode_kind_requires_exactly_one() {
         let none: ServiceMode = serde_json::from_str(r#"{"Foo":{}}"#).expect("parse");
         assert_eq!(none.kind(), None);
-        let two: ServiceMode = serde_json::from_str(r#"{"Global":{},"Replicated":{}}"#).expect("parse");
+        let two: ServiceMode =
+            serde_json::from_str(r#"{"Global":{},"Replicated":{}}"#).expect("parse");
         assert_eq!(two.kind(), None);
         assert_eq!(ServiceMode::global().kind(), Some(ModeKind::Global));
     }

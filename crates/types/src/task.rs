@@ -72,7 +72,11 @@ pub struct TaskStatus {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ContainerStatus {
-    #[serde(rename = "ContainerID", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "ContainerID",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub container_id: String,
     #[serde(rename = "PID", default)]
     pub pid: i64,
@@ -113,7 +117,11 @@ mod tests {
 
     #[test]
     fn names_follow_swarm() {
-        let mut t = Task { id: "abc".into(), slot: 3, ..Default::default() };
+        let mut t = Task {
+            id: "abc".into(),
+            slot: 3,
+            ..Default::default()
+        };
         t.service_annotations.name = "web".into();
         assert_eq!(t.full_name(), "web.3.abc");
         t.slot = 0;
@@ -123,9 +131,22 @@ mod tests {
 
     #[test]
     fn task_json_has_engine_api_keys() {
-        let t = Task { id: "x".into(), ..Default::default() };
+        let t = Task {
+            id: "x".into(),
+            ..Default::default()
+        };
         let j = serde_json::to_value(&t).expect("json");
-        for k in ["ID", "Version", "CreatedAt", "Spec", "ServiceID", "NodeID", "Slot", "Status", "DesiredState"] {
+        for k in [
+            "ID",
+            "Version",
+            "CreatedAt",
+            "Spec",
+            "ServiceID",
+            "NodeID",
+            "Slot",
+            "Status",
+            "DesiredState",
+        ] {
             assert!(j.get(k).is_some(), "missing {k}: {j}");
         }
         assert_eq!(j["Status"]["State"], "new");

@@ -121,7 +121,11 @@ impl RestartCondition {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct RestartPolicy {
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "empty_condition")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "empty_condition"
+    )]
     pub condition: Option<RestartCondition>,
     /// Delay between a failure and the replacement's start; default 5 s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -135,7 +139,9 @@ pub struct RestartPolicy {
 }
 
 /// An empty condition string means "any", as in moby's conversion.
-fn empty_condition<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<RestartCondition>, D::Error> {
+fn empty_condition<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<RestartCondition>, D::Error> {
     let s: Option<String> = Option::deserialize(d)?;
     match s.as_deref() {
         None | Some("") => Ok(None),
@@ -235,10 +241,12 @@ mod tests {
     fn restart_condition_empty_means_any() {
         let p: RestartPolicy = serde_json::from_str(r#"{"Condition":""}"#).expect("parse");
         assert_eq!(p.condition(), RestartCondition::Any);
-        let p: RestartPolicy = serde_json::from_str(r#"{"Condition":"on-failure","Delay":0}"#).expect("parse");
+        let p: RestartPolicy =
+            serde_json::from_str(r#"{"Condition":"on-failure","Delay":0}"#).expect("parse");
         assert_eq!(p.condition(), RestartCondition::OnFailure);
         assert_eq!(p.delay(), 0);
-        let e = serde_json::from_str::<RestartPolicy>(r#"{"Condition":"sometimes"}"#).expect_err("bad");
+        let e =
+            serde_json::from_str::<RestartPolicy>(r#"{"Condition":"sometimes"}"#).expect_err("bad");
         assert!(e.to_string().contains("sometimes"));
     }
 }

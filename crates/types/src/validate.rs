@@ -14,8 +14,14 @@ pub struct Constraint {
     pub value: String,
 }
 
-const CONSTRAINT_KEYS: [&str; 6] =
-    ["node.id", "node.hostname", "node.ip", "node.role", "node.platform.os", "node.platform.arch"];
+const CONSTRAINT_KEYS: [&str; 6] = [
+    "node.id",
+    "node.hostname",
+    "node.ip",
+    "node.role",
+    "node.platform.os",
+    "node.platform.arch",
+];
 
 impl Constraint {
     /// Parses one constraint expression, naming what is wrong on error.
@@ -32,15 +38,27 @@ impl Constraint {
         let key = expr[..idx].trim();
         let value = expr[idx + 2..].trim();
         let key_ok = CONSTRAINT_KEYS.contains(&key)
-            || key.strip_prefix("node.labels.").is_some_and(|k| !k.is_empty())
-            || key.strip_prefix("engine.labels.").is_some_and(|k| !k.is_empty());
+            || key
+                .strip_prefix("node.labels.")
+                .is_some_and(|k| !k.is_empty())
+            || key
+                .strip_prefix("engine.labels.")
+                .is_some_and(|k| !k.is_empty());
         if !key_ok {
-            return Err(ControlError::invalid(format!("invalid constraint key '{key}' in '{expr}'")));
+            return Err(ControlError::invalid(format!(
+                "invalid constraint key '{key}' in '{expr}'"
+            )));
         }
         if value.is_empty() || value.contains("==") || value.contains("!=") {
-            return Err(ControlError::invalid(format!("invalid constraint value in '{expr}'")));
+            return Err(ControlError::invalid(format!(
+                "invalid constraint value in '{expr}'"
+            )));
         }
-        Ok(Constraint { key: key.to_string(), equal, value: value.to_string() })
+        Ok(Constraint {
+            key: key.to_string(),
+            equal,
+            value: value.to_string(),
+        })
     }
 }
 
@@ -49,8 +67,13 @@ impl Constraint {
 pub fn validate_name(kind: &str, name: &str) -> Result<(), ControlError> {
     let ok = !name.is_empty()
         && name.len() <= 63
-        && name.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
     if ok {
         Ok(())
     } else {
@@ -90,12 +113,16 @@ pub fn validate_service_spec(spec: &mut ServiceSpec) -> Result<(), ControlError>
         .as_ref()
         .ok_or_else(|| ControlError::invalid("TaskTemplate.ContainerSpec is required"))?;
     if container.image.trim().is_empty() {
-        return Err(ControlError::invalid("ContainerSpec: image reference must be provided"));
+        return Err(ControlError::invalid(
+            "ContainerSpec: image reference must be provided",
+        ));
     }
     if let Some(g) = container.stop_grace_period
         && g < 0
     {
-        return Err(ControlError::invalid("ContainerSpec: StopGracePeriod must not be negative"));
+        return Err(ControlError::invalid(
+            "ContainerSpec: StopGracePeriod must not be negative",
+        ));
     }
     if let Some(p) = &spec.task_template.placement {
         for c in &p.constraints {
@@ -104,10 +131,14 @@ pub fn validate_service_spec(spec: &mut ServiceSpec) -> Result<(), ControlError>
     }
     if let Some(r) = &spec.task_template.restart_policy {
         if r.delay.is_some_and(|d| d < 0) {
-            return Err(ControlError::invalid("RestartPolicy: Delay must not be negative"));
+            return Err(ControlError::invalid(
+                "RestartPolicy: Delay must not be negative",
+            ));
         }
         if r.window.is_some_and(|d| d < 0) {
-            return Err(ControlError::invalid("RestartPolicy: Window must not be negative"));
+            return Err(ControlError::invalid(
+                "RestartPolicy: Window must not be negative",
+            ));
         }
     }
     if let Some(u) = &spec.update_config {
@@ -121,10 +152,14 @@ pub fn validate_service_spec(spec: &mut ServiceSpec) -> Result<(), ControlError>
 
 fn validate_update_config(what: &str, u: &crate::UpdateConfig) -> Result<(), ControlError> {
     if u.delay.is_some_and(|d| d < 0) || u.monitor.is_some_and(|d| d < 0) {
-        return Err(ControlError::invalid(format!("{what}: durations must not be negative")));
+        return Err(ControlError::invalid(format!(
+            "{what}: durations must not be negative"
+        )));
     }
     if !(0.0..=1.0).contains(&u.max_failure_ratio) {
-        return Err(ControlError::invalid(format!("{what}: MaxFailureRatio must be between 0 and 1")));
+        return Err(ControlError::invalid(format!(
+            "{what}: MaxFailureRatio must be between 0 and 1"
+        )));
     }
     if !["", "pause", "continue", "rollback"].contains(&u.failure_action.as_str()) {
         return Err(ControlError::invalid(format!(
@@ -132,7 +167,9 @@ fn validate_update_config(what: &str, u: &crate::UpdateConfig) -> Result<(), Con
         )));
     }
     if !["", "stop-first", "start-first"].contains(&u.order.as_str()) {
-        return Err(ControlError::invalid(format!("{what}: Order must be stop-first or start-first")));
+        return Err(ControlError::invalid(format!(
+            "{what}: Order must be stop-first or start-first"
+        )));
     }
     Ok(())
 }
@@ -153,17 +190,33 @@ mod tests {
     use crate::{ContainerSpec, ServiceMode};
 
     fn spec() -> ServiceSpec {
-        let mut s = ServiceSpec { name: "web".into(), mode: ServiceMode::replicated(2), ..Default::default() };
-        s.task_template.container_spec = Some(ContainerSpec { image: "busybox".into(), ..Default::default() });
+        let mut s = ServiceSpec {
+            name: "web".into(),
+            mode: ServiceMode::replicated(2),
+            ..Default::default()
+        };
+        s.task_template.container_spec = Some(ContainerSpec {
+            image: "busybox".into(),
+            ..Default::default()
+        });
         s
     }
 
     #[test]
     fn constraints_parse_and_reject() {
         let c = Constraint::parse("node.labels.zone == east").expect("ok");
-        assert_eq!((c.key.as_str(), c.equal, c.value.as_str()), ("node.labels.zone", true, "east"));
+        assert_eq!(
+            (c.key.as_str(), c.equal, c.value.as_str()),
+            ("node.labels.zone", true, "east")
+        );
         assert!(!Constraint::parse("node.role!=manager").expect("ok").equal);
-        for bad in ["node.role", "node.role=manager", "foo==bar", "node.labels.==x", "node.id=="] {
+        for bad in [
+            "node.role",
+            "node.role=manager",
+            "foo==bar",
+            "node.labels.==x",
+            "node.id==",
+        ] {
             assert!(Constraint::parse(bad).is_err(), "{bad}");
         }
     }
@@ -171,18 +224,33 @@ mod tests {
     #[test]
     fn defaults_and_errors() {
         let mut s = spec();
-        s.mode = ServiceMode { replicated: Some(Default::default()), ..Default::default() };
+        s.mode = ServiceMode {
+            replicated: Some(Default::default()),
+            ..Default::default()
+        };
         validate_service_spec(&mut s).expect("valid");
         assert_eq!(s.mode.replicas(), Some(1));
 
         let mut s = spec();
         s.mode = ServiceMode::default();
-        assert!(validate_service_spec(&mut s).expect_err("mode").to_string().contains("Mode"));
+        assert!(
+            validate_service_spec(&mut s)
+                .expect_err("mode")
+                .to_string()
+                .contains("Mode")
+        );
 
         let mut s = spec();
-        s.task_template.placement =
-            Some(crate::Placement { constraints: vec!["node.role=manager".into()], ..Default::default() });
-        assert!(validate_service_spec(&mut s).expect_err("c").to_string().contains("constraint"));
+        s.task_template.placement = Some(crate::Placement {
+            constraints: vec!["node.role=manager".into()],
+            ..Default::default()
+        });
+        assert!(
+            validate_service_spec(&mut s)
+                .expect_err("c")
+                .to_string()
+                .contains("constraint")
+        );
 
         let mut s = spec();
         s.name = "bad name".into();

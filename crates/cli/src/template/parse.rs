@@ -59,13 +59,13 @@ pub fn parse(src: &str) -> Result<Vec<Node>, String> {
     let mut p = Parser { pieces, pos: 0 };
     let (nodes, end) = p.list()?;
     match end {
-        End::Eof => Ok(nodes),
-        End::End(line) => Err(format!("template: :{line}: unexpected {{{{end}}}}")),
-        End::Else(_, line) => Err(format!("template: :{line}: unexpected {{{{else}}}}")),
+        Stop::Eof => Ok(nodes),
+        Stop::End(line) => Err(format!("template: :{line}: unexpected {{{{end}}}}")),
+        Stop::Else(_, line) => Err(format!("template: :{line}: unexpected {{{{else}}}}")),
     }
 }
 
-enum End {
+enum Stop {
     Eof,
     End(usize),
     Else(Option<Pipeline>, usize),
@@ -77,7 +77,7 @@ struct Parser {
 }
 
 impl Parser {
-    fn list(&mut self) -> Result<(Vec<Node>, End), String> {
+    fn list(&mut self) -> Result<(Vec<Node>, Stop), String> {
         let mut nodes = Vec::new();
         while self.pos < self.pieces.len() {
             let piece = self.pieces[self.pos].clone();
@@ -88,7 +88,7 @@ impl Parser {
                     let toks = lex::tokens(&a).map_err(|e| format!("template: :{line}: {e}"))?;
                     let err = |e: String| format!("template: :{line}: {e}");
                     match toks.first() {
-                        Some(Tok::Ident(k)) if k == "end" => return Ok((nodes, End::End(line))),
+                        Some(Tok::Ident(k)) if k == "end" => return Ok((nodes, Stop::End(line))),
                         Some(Tok::Ident(k)) if k == "else" => {
                             let cond = if toks.len() > 1 {
                                 match &toks[1] {
@@ -98,7 +98,7 @@ impl Parser {
                             } else {
                                 None
                             };
-                            return Ok((nodes, End::Else(cond, line)));
+                            return Ok((nodes, Stop::Else(cond, line)));
                         }
                         Some(Tok::Ident(k)) if k == "if" => {
                             let cond = pipeline(&toks[1..]).map_err(err)?;
@@ -108,10 +108,10 @@ impl Parser {
                             let pipe = pipeline(&toks[1..]).map_err(err)?;
                             let (body, end) = self.list()?;
                             let otherwise = match end {
-                                End::End(_) => Vec::new(),
-                                End::Else(None, _) => self.expect_end(line)?,
-                                End::Else(Some(_), l) => return Err(format!("template: :{l}: unexpected else if")),
-                                End::Eof => return Err(err(format!("unexpected EOF in {k}"))),
+                                Stop::End(_) => Vec::new(),
+                                Stop::Else(None, _) => self.expect_end(line)?,
+                                Stop::Else(Some(_), l) => return Err(format!("template: :{l}: unexpected else if")),
+                                Stop::Eof => return Err(err(format!("unexpected EOF in {k}"))),
                             };
                             nodes.push(if k == "range" {
                                 Node::Range { pipe, body, otherwise }
@@ -124,7 +124,7 @@ impl Parser {
                 }
             }
         }
-        Ok((nodes, End::Eof))
+        Ok((nodes, Stop::Eof))
     }
 
     fn if_node(&mut self, first: Pipeline, line: usize) -> Result<Node, String> {
@@ -134,13 +134,13 @@ impl Parser {
             let (body, end) = self.list()?;
             branches.push((cond, body));
             match end {
-                End::End(_) => return Ok(Node::If { branches, otherwise: Vec::new() }),
-                End::Else(None, _) => {
+                Stop::End(_) => return Ok(Node::If { branches, otherwise: Vec::new() }),
+                Stop::Else(None, _) => {
                     let otherwise = self.expect_end(line)?;
                     return Ok(Node::If { branches, otherwise });
                 }
-                End::Else(Some(next), _) => cond = next,
-                End::Eof => return Err(format!("template: :{line}: unexpected EOF")),
+                Stop::Else(Some(next), _) => cond = next,
+                Stop::Eof => return Err(format!("template: :{line}: unexpected EOF")),
             }
         }
     }
@@ -148,7 +148,7 @@ impl Parser {
     fn expect_end(&mut self, line: usize) -> Result<Vec<Node>, String> {
         let (nodes, end) = self.list()?;
         match end {
-            End::End(_) => Ok(nodes),
+            Stop::End(_) => Ok(nodes),
             _ => Err(format!("template: :{line}: expected end")),
         }
     }

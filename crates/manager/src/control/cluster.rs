@@ -30,7 +30,9 @@ impl ControlApi {
 
     /// The cluster object (with its CA key: callers redact).
     pub fn cluster(&self) -> Result<Cluster, ControlError> {
-        self.store.view(|t| t.cluster().cloned()).ok_or(ControlError::NotInSwarm)
+        self.store
+            .view(|t| t.cluster().cloned())
+            .ok_or(ControlError::NotInSwarm)
     }
 
     /// Updates the swarm spec (defaults filled) and rotates join tokens.
@@ -41,22 +43,33 @@ impl ControlApi {
         rotation: TokenRotation,
     ) -> Result<(), ControlError> {
         spec.fill_defaults();
-        if spec.ca_config.node_cert_expiry.is_some_and(|e| e < 3600 * rswarm_types::SECOND) {
-            return Err(ControlError::invalid("minimum certificate expiry time is 1h0m0s"));
+        if spec
+            .ca_config
+            .node_cert_expiry
+            .is_some_and(|e| e < 3600 * rswarm_types::SECOND)
+        {
+            return Err(ControlError::invalid(
+                "minimum certificate expiry time is 1h0m0s",
+            ));
         }
         if spec.dispatcher.heartbeat_period.is_some_and(|p| p < 0) {
-            return Err(ControlError::invalid("Dispatcher.HeartbeatPeriod must not be negative"));
+            return Err(ControlError::invalid(
+                "Dispatcher.HeartbeatPeriod must not be negative",
+            ));
         }
         if spec.encryption_config.auto_lock_managers {
-            return Err(ControlError::NotImplemented("autolock is not supported yet".into()));
+            return Err(ControlError::NotImplemented(
+                "autolock is not supported yet".into(),
+            ));
         }
         self.store
             .update(|tx| {
                 let mut cluster = tx.cluster().ok_or(ControlError::NotInSwarm)?;
                 check_version(cluster.meta.version.index, version)?;
                 if rotation.worker || rotation.manager {
-                    let root = RootCa::from_cert_pem(cluster.ca_cert_pem.clone())
-                        .map_err(|e| ControlError::Internal(format!("cluster root CA unreadable: {e}")))?;
+                    let root = RootCa::from_cert_pem(cluster.ca_cert_pem.clone()).map_err(|e| {
+                        ControlError::Internal(format!("cluster root CA unreadable: {e}"))
+                    })?;
                     if rotation.worker {
                         cluster.join_tokens.worker = generate_join_token(&root);
                     }

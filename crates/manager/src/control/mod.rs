@@ -32,5 +32,9 @@ impl ControlApi {
 
 /// Checks the `version` a client sent against the object's version.
 fn check_version(current: u64, given: u64) -> Result<(), rswarm_types::ControlError> {
-    if current == given { Ok(()) } else { Err(rswarm_types::ControlError::OutOfSequence) }
+    if current == given {
+        Ok(())
+    } else {
+        Err(rswarm_types::ControlError::OutOfSequence)
+    }
 }

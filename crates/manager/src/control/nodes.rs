@@ -12,7 +12,12 @@ impl ControlApi {
     }
 
     /// Updates a node's spec (availability, labels, name).
-    pub async fn update_node(&self, id: &str, version: u64, spec: NodeSpec) -> Result<(), ControlError> {
+    pub async fn update_node(
+        &self,
+        id: &str,
+        version: u64,
+        spec: NodeSpec,
+    ) -> Result<(), ControlError> {
         validate::validate_node_spec(&spec)?;
         self.store
             .update(|tx| {

@@ -1,7 +1,9 @@
 //! Service create, update, rollback, remove and reads.
 
 use rswarm_store::{Kind, Object};
-use rswarm_types::{ControlError, Service, ServiceSpec, TaskState, UpdateStatus, Version, validate};
+use rswarm_types::{
+    ControlError, Service, ServiceSpec, TaskState, UpdateStatus, Version, validate,
+};
 
 use super::{ControlApi, check_version};
 
@@ -20,11 +22,19 @@ impl ControlApi {
     pub async fn create_service(&self, mut spec: ServiceSpec) -> Result<Service, ControlError> {
         validate::validate_service_spec(&mut spec)?;
         let now = self.clock.now();
-        let mut service = Service { id: rswarm_rt::new_id(), spec, spec_version: Some(Version::default()), ..Default::default() };
+        let mut service = Service {
+            id: rswarm_rt::new_id(),
+            spec,
+            spec_version: Some(Version::default()),
+            ..Default::default()
+        };
         service.meta.created_at = now;
         service.endpoint.spec = service.spec.endpoint_spec.clone().unwrap_or_default();
         if service.spec.mode.replicated_job.is_some() || service.spec.mode.global_job.is_some() {
-            service.job_status = Some(rswarm_types::JobStatus { job_iteration: Version::default(), last_execution: Some(now) });
+            service.job_status = Some(rswarm_types::JobStatus {
+                job_iteration: Version::default(),
+                last_execution: Some(now),
+            });
         }
         let id = service.id.clone();
         self.store
@@ -33,7 +43,9 @@ impl ControlApi {
                 Ok::<_, ControlError>(())
             })
             .await?;
-        self.store.view(|t| t.service(&id).cloned()).ok_or_else(|| ControlError::not_found("service", id))
+        self.store
+            .view(|t| t.service(&id).cloned())
+            .ok_or_else(|| ControlError::not_found("service", id))
     }
 
     /// Updates a service to `spec` (or swaps back to its previous spec when
@@ -48,15 +60,22 @@ impl ControlApi {
         let now = self.clock.now();
         self.store
             .update(|tx| {
-                let mut service = tx.service(id).ok_or_else(|| ControlError::not_found("service", id))?;
+                let mut service = tx
+                    .service(id)
+                    .ok_or_else(|| ControlError::not_found("service", id))?;
                 check_version(service.meta.version.index, version)?;
                 if rollback {
                     let previous = service.previous_spec.take().ok_or_else(|| {
-                        ControlError::invalid(format!("service {} does not have a previous spec", service.spec.name))
+                        ControlError::invalid(format!(
+                            "service {} does not have a previous spec",
+                            service.spec.name
+                        ))
                     })?;
                     let previous_version = service.previous_spec_version.take();
                     service.previous_spec = Some(std::mem::replace(&mut service.spec, previous));
-                    service.previous_spec_version = service.spec_version.replace(previous_version.unwrap_or_default());
+                    service.previous_spec_version = service
+                        .spec_version
+                        .replace(previous_version.unwrap_or_default());
                     service.update_status = Some(UpdateStatus {
                         state: "rollback_started".into(),
                         started_at: Some(now),
@@ -69,10 +88,14 @@ impl ControlApi {
                     }
                     validate::validate_service_spec(&mut spec)?;
                     if spec.name != service.spec.name {
-                        return Err(ControlError::NotImplemented("renaming services is not supported".into()));
+                        return Err(ControlError::NotImplemented(
+                            "renaming services is not supported".into(),
+                        ));
                     }
                     if spec.mode.kind() != service.spec.mode.kind() {
-                        return Err(ControlError::NotImplemented("service mode change is not allowed".into()));
+                        return Err(ControlError::NotImplemented(
+                            "service mode change is not allowed".into(),
+                        ));
                     }
                     let old_version = service.meta.version;
                     service.previous_spec = Some(std::mem::replace(&mut service.spec, spec));
@@ -91,7 +114,8 @@ impl ControlApi {
     pub async fn remove_service(&self, id: &str) -> Result<(), ControlError> {
         self.store
             .update(|tx| {
-                tx.service(id).ok_or_else(|| ControlError::not_found("service", id))?;
+                tx.service(id)
+                    .ok_or_else(|| ControlError::not_found("service", id))?;
                 let tasks: Vec<_> = tx.base().tasks_of_service(id).cloned().collect();
                 for mut task in tasks {
                     if task.desired_state < TaskState::Remove {

@@ -28,14 +28,25 @@ pub async fn run(store: Store, clock: Arc<dyn Clock>, shutdown: Shutdown) {
 
 /// One reconcile pass: compute a plan from a snapshot and apply it.
 /// Returns when the orchestrators next want to run without a change.
-pub async fn reconcile_once(store: &Store, clock: &dyn Clock) -> Result<Option<Timestamp>, StoreError> {
+pub async fn reconcile_once(
+    store: &Store,
+    clock: &dyn Clock,
+) -> Result<Option<Timestamp>, StoreError> {
     let now = clock.now();
     let (plan, wake_at) = store.view(|t| {
-        let limit = t.cluster().map(|c| c.spec.task_history_limit()).unwrap_or(DEFAULT_TASK_HISTORY);
+        let limit = t
+            .cluster()
+            .map(|c| c.spec.task_history_limit())
+            .unwrap_or(DEFAULT_TASK_HISTORY);
         let nodes: Vec<Node> = t.nodes().cloned().collect();
         let services: Vec<Service> = t.services().cloned().collect();
         let tasks: Vec<Task> = t.tasks().cloned().collect();
-        let view = View { task_history_limit: limit, nodes: &nodes, services: &services, tasks: &tasks };
+        let view = View {
+            task_history_limit: limit,
+            nodes: &nodes,
+            services: &services,
+            tasks: &tasks,
+        };
         let plan = rswarm_orchestrator::reconcile(&view, now, &mut rswarm_rt::new_id);
         (plan, rswarm_orchestrator::next_wakeup(&view, now))
     });

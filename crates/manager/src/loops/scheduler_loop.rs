@@ -28,9 +28,10 @@ pub async fn run(store: Store, clock: Arc<dyn Clock>, shutdown: Shutdown) {
 fn relevant(c: &Commit) -> bool {
     c.events.iter().any(|e| match e {
         Event::Created(o) => matches!(o.kind(), Kind::Task | Kind::Node),
-        Event::Updated { old: Object::Task(a), new: Object::Task(b) } => {
-            a.status.state != b.status.state || a.desired_state != b.desired_state
-        }
+        Event::Updated {
+            old: Object::Task(a),
+            new: Object::Task(b),
+        } => a.status.state != b.status.state || a.desired_state != b.desired_state,
         Event::Updated { .. } => e.kind() == Kind::Node,
         Event::Deleted(o) => o.kind() == Kind::Task,
     })
@@ -54,7 +55,8 @@ pub async fn schedule_once(store: &Store, clock: &dyn Clock) -> Result<(), Store
         (allocated, rswarm_scheduler::schedule(&nodes, &tasks))
     });
     let changes: Vec<(String, Option<Decision>)> = {
-        let mut v: Vec<(String, Option<Decision>)> = allocated.into_iter().map(|id| (id, None)).collect();
+        let mut v: Vec<(String, Option<Decision>)> =
+            allocated.into_iter().map(|id| (id, None)).collect();
         for d in decisions {
             match v.iter_mut().find(|(id, _)| *id == d.task_id) {
                 Some(entry) => entry.1 = Some(d),
@@ -69,7 +71,9 @@ pub async fn schedule_once(store: &Store, clock: &dyn Clock) -> Result<(), Store
     store
         .update(|tx| {
             for (id, decision) in changes {
-                let Some(mut task) = tx.task(&id) else { continue };
+                let Some(mut task) = tx.task(&id) else {
+                    continue;
+                };
                 if !apply_decision(&mut task, decision, now) {
                     continue;
                 }
@@ -85,7 +89,11 @@ pub async fn schedule_once(store: &Store, clock: &dyn Clock) -> Result<(), Store
 
 /// Applies a decision to a task read inside the transaction. Returns
 /// whether anything changed.
-fn apply_decision(task: &mut Task, decision: Option<Decision>, now: rswarm_types::Timestamp) -> bool {
+fn apply_decision(
+    task: &mut Task,
+    decision: Option<Decision>,
+    now: rswarm_types::Timestamp,
+) -> bool {
     if task.desired_state > TaskState::Running || task.status.state > TaskState::Pending {
         return false;
     }

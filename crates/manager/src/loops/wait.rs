@@ -50,17 +50,15 @@ pub async fn next(
     }
     tokio::time::sleep(DEBOUNCE).await;
     // Drain what arrived meanwhile: one run covers the whole burst.
-    loop {
-        match rx.try_recv() {
-            Ok(_) | Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => continue,
-            Err(_) => break,
-        }
-    }
+    while let Ok(_) | Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) = rx.try_recv() {}
     Wake::Changed
 }
 
 /// Converts a wall-clock deadline into a tokio instant.
-pub fn instant_at(at: rswarm_types::Timestamp, now: rswarm_types::Timestamp) -> tokio::time::Instant {
+pub fn instant_at(
+    at: rswarm_types::Timestamp,
+    now: rswarm_types::Timestamp,
+) -> tokio::time::Instant {
     let ms = (at - now).num_milliseconds().max(0) as u64;
     tokio::time::Instant::now() + Duration::from_millis(ms)
 }

@@ -1,0 +1,191 @@
+//! The few conversions between stored objects and Engine API JSON that the
+//! serde forms of `rswarm-types` do not already do:
+//!
+//! - outgoing services and tasks never carry a null where the CLI
+//!   dereferences a pointer (`ContainerSpec`, `Replicas`, job counts,
+//!   `JobStatus`), and internal bookkeeping fields are dropped;
+//! - `insertDefaults=true` fills swarmkit's defaults
+//!   (`api/defaults.InterpolateService`);
+//! - incoming specs move the deprecated top-level `Networks` into
+//!   `TaskTemplate.Networks`.
+
+use rswarm_types::{
+    ControlError, JobStatus, ModeKind, NetworkAttachmentConfig, Placement, ResourceRequirements,
+    RestartCondition, RestartPolicy, Service, ServiceSpec, Task, TaskSpec, UpdateConfig, DEFAULT_RESTART_DELAY,
+    DEFAULT_STOP_GRACE_PERIOD, SECOND,
+};
+
+/// Default `Monitor` of update and rollback configs (5 s).
+pub const DEFAULT_MONITOR: i64 = 5 * SECOND;
+
+/// Makes a service safe for the CLI to decode and dereference.
+pub fn service_out(mut s: Service) -> Service {
+    spec_out(&mut s.spec);
+    if let Some(prev) = s.previous_spec.as_mut() {
+        spec_out(prev);
+    }
+    let is_job = matches!(s.spec.mode.kind(), Some(ModeKind::ReplicatedJob) | Some(ModeKind::GlobalJob));
+    if is_job && s.job_status.is_none() {
+        s.job_status = Some(JobStatus::default());
+    }
+    s.spec_version = None;
+    s.previous_spec_version = None;
+    s
+}
+
+fn spec_out(spec: &mut ServiceSpec) {
+    task_spec_out(&mut spec.task_template);
+    if let Some(r) = spec.mode.replicated.as_mut() {
+        r.replicas.get_or_insert(1);
+    }
+    if let Some(j) = spec.mode.replicated_job.as_mut() {
+        let max = *j.max_concurrent.get_or_insert(1);
+        j.total_completions.get_or_insert(max);
+    }
+}
+
+fn task_spec_out(spec: &mut TaskSpec) {
+    spec.container_spec.get_or_insert_with(Default::default);
+}
+
+/// Makes a task safe for the CLI (non-null `Spec.ContainerSpec`) and drops
+/// internal bookkeeping.
+pub fn task_out(mut t: Task) -> Task {
+    task_spec_out(&mut t.spec);
+    t.spec_version = None;
+    t.endpoint_spec = None;
+    t
+}
+
+/// Fills swarmkit's defaults into a spec, for `insertDefaults=true`.
+pub fn insert_defaults(spec: &mut ServiceSpec) {
+    let task = &mut spec.task_template;
+    if let Some(c) = task.container_spec.as_mut() {
+        c.stop_grace_period.get_or_insert(DEFAULT_STOP_GRACE_PERIOD);
+        c.extra.entry("DNSConfig").or_insert_with(|| serde_json::json!({}));
+    }
+    task.resources.get_or_insert_with(ResourceRequirements::default);
+    let restart = task.restart_policy.get_or_insert_with(RestartPolicy::default);
+    restart.condition.get_or_insert(RestartCondition::Any);
+    restart.delay.get_or_insert(DEFAULT_RESTART_DELAY);
+    restart.max_attempts.get_or_insert(0);
+    task.placement.get_or_insert_with(Placement::default);
+    fill_update_config(&mut spec.update_config);
+    fill_update_config(&mut spec.rollback_config);
+}
+
+/// swarmkit's default update (and rollback) config.
+pub fn default_update_config() -> UpdateConfig {
+    UpdateConfig {
+        parallelism: 1,
+        delay: None,
+        failure_action: "pause".into(),
+        monitor: Some(DEFAULT_MONITOR),
+        max_failure_ratio: 0.0,
+        order: "stop-first".into(),
+    }
+}
+
+/// A missing config becomes the default; a present one gets its missing
+/// `Monitor` and the enum defaults swarmkit would report (`pause`,
+/// `stop-first`), keeping every value the user set.
+fn fill_update_config(config: &mut Option<UpdateConfig>) {
+    let u = config.get_or_insert_with(default_update_config);
+    if u.failure_action.is_empty() {
+        u.failure_action = "pause".into();
+    }
+    u.monitor.get_or_insert(DEFAULT_MONITOR);
+    if u.order.is_empty() {
+        u.order = "stop-first".into();
+    }
+}
+
+/// Moves the deprecated top-level `Networks` of a spec into
+/// `TaskTemplate.Networks` (400 when both are set).
+pub fn move_deprecated_networks(spec: &mut ServiceSpec) -> Result<(), ControlError> {
+    let Some(value) = spec.extra.remove("Networks") else {
+        return Ok(());
+    };
+    if value.is_null() {
+        return Ok(());
+    }
+    let networks: Vec<NetworkAttachmentConfig> = serde_json::from_value(value)
+        .map_err(|e| ControlError::invalid(format!("invalid JSON body: Networks: {e}")))?;
+    if networks.is_empty() {
+        return Ok(());
+    }
+    if !spec.task_template.networks.is_empty() {
+        return Err(ControlError::invalid(
+            "cannot specify both Networks and TaskTemplate.Networks: use TaskTemplate.Networks only",
+        ));
+    }
+    spec.task_template.networks = networks;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rswarm_types::{ContainerSpec, ReplicatedJob, ReplicatedService, ServiceMode};
+
+    #[test]
+    fn outgoing_never_null_where_cli_dereferences() {
+        let mut s = Service::default();
+        s.spec.mode = ServiceMode { replicated: Some(ReplicatedService { replicas: None }), ..Default::default() };
+        let j = serde_json::to_value(service_out(s)).expect("json");
+        assert_eq!(j["Spec"]["Mode"]["Replicated"]["Replicas"], 1);
+        assert!(j["Spec"]["TaskTemplate"]["ContainerSpec"].is_object());
+        assert!(j.get("SpecVersion").is_none());
+
+        let mut s = Service::default();
+        s.spec.mode.replicated_job = Some(ReplicatedJob { max_concurrent: Some(3), total_completions: None });
+        let j = serde_json::to_value(service_out(s)).expect("json");
+        assert_eq!(j["Spec"]["Mode"]["ReplicatedJob"]["TotalCompletions"], 3);
+        assert_eq!(j["JobStatus"]["JobIteration"]["Index"], 0);
+
+        let j = serde_json::to_value(task_out(Task::default())).expect("json");
+        assert!(j["Spec"]["ContainerSpec"].is_object());
+    }
+
+    #[test]
+    fn defaults_like_swarmkit() {
+        let mut spec = ServiceSpec::default();
+        spec.task_template.container_spec = Some(ContainerSpec { image: "busybox".into(), ..Default::default() });
+        insert_defaults(&mut spec);
+        let j = serde_json::to_value(&spec).expect("json");
+        let u = &j["UpdateConfig"];
+        assert_eq!((u["Parallelism"].as_u64(), u["FailureAction"].as_str()), (Some(1), Some("pause")));
+        assert_eq!((u["Monitor"].as_i64(), u["Order"].as_str()), (Some(5 * SECOND), Some("stop-first")));
+        assert_eq!(u["MaxFailureRatio"], 0.0);
+        assert_eq!(j["RollbackConfig"], j["UpdateConfig"]);
+        let r = &j["TaskTemplate"]["RestartPolicy"];
+        assert_eq!((r["Condition"].as_str(), r["Delay"].as_i64(), r["MaxAttempts"].as_u64()), (Some("any"), Some(5 * SECOND), Some(0)));
+        let c = &j["TaskTemplate"]["ContainerSpec"];
+        assert_eq!(c["StopGracePeriod"], 10 * SECOND);
+        assert!(c["DNSConfig"].is_object());
+        assert!(j["TaskTemplate"]["Placement"].is_object() && j["TaskTemplate"]["Resources"].is_object());
+    }
+
+    #[test]
+    fn user_values_survive_defaults() {
+        let mut spec = ServiceSpec::default();
+        spec.update_config = Some(UpdateConfig { parallelism: 0, order: "start-first".into(), ..Default::default() });
+        insert_defaults(&mut spec);
+        let u = spec.update_config.expect("set");
+        assert_eq!((u.parallelism, u.order.as_str(), u.failure_action.as_str()), (0, "start-first", "pause"));
+    }
+
+    #[test]
+    fn deprecated_networks_move() {
+        let mut spec: ServiceSpec = serde_json::from_str(r#"{"Name":"a","Networks":[{"Target":"net1"}]}"#).expect("parse");
+        move_deprecated_networks(&mut spec).expect("ok");
+        assert_eq!(spec.task_template.networks[0].target, "net1");
+        assert!(!spec.extra.contains_key("Networks"));
+        let mut both: ServiceSpec =
+            serde_json::from_str(r#"{"Networks":[{"Target":"a"}],"TaskTemplate":{"Networks":[{"Target":"b"}]}}"#).expect("parse");
+        assert!(move_deprecated_networks(&mut both).is_err());
+        let mut null: ServiceSpec = serde_json::from_str(r#"{"Networks":null}"#).expect("parse");
+        move_deprecated_networks(&mut null).expect("ok");
+        assert!(null.extra.is_empty());
+    }
+}

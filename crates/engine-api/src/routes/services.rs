@@ -1,0 +1,141 @@
+//! `/services`: list (filters, `status=true`), inspect (`insertDefaults`),
+//! create (201, generated names), update (`version`, `rollback`), remove.
+
+use axum::Json;
+use axum::extract::{Extension, Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use rswarm_types::{ControlError, Service, ServiceSpec};
+
+use super::Shared;
+use crate::body::JsonBody;
+use crate::convert::{insert_defaults, move_deprecated_networks, service_out};
+use crate::error::{ApiError, ApiResult};
+use crate::filters::Filters;
+use crate::guard;
+use crate::names;
+use crate::query::Params;
+use crate::resolve::resolve;
+use crate::status::{down_nodes, service_status};
+use crate::version::ApiVersion;
+
+const ACCEPTED: &[&str] = &["id", "name", "label", "mode", "runtime"];
+
+/// How many generated names to try before giving up on conflicts.
+const NAME_ATTEMPTS: usize = 5;
+
+/// The runtime of a task spec as swarmkit names it (`container` for us).
+pub fn runtime_of(spec: &rswarm_types::TaskSpec) -> String {
+    if spec.container_spec.is_some() { "container".into() } else { spec.runtime.to_ascii_lowercase() }
+}
+
+/// True when `service` passes `f` (swarmkit `ListServices` + moby's `mode`).
+pub fn service_matches(f: &Filters, s: &Service) -> bool {
+    let mode = s.spec.mode.kind().map(|k| k.as_str()).unwrap_or("");
+    f.prefix("id", &s.id)
+        && f.prefix("name", &s.spec.name)
+        && f.labels("label", &s.spec.labels)
+        && f.exact("mode", mode)
+        && f.exact("runtime", &runtime_of(&s.spec.task_template))
+}
+
+/// `GET /services[?filters=...][&status=true]`.
+pub(super) async fn list(
+    State(backend): State<Shared>,
+    Extension(version): Extension<ApiVersion>,
+    params: Params,
+) -> ApiResult {
+    let f = Filters::parse(params.get("filters"))?;
+    f.validate(ACCEPTED)?;
+    let status = if version.at_least("1.41") {
+        params
+            .strict_flag("status")
+            .map_err(|raw| ApiError::bad_request(format!("invalid value for status: {raw}")))?
+            .unwrap_or(false)
+    } else {
+        false
+    };
+    guard::manager(backend.as_ref()).await?;
+    let services: Vec<Service> =
+        backend.list_services().await?.into_iter().filter(|s| service_matches(&f, s)).map(service_out).collect();
+    if !status {
+        return Ok(Json(services).into_response());
+    }
+    let tasks = backend.list_tasks().await?;
+    let nodes = backend.list_nodes().await?;
+    let down = down_nodes(&nodes);
+    let services: Vec<Service> = services
+        .into_iter()
+        .map(|mut s| {
+            s.service_status = Some(service_status(&s, &tasks, &down));
+            s
+        })
+        .collect();
+    Ok(Json(services).into_response())
+}
+
+/// `GET /services/{id}[?insertDefaults=true]`.
+pub(super) async fn inspect(State(backend): State<Shared>, Path(id): Path<String>, params: Params) -> ApiResult {
+    let defaults = params
+        .strict_flag("insertDefaults")
+        .map_err(|raw| ApiError::bad_request(format!("invalid value for insertDefaults: {raw}")))?
+        .unwrap_or(false);
+    guard::manager(backend.as_ref()).await?;
+    let mut service = service_out(resolve(backend.list_services().await?, &id)?);
+    if defaults {
+        insert_defaults(&mut service.spec);
+    }
+    Ok(Json(service).into_response())
+}
+
+/// `POST /services/create`: 201 `{"ID","Warnings":null}`.
+pub(super) async fn create(State(backend): State<Shared>, JsonBody(mut spec): JsonBody<ServiceSpec>) -> ApiResult {
+    move_deprecated_networks(&mut spec)?;
+    guard::manager(backend.as_ref()).await?;
+    let generated = spec.name.is_empty();
+    let mut attempt = 0;
+    let service = loop {
+        attempt += 1;
+        if generated {
+            spec.name = names::random();
+        }
+        match backend.create_service(spec.clone()).await {
+            Err(ControlError::NameConflict { .. }) if generated && attempt < NAME_ATTEMPTS => continue,
+            other => break other?,
+        }
+    };
+    let body = serde_json::json!({ "ID": service.id, "Warnings": null });
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// `POST /services/{id}/update?version=N[&rollback=previous][&registryAuthFrom=spec]`.
+pub(super) async fn update(
+    State(backend): State<Shared>,
+    Path(id): Path<String>,
+    params: Params,
+    JsonBody(mut spec): JsonBody<ServiceSpec>,
+) -> ApiResult {
+    let version = params.object_version("service")?;
+    let rollback = match params.get("rollback") {
+        "" | "none" => false,
+        "previous" => true,
+        other => return Err(ApiError::bad_request(format!("unrecognized rollback option {other}"))),
+    };
+    match params.get("registryAuthFrom") {
+        "" | "spec" | "previous-spec" => {}
+        other => return Err(ApiError::bad_request(format!("unsupported registryAuthFrom value {other}"))),
+    }
+    move_deprecated_networks(&mut spec)?;
+    guard::manager(backend.as_ref()).await?;
+    let service = resolve(backend.list_services().await?, &id)?;
+    backend.update_service(&service.id, version, spec, rollback).await?;
+    Ok(Json(serde_json::json!({ "Warnings": null })).into_response())
+}
+
+/// `DELETE /services/{id}`.
+pub(super) async fn remove(State(backend): State<Shared>, Path(id): Path<String>) -> ApiResult {
+    guard::manager(backend.as_ref()).await?;
+    let service = resolve(backend.list_services().await?, &id)?;
+    backend.remove_service(&service.id).await?;
+    Ok(().into_response())
+}

@@ -1,0 +1,329 @@
+//! Test harness: real `rswarm daemon` processes in temporary directories,
+//! driven through the rswarm CLI, the docker CLI or raw HTTP.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The rswarm binary under test.
+pub fn rswarm_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_rswarm")
+}
+
+/// A daemon process with its own data root and socket.
+pub struct TestDaemon {
+    pub dir: tempfile::TempDir,
+    pub child: Option<Child>,
+    pub hostname: String,
+}
+
+impl TestDaemon {
+    /// Starts a daemon and waits for its socket to answer.
+    pub fn start(hostname: &str) -> TestDaemon {
+        let dir = tempfile::Builder::new()
+            .prefix("rswarm-test-")
+            .tempdir()
+            .expect("tempdir");
+        let mut d = TestDaemon {
+            dir,
+            child: None,
+            hostname: hostname.to_string(),
+        };
+        d.spawn();
+        d
+    }
+
+    pub fn socket_path(&self) -> PathBuf {
+        self.dir.path().join("rswarm.sock")
+    }
+
+    /// `unix:///...` URL of the socket.
+    pub fn host(&self) -> String {
+        format!("unix://{}", self.socket_path().display())
+    }
+
+    pub fn data_root(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("daemon.log"))
+            .expect("log file");
+        let child = Command::new(rswarm_bin())
+            .args(["daemon", "-H", &self.host(), "--data-root"])
+            .arg(self.data_root())
+            .args(["--hostname", &self.hostname, "--runtime", "process"])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn daemon");
+        self.child = Some(child);
+        wait_until("daemon socket answers", Duration::from_secs(20), || {
+            http(&self.socket_path(), "GET", "/_ping", None)
+                .map(|r| r.status == 200)
+                .unwrap_or(false)
+        });
+    }
+
+    /// SIGTERM and wait for a clean exit.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(c.id().to_string())
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                if let Ok(Some(status)) = c.try_wait() {
+                    assert!(
+                        status.success(),
+                        "daemon exited with {status}; log:\n{}",
+                        self.log()
+                    );
+                    break;
+                }
+                if Instant::now() > deadline {
+                    let _ = c.kill();
+                    let _ = c.wait();
+                    panic!("daemon did not stop after SIGTERM; log:\n{}", self.log());
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+
+    /// Stops and starts again with the same data root.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    /// Starts again after [`TestDaemon::stop`].
+    pub fn restart_from_stopped(&mut self) {
+        assert!(self.child.is_none(), "daemon still running");
+        self.spawn();
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("daemon.log")).unwrap_or_default()
+    }
+
+    /// Runs `rswarm -H <this> args...`.
+    pub fn rswarm(&self, args: &[&str]) -> Output {
+        Command::new(rswarm_bin())
+            .arg("-H")
+            .arg(self.host())
+            .args(args)
+            .output()
+            .expect("run rswarm")
+    }
+
+    /// Runs the rswarm CLI and asserts success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.rswarm(args);
+        assert!(
+            out.status.success(),
+            "rswarm {args:?} failed: {}\nstdout: {}\ndaemon log:\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout),
+            self.log()
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Runs a docker CLI binary against this daemon.
+    pub fn docker(&self, docker: &str, args: &[&str]) -> Output {
+        Command::new(docker)
+            .arg("-H")
+            .arg(self.host())
+            .args(args)
+            .env("DOCKER_CONFIG", self.dir.path().join("docker-config"))
+            .env_remove("DOCKER_HOST")
+            .output()
+            .expect("run docker")
+    }
+
+    /// Raw HTTP against the socket.
+    pub fn http(&self, method: &str, path: &str, body: Option<&str>) -> HttpResponse {
+        http(&self.socket_path(), method, path, body).expect("http request")
+    }
+
+    /// `GET` returning JSON.
+    pub fn get_json(&self, path: &str) -> serde_json::Value {
+        let r = self.http("GET", path, None);
+        assert_eq!(r.status, 200, "GET {path}: {}", r.body);
+        serde_json::from_str(&r.body).expect("json")
+    }
+}
+
+impl Drop for TestDaemon {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(c.id().to_string())
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A raw HTTP response.
+#[derive(Debug)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn message(&self) -> String {
+        serde_json::from_str::<serde_json::Value>(&self.body)
+            .ok()
+            .and_then(|v| v["message"].as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+}
+
+/// One HTTP/1.1 request over a unix socket (`Connection: close`).
+pub fn http(
+    sock: &Path,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> std::io::Result<HttpResponse> {
+    let mut s = UnixStream::connect(sock)?;
+    s.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let body = body.unwrap_or("");
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: api.moby.localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes())?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| {
+            l.split_once(':')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        })
+        .collect();
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+    let body = if chunked {
+        dechunk(rest)
+    } else {
+        rest.to_string()
+    };
+    Ok(HttpResponse {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// Polls `cond` every 100 ms until it holds or `timeout` passes (then panics).
+pub fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if cond() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out after {timeout:?} waiting for: {what}");
+}
+
+/// PIDs of live (non-zombie) processes whose environment has `KEY=value`.
+pub fn pids_with_env(key: &str, value: &str) -> Vec<u32> {
+    let needle = format!("{key}={value}");
+    let mut pids = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return pids;
+    };
+    for e in entries.flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(env) = std::fs::read(e.path().join("environ")) else {
+            continue;
+        };
+        if !env.split(|b| *b == 0).any(|kv| kv == needle.as_bytes()) {
+            continue;
+        }
+        let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+        let state = stat
+            .rsplit_once(')')
+            .and_then(|(_, r)| r.split_whitespace().next())
+            .unwrap_or("");
+        if state != "Z" && state != "X" {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+/// Task processes (the main process of each task, not their children) of a service.
+pub fn service_pids(service_id: &str) -> Vec<u32> {
+    let all = pids_with_env("RSWARM_SERVICE_ID", service_id);
+    all.iter()
+        .copied()
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let ppid: u32 = stat
+                .rsplit_once(')')
+                .and_then(|(_, r)| r.split_whitespace().nth(1))
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(0);
+            !all.contains(&ppid)
+        })
+        .collect()
+}
+
+/// The docker 28 client shipped on the machine.
+pub const DOCKER_28: &str = "/usr/local/bin/docker";
+/// Debian's docker 20.10 client (installed by `.ci/run`).
+pub const DOCKER_20: &str = "/usr/bin/docker";

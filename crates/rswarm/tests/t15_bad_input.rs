@@ -1,0 +1,97 @@
+//! Bad requests get Docker's status code and a message naming the
+//! problem, and change nothing.
+
+mod common;
+
+use common::TestDaemon;
+
+const SPEC: &str = r#"{"Name":"web","TaskTemplate":{"ContainerSpec":{"Image":"busybox","Args":["sleep","1000"]}},"Mode":{"Replicated":{"Replicas":1}}}"#;
+
+fn service_count(d: &TestDaemon) -> usize {
+    d.get_json("/services")
+        .as_array()
+        .map(Vec::len)
+        .unwrap_or(0)
+}
+
+#[test]
+fn bad_input_is_refused_with_docker_codes_and_changes_nothing() {
+    let d = TestDaemon::start("node-bad");
+
+    let r = d.http("GET", "/v1.51/services", None);
+    assert_eq!(r.status, 503, "not in a swarm yet: {}", r.body);
+    assert!(r.message().contains("not a swarm manager"), "{}", r.body);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+
+    let r = d.http("POST", "/v1.51/swarm/init", Some("{}"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = d.http("POST", "/v1.51/services/create", Some(SPEC));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let svc = d.get_json("/services/web");
+    let version = svc["Version"]["Index"].as_u64().expect("version");
+
+    let cases: Vec<(&str, &str, String, u16, &str)> = vec![
+        ("POST", "/v1.51/services/create", "{\"Name\": \"x\", ".into(), 400, "JSON"),
+        (
+            "POST",
+            "/v1.51/services/create",
+            r#"{"Name":"m","TaskTemplate":{"ContainerSpec":{"Image":"busybox","Args":["true"]}},"Mode":{"Sometimes":{}}}"#.into(),
+            400,
+            "Mode",
+        ),
+        (
+            "POST",
+            "/v1.51/services/create",
+            r#"{"Name":"n","TaskTemplate":{"ContainerSpec":{"Image":"busybox","Args":["true"]}},"Mode":{"Replicated":{"Replicas":-2}}}"#.into(),
+            400,
+            "Replicas",
+        ),
+        (
+            "POST",
+            "/v1.51/services/create",
+            r#"{"Name":"c","TaskTemplate":{"ContainerSpec":{"Image":"busybox","Args":["true"]},"Placement":{"Constraints":["node.role=manager"]}},"Mode":{"Replicated":{}}}"#.into(),
+            400,
+            "constraint",
+        ),
+        ("POST", "/v1.51/services/create", SPEC.replace("\"web\"", "\"WEB\""), 409, "already exists"),
+        ("POST", &format!("/v1.51/services/web/update?version={}", version + 7), SPEC.into(), 500, "update out of sequence"),
+        ("POST", "/v1.51/services/web/update?version=abc", SPEC.into(), 400, "version"),
+        ("GET", "/v1.51/nodes/nosuchnode", String::new(), 404, "node nosuchnode not found"),
+        ("POST", "/v1.51/nodes/nosuchnode/update?version=1", "{}".into(), 404, "node nosuchnode not found"),
+        ("GET", "/v1.51/services/nosuchservice", String::new(), 404, "service nosuchservice not found"),
+        ("GET", "/v1.51/tasks?filters=%7B%22bogus%22%3A%7B%22x%22%3Atrue%7D%7D", String::new(), 400, "invalid filter 'bogus'"),
+        ("GET", "/v1.99/services", String::new(), 400, "too new"),
+        ("GET", "/v1.51/containers/json", String::new(), 501, "does not manage local containers"),
+    ];
+    for (method, path, body, status, needle) in cases {
+        let r = d.http(
+            method,
+            path,
+            if body.is_empty() { None } else { Some(&body) },
+        );
+        assert_eq!(r.status, status, "{method} {path} {body}: {}", r.body);
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/json"),
+            "{method} {path}"
+        );
+        assert!(
+            r.message().contains(needle),
+            "{method} {path}: message {:?} should mention {needle:?}",
+            r.message()
+        );
+    }
+
+    assert_eq!(service_count(&d), 1, "no bad request created a service");
+    let after = d.get_json("/services/web");
+    assert_eq!(
+        after["Version"]["Index"].as_u64(),
+        Some(version),
+        "the service was not changed"
+    );
+    assert_eq!(after["Spec"]["Mode"]["Replicated"]["Replicas"], 1);
+
+    let r = d.http("POST", "/v1.51/swarm/init", Some("{}"));
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert!(r.message().contains("already part of a swarm"));
+}
