@@ -55,11 +55,17 @@ fn parse_host(host: &str) -> Result<Target> {
             if addr.is_empty() {
                 break;
             }
-            let addr = if addr.contains(':') { addr.to_string() } else { format!("{addr}:2375") };
+            let addr = if addr.contains(':') {
+                addr.to_string()
+            } else {
+                format!("{addr}:2375")
+            };
             return Ok(Target::Tcp(addr));
         }
     }
-    Err(CliError::msg(format!("unable to parse daemon host `{host}`")))
+    Err(CliError::msg(format!(
+        "unable to parse daemon host `{host}`"
+    )))
 }
 
 /// Compares `major.minor` versions.
@@ -75,7 +81,11 @@ impl Client {
     /// Connects to `host` and negotiates the API version with `HEAD /_ping`.
     pub async fn connect(host: &str) -> Result<Client> {
         let target = parse_host(host)?;
-        let mut c = Client { host: host.to_string(), target, version: MAX_API_VERSION.to_string() };
+        let mut c = Client {
+            host: host.to_string(),
+            target,
+            version: MAX_API_VERSION.to_string(),
+        };
         let mut resp = c.send(Method::HEAD, "/_ping", None).await?;
         if resp.status() != StatusCode::OK && resp.status() != StatusCode::INTERNAL_SERVER_ERROR {
             resp = c.send(Method::GET, "/_ping", None).await?;
@@ -97,8 +107,16 @@ impl Client {
         &self.version
     }
 
-    async fn send(&self, method: Method, path: &str, body: Option<Vec<u8>>) -> Result<Response<Incoming>> {
-        let connect_err = |e: &dyn std::fmt::Display| CliError::Connect { host: self.host.clone(), reason: e.to_string() };
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<Response<Incoming>> {
+        let connect_err = |e: &dyn std::fmt::Display| CliError::Connect {
+            host: self.host.clone(),
+            reason: e.to_string(),
+        };
         let host_header = match &self.target {
             Target::Unix(_) => "api.moby.localhost".to_string(),
             Target::Tcp(addr) => addr.clone(),
@@ -107,7 +125,10 @@ impl Client {
             .method(method)
             .uri(path)
             .header("host", host_header)
-            .header("user-agent", concat!("rswarm-cli/", env!("CARGO_PKG_VERSION"), " (linux)"));
+            .header(
+                "user-agent",
+                concat!("rswarm-cli/", env!("CARGO_PKG_VERSION"), " (linux)"),
+            );
         if body.is_some() {
             builder = builder.header("content-type", "application/json");
         }
@@ -117,12 +138,20 @@ impl Client {
         let send = async {
             match &self.target {
                 Target::Unix(p) => {
-                    let s = tokio::net::UnixStream::connect(p).await.map_err(|e| connect_err(&e))?;
-                    request_on(TokioIo::new(s), req).await.map_err(|e| connect_err(&e))
+                    let s = tokio::net::UnixStream::connect(p)
+                        .await
+                        .map_err(|e| connect_err(&e))?;
+                    request_on(TokioIo::new(s), req)
+                        .await
+                        .map_err(|e| connect_err(&e))
                 }
                 Target::Tcp(addr) => {
-                    let s = tokio::net::TcpStream::connect(addr).await.map_err(|e| connect_err(&e))?;
-                    request_on(TokioIo::new(s), req).await.map_err(|e| connect_err(&e))
+                    let s = tokio::net::TcpStream::connect(addr)
+                        .await
+                        .map_err(|e| connect_err(&e))?;
+                    request_on(TokioIo::new(s), req)
+                        .await
+                        .map_err(|e| connect_err(&e))
                 }
             }
         };
@@ -134,7 +163,12 @@ impl Client {
     }
 
     /// Sends a request to a versioned path and fails on an error status.
-    async fn call(&self, method: Method, path: &str, body: Option<Vec<u8>>) -> Result<Response<Incoming>> {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<Response<Incoming>> {
         let url = self.url(path);
         let resp = self.send(method, &url, body).await?;
         let status = resp.status();
@@ -182,11 +216,17 @@ impl Client {
     pub async fn stream(&self, path: &str) -> Result<Stream> {
         let resp = self.call(Method::GET, path, None).await?;
         let content_type = content_type(&resp);
-        Ok(Stream { body: resp.into_body(), content_type })
+        Ok(Stream {
+            body: resp.into_body(),
+            content_type,
+        })
     }
 }
 
-async fn request_on<I>(io: I, req: Request<Full<Bytes>>) -> std::result::Result<Response<Incoming>, hyper::Error>
+async fn request_on<I>(
+    io: I,
+    req: Request<Full<Bytes>>,
+) -> std::result::Result<Response<Incoming>, hyper::Error>
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
@@ -198,11 +238,19 @@ where
 }
 
 fn content_type(resp: &Response<Incoming>) -> String {
-    resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+    resp.headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
 }
 
 async fn read_all(resp: Response<Incoming>) -> Result<Vec<u8>> {
-    let collected = resp.into_body().collect().await.map_err(|e| CliError::msg(format!("error reading response: {e}")))?;
+    let collected = resp
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| CliError::msg(format!("error reading response: {e}")))?;
     Ok(collected.to_bytes().to_vec())
 }
 
@@ -227,7 +275,10 @@ pub fn error_from(status: StatusCode, content_type: &str, body: &[u8], url: &str
     } else {
         String::from_utf8_lossy(body).trim().to_string()
     };
-    CliError::Daemon { status: status.as_u16(), message }
+    CliError::Daemon {
+        status: status.as_u16(),
+        message,
+    }
 }
 
 /// Percent-encodes a path segment (IDs and names given by users).
@@ -241,9 +292,18 @@ mod tests {
 
     #[test]
     fn hosts_and_versions() {
-        assert_eq!(parse_host("unix:///run/x.sock").expect("unix"), Target::Unix("/run/x.sock".into()));
-        assert_eq!(parse_host("tcp://127.0.0.1:2375").expect("tcp"), Target::Tcp("127.0.0.1:2375".into()));
-        assert_eq!(parse_host("tcp://localhost").expect("tcp"), Target::Tcp("localhost:2375".into()));
+        assert_eq!(
+            parse_host("unix:///run/x.sock").expect("unix"),
+            Target::Unix("/run/x.sock".into())
+        );
+        assert_eq!(
+            parse_host("tcp://127.0.0.1:2375").expect("tcp"),
+            Target::Tcp("127.0.0.1:2375".into())
+        );
+        assert_eq!(
+            parse_host("tcp://localhost").expect("tcp"),
+            Target::Tcp("localhost:2375".into())
+        );
         assert!(parse_host("ftp://x").is_err());
         assert!(version_less("1.41", "1.51"));
         assert!(!version_less("1.51", "1.51"));
@@ -252,12 +312,23 @@ mod tests {
 
     #[test]
     fn error_bodies() {
-        let e = error_from(StatusCode::NOT_FOUND, "application/json", br#"{"message":"service x not found"}"#, "/v1.51/services/x");
-        assert_eq!(e.to_string(), "Error response from daemon: service x not found");
+        let e = error_from(
+            StatusCode::NOT_FOUND,
+            "application/json",
+            br#"{"message":"service x not found"}"#,
+            "/v1.51/services/x",
+        );
+        assert_eq!(
+            e.to_string(),
+            "Error response from daemon: service x not found"
+        );
         assert!(e.is_not_found());
         let e = error_from(StatusCode::BAD_REQUEST, "text/plain", b"boom\n", "/x");
         assert_eq!(e.to_string(), "Error response from daemon: boom");
         let e = error_from(StatusCode::NOT_FOUND, "", b"", "/v1.51/x");
-        assert!(e.to_string().contains("request returned Not Found for API route and version /v1.51/x"));
+        assert!(
+            e.to_string()
+                .contains("request returned Not Found for API route and version /v1.51/x")
+        );
     }
 }

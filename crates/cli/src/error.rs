@@ -7,7 +7,9 @@
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     /// The daemon could not be reached at all.
-    #[error("Cannot connect to the rswarm daemon at {host}: {reason}. Is the rswarm daemon running?")]
+    #[error(
+        "Cannot connect to the rswarm daemon at {host}: {reason}. Is the rswarm daemon running?"
+    )]
     Connect {
         /// The `-H` URL.
         host: String,

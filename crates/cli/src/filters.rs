@@ -27,7 +27,10 @@ impl Filters {
 
     /// Adds a value under a key.
     pub fn add(&mut self, key: &str, value: &str) -> &mut Filters {
-        self.0.entry(key.to_string()).or_default().insert(value.to_string(), true);
+        self.0
+            .entry(key.to_string())
+            .or_default()
+            .insert(value.to_string(), true);
         self
     }
 
@@ -39,7 +42,10 @@ impl Filters {
 
     /// The values under `key`.
     pub fn get(&self, key: &str) -> Vec<String> {
-        self.0.get(key).map(|m| m.keys().cloned().collect()).unwrap_or_default()
+        self.0
+            .get(key)
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Removes a key.
@@ -59,14 +65,26 @@ impl Filters {
 
     /// `filters=...` ready to append to a query, or `""` when empty.
     pub fn query(&self) -> String {
-        if self.is_empty() { String::new() } else { format!("filters={}", urlencoding::encode(&self.to_json())) }
+        if self.is_empty() {
+            String::new()
+        } else {
+            format!("filters={}", urlencoding::encode(&self.to_json()))
+        }
     }
 }
 
 /// Joins query parts into `?a&b` (empty parts skipped).
 pub fn query(parts: &[String]) -> String {
-    let parts: Vec<&str> = parts.iter().map(String::as_str).filter(|p| !p.is_empty()).collect();
-    if parts.is_empty() { String::new() } else { format!("?{}", parts.join("&")) }
+    let parts: Vec<&str> = parts
+        .iter()
+        .map(String::as_str)
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
 }
 
 #[cfg(test)]
@@ -75,12 +93,20 @@ mod tests {
 
     #[test]
     fn encodes_like_docker() {
-        let f = Filters::new().with("service", "abc").with("_up-to-date", "true");
-        assert_eq!(f.to_json(), r#"{"_up-to-date":{"true":true},"service":{"abc":true}}"#);
+        let f = Filters::new()
+            .with("service", "abc")
+            .with("_up-to-date", "true");
+        assert_eq!(
+            f.to_json(),
+            r#"{"_up-to-date":{"true":true},"service":{"abc":true}}"#
+        );
         assert!(f.query().starts_with("filters=%7B%22_up-to-date%22"));
         assert_eq!(Filters::new().query(), "");
         let p = Filters::parse(&["name=web".into(), "name=db".into()]).expect("parse");
         assert_eq!(p.get("name"), vec!["db".to_string(), "web".to_string()]);
-        assert_eq!(query(&["status=true".into(), String::new()]), "?status=true");
+        assert_eq!(
+            query(&["status=true".into(), String::new()]),
+            "?status=true"
+        );
     }
 }

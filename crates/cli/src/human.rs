@@ -136,7 +136,11 @@ pub fn bytes_size(size: f64) -> String {
 pub fn pretty_time(t: Timestamp) -> String {
     let base = t.format("%Y-%m-%d %H:%M:%S").to_string();
     let nanos = t.timestamp_subsec_nanos();
-    let frac = if nanos == 0 { String::new() } else { format!(".{}", format!("{nanos:09}").trim_end_matches('0')) };
+    let frac = if nanos == 0 {
+        String::new()
+    } else {
+        format!(".{}", format!("{nanos:09}").trim_end_matches('0'))
+    };
     format!("{base}{frac} +0000 utc")
 }
 
@@ -147,7 +151,10 @@ pub fn capitalize(s: &str) -> String {
     match chars.next() {
         None => String::new(),
         Some(c) if s.len() == 1 => c.to_lowercase().collect(),
-        Some(c) => c.to_uppercase().chain(chars.flat_map(char::to_lowercase)).collect(),
+        Some(c) => c
+            .to_uppercase()
+            .chain(chars.flat_map(char::to_lowercase))
+            .collect(),
     }
 }
 
@@ -203,9 +210,13 @@ mod tests {
 
     #[test]
     fn pretty_times_and_capitals() {
-        let t = chrono::DateTime::parse_from_rfc3339("2009-11-10T23:00:00Z").expect("t").with_timezone(&chrono::Utc);
+        let t = chrono::DateTime::parse_from_rfc3339("2009-11-10T23:00:00Z")
+            .expect("t")
+            .with_timezone(&chrono::Utc);
         assert_eq!(pretty_time(t), "2009-11-10 23:00:00 +0000 utc");
-        let t = chrono::DateTime::parse_from_rfc3339("2009-11-10T23:00:00.120Z").expect("t").with_timezone(&chrono::Utc);
+        let t = chrono::DateTime::parse_from_rfc3339("2009-11-10T23:00:00.120Z")
+            .expect("t")
+            .with_timezone(&chrono::Utc);
         assert_eq!(pretty_time(t), "2009-11-10 23:00:00.12 +0000 utc");
         assert_eq!(capitalize("ready"), "Ready");
         assert_eq!(capitalize("REACHABLE"), "Reachable");

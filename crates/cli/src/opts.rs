@@ -18,13 +18,17 @@ pub fn parse_go_duration(s: &str) -> Result<i64, String> {
     }
     let mut total: f64 = 0.0;
     while !rest.is_empty() {
-        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
         if num_len == 0 {
             return Err(err());
         }
         let num: f64 = rest[..num_len].parse().map_err(|_| err())?;
         rest = &rest[num_len..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
         let mult: f64 = match &rest[..unit_len] {
             "ns" => 1.0,
             "us" | "µs" | "μs" => 1e3,
@@ -58,7 +62,10 @@ pub fn parse_positive_duration(s: &str) -> Result<i64, String> {
 pub fn parse_cpus(s: &str) -> Result<i64, String> {
     let bad = || format!("failed to parse {s} as a rational number");
     let (num, den): (i128, i128) = if let Some((a, b)) = s.split_once('/') {
-        (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?)
+        (
+            a.trim().parse().map_err(|_| bad())?,
+            b.trim().parse().map_err(|_| bad())?,
+        )
     } else {
         let (int, frac) = s.split_once('.').unwrap_or((s, ""));
         if int.is_empty() && frac.is_empty() || !frac.chars().all(|c| c.is_ascii_digit()) {
@@ -84,9 +91,17 @@ pub fn parse_cpus(s: &str) -> Result<i64, String> {
 
 /// go-units `RAMInBytes`: `512m`, `1g`, `1.5GiB`, `100` (binary units).
 pub fn parse_ram_bytes(s: &str) -> Result<i64, String> {
-    let sep = s.rfind(|c: char| c.is_ascii_digit() || c == '.' || c == ' ').ok_or_else(|| format!("invalid size: '{s}'"))?;
-    let (num, sfx) = if s.as_bytes()[sep] == b' ' { (&s[..sep], &s[sep + 1..]) } else { (&s[..=sep], &s[sep + 1..]) };
-    let size: f64 = num.parse().map_err(|_| format!("strconv.ParseFloat: parsing \"{num}\": invalid syntax"))?;
+    let sep = s
+        .rfind(|c: char| c.is_ascii_digit() || c == '.' || c == ' ')
+        .ok_or_else(|| format!("invalid size: '{s}'"))?;
+    let (num, sfx) = if s.as_bytes()[sep] == b' ' {
+        (&s[..sep], &s[sep + 1..])
+    } else {
+        (&s[..=sep], &s[sep + 1..])
+    };
+    let size: f64 = num
+        .parse()
+        .map_err(|_| format!("strconv.ParseFloat: parsing \"{num}\": invalid syntax"))?;
     if size < 0.0 {
         return Err(format!("invalid size: '{s}'"));
     }
@@ -99,7 +114,11 @@ pub fn parse_ram_bytes(s: &str) -> Result<i64, String> {
         return Err(bad());
     }
     if lower.starts_with('b') {
-        return if lower.len() > 1 { Err(bad()) } else { Ok(size as i64) };
+        return if lower.len() > 1 {
+            Err(bad())
+        } else {
+            Ok(size as i64)
+        };
     }
     let mult: f64 = match lower.as_bytes()[0] {
         b'k' => 1024.0,
@@ -121,11 +140,20 @@ pub fn parse_ram_bytes(s: &str) -> Result<i64, String> {
 pub fn parse_uint(s: &str) -> Result<u64, String> {
     let bad = || format!("strconv.ParseUint: parsing \"{s}\": invalid syntax");
     let clean = s.replace('_', "");
-    let (digits, radix) = if let Some(h) = clean.strip_prefix("0x").or_else(|| clean.strip_prefix("0X")) {
+    let (digits, radix) = if let Some(h) = clean
+        .strip_prefix("0x")
+        .or_else(|| clean.strip_prefix("0X"))
+    {
         (h.to_string(), 16)
-    } else if let Some(o) = clean.strip_prefix("0o").or_else(|| clean.strip_prefix("0O")) {
+    } else if let Some(o) = clean
+        .strip_prefix("0o")
+        .or_else(|| clean.strip_prefix("0O"))
+    {
         (o.to_string(), 8)
-    } else if let Some(b) = clean.strip_prefix("0b").or_else(|| clean.strip_prefix("0B")) {
+    } else if let Some(b) = clean
+        .strip_prefix("0b")
+        .or_else(|| clean.strip_prefix("0B"))
+    {
         (b.to_string(), 2)
     } else if clean.len() > 1 && clean.starts_with('0') {
         (clean[1..].to_string(), 8)
@@ -171,12 +199,16 @@ pub fn validate_env(value: &str) -> Result<String, String> {
     if has_value {
         return Ok(value.to_string());
     }
-    Ok(std::env::var(k).map(|v| format!("{k}={v}")).unwrap_or_else(|_| value.to_string()))
+    Ok(std::env::var(k)
+        .map(|v| format!("{k}={v}"))
+        .unwrap_or_else(|_| value.to_string()))
 }
 
 /// `-f key=value` into a (lower-cased key, trimmed value) pair.
 pub fn parse_filter(value: &str) -> Result<(String, String), String> {
-    let (k, v) = value.split_once('=').ok_or("bad format of filter (expected name=value)")?;
+    let (k, v) = value
+        .split_once('=')
+        .ok_or("bad format of filter (expected name=value)")?;
     Ok((k.trim().to_lowercase(), v.trim().to_string()))
 }
 
@@ -193,7 +225,9 @@ pub fn parse_node_addr(value: &str, default: &str) -> Result<String, String> {
     }
     let (dhost, dport) = default.rsplit_once(':').unwrap_or((default, "2377"));
     let (host, port) = if let Some(rest) = addr.strip_prefix('[') {
-        let (h, after) = rest.split_once(']').ok_or_else(|| format!("invalid bind address format: {value}"))?;
+        let (h, after) = rest
+            .split_once(']')
+            .ok_or_else(|| format!("invalid bind address format: {value}"))?;
         (format!("[{h}]"), after.strip_prefix(':').unwrap_or(""))
     } else if addr.matches(':').count() > 1 {
         (format!("[{addr}]"), "")
@@ -203,7 +237,11 @@ pub fn parse_node_addr(value: &str, default: &str) -> Result<String, String> {
             None => (addr.to_string(), ""),
         }
     };
-    let host = if host.is_empty() { dhost.to_string() } else { host };
+    let host = if host.is_empty() {
+        dhost.to_string()
+    } else {
+        host
+    };
     let port = if port.is_empty() { dport } else { port };
     if port.parse::<u16>().is_err() {
         return Err(format!("invalid bind address format: {value}"));
@@ -216,17 +254,29 @@ pub fn parse_node_addr(value: &str, default: &str) -> Result<String, String> {
 /// explicit tags are kept, and invalid references are left alone.
 pub fn image_with_tag(image: &str) -> String {
     let valid = !image.is_empty()
-        && image.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-/:@".contains(c) || c.is_ascii_uppercase())
+        && image.chars().all(|c| {
+            c.is_ascii_lowercase()
+                || c.is_ascii_digit()
+                || "._-/:@".contains(c)
+                || c.is_ascii_uppercase()
+        })
         && !image.starts_with(['/', ':', '@', '.', '-']);
     if !valid || image.contains('@') {
         return image.to_string();
     }
     let last = image.rsplit('/').next().unwrap_or(image);
-    let path_has_upper = image.split(':').next().is_some_and(|p| p.chars().any(|c| c.is_ascii_uppercase()));
+    let path_has_upper = image
+        .split(':')
+        .next()
+        .is_some_and(|p| p.chars().any(|c| c.is_ascii_uppercase()));
     if path_has_upper {
         return image.to_string();
     }
-    if last.contains(':') { image.to_string() } else { format!("{image}:latest") }
+    if last.contains(':') {
+        image.to_string()
+    } else {
+        format!("{image}:latest")
+    }
 }
 
 /// For display: the image without its digest (`nginx:1@sha256:..` →
@@ -235,7 +285,11 @@ pub fn image_for_display(image: &str) -> String {
     match image.split_once('@') {
         Some((named, _)) => {
             let last = named.rsplit('/').next().unwrap_or(named);
-            if last.contains(':') { named.to_string() } else { image.to_string() }
+            if last.contains(':') {
+                named.to_string()
+            } else {
+                image.to_string()
+            }
         }
         None => image.to_string(),
     }
@@ -255,7 +309,10 @@ mod tests {
         assert_eq!(parse_go_duration("-2s"), Ok(-2_000_000_000));
         assert!(parse_go_duration("10").is_err());
         assert!(parse_go_duration("abc").is_err());
-        assert_eq!(parse_positive_duration("-1s"), Err("duration cannot be negative".into()));
+        assert_eq!(
+            parse_positive_duration("-1s"),
+            Err("duration cannot be negative".into())
+        );
     }
 
     #[test]
@@ -263,7 +320,10 @@ mod tests {
         assert_eq!(parse_cpus("0.5"), Ok(500_000_000));
         assert_eq!(parse_cpus("2"), Ok(2_000_000_000));
         assert_eq!(parse_cpus("1/4"), Ok(250_000_000));
-        assert_eq!(parse_cpus("0.0000000001"), Err("value is too precise".into()));
+        assert_eq!(
+            parse_cpus("0.0000000001"),
+            Err("value is too precise".into())
+        );
         assert!(parse_cpus("x").is_err());
         assert_eq!(parse_ram_bytes("512m"), Ok(512 * 1024 * 1024));
         assert_eq!(parse_ram_bytes("1GiB"), Ok(1024 * 1024 * 1024));
@@ -277,13 +337,19 @@ mod tests {
         let d = "0.0.0.0:2377";
         assert_eq!(parse_node_addr("127.0.0.2", d), Ok("127.0.0.2:2377".into()));
         assert_eq!(parse_node_addr(":4000", d), Ok("0.0.0.0:4000".into()));
-        assert_eq!(parse_node_addr("tcp://10.0.0.1:2400", d), Ok("10.0.0.1:2400".into()));
+        assert_eq!(
+            parse_node_addr("tcp://10.0.0.1:2400", d),
+            Ok("10.0.0.1:2400".into())
+        );
         assert_eq!(parse_node_addr("eth0", d), Ok("eth0:2377".into()));
         assert!(parse_node_addr("udp://x", d).is_err());
         assert_eq!(image_with_tag("nginx"), "nginx:latest");
         assert_eq!(image_with_tag("busybox:1.36"), "busybox:1.36");
         assert_eq!(image_with_tag("ghcr.io/org/img"), "ghcr.io/org/img:latest");
-        assert_eq!(image_with_tag("localhost:5000/img"), "localhost:5000/img:latest");
+        assert_eq!(
+            image_with_tag("localhost:5000/img"),
+            "localhost:5000/img:latest"
+        );
         assert_eq!(image_with_tag("nginx@sha256:abc"), "nginx@sha256:abc");
         assert_eq!(image_for_display("nginx:1.2@sha256:abc"), "nginx:1.2");
         assert_eq!(image_for_display("nginx"), "nginx");
@@ -294,9 +360,17 @@ mod tests {
         assert_eq!(parse_uint("3"), Ok(3));
         assert_eq!(parse_uint("0x10"), Ok(16));
         assert!(parse_uint("-1").is_err());
-        assert_eq!(parse_filter(" Name = web "), Ok(("name".into(), "web".into())));
+        assert_eq!(
+            parse_filter(" Name = web "),
+            Ok(("name".into(), "web".into()))
+        );
         assert!(parse_filter("web").is_err());
         assert!(validate_label("=x").is_err());
-        assert_eq!(kv_map(&["a=b".into(), "c".into()]).get("c").map(String::as_str), Some(""));
+        assert_eq!(
+            kv_map(&["a=b".into(), "c".into()])
+                .get("c")
+                .map(String::as_str),
+            Some("")
+        );
     }
 }

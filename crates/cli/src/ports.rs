@@ -22,7 +22,9 @@ fn parse_long(value: &str) -> Result<PortConfig, String> {
     let mut p = PortConfig::default();
     for field in value.split(',') {
         let lower = field.to_lowercase();
-        let (key, val) = lower.split_once('=').ok_or_else(|| format!("invalid field: {field}"))?;
+        let (key, val) = lower
+            .split_once('=')
+            .ok_or_else(|| format!("invalid field: {field}"))?;
         if key.is_empty() {
             return Err(format!("invalid field: {field}"));
         }
@@ -35,14 +37,20 @@ fn parse_long(value: &str) -> Result<PortConfig, String> {
             }
             "mode" => {
                 if val != "ingress" && val != "host" {
-                    return Err(format!("invalid publish mode value ({val}): must be either 'ingress' or 'host'"));
+                    return Err(format!(
+                        "invalid publish mode value ({val}): must be either 'ingress' or 'host'"
+                    ));
                 }
                 p.publish_mode = val.to_string();
             }
             "target" => {
                 p.target_port = val
                     .parse::<u16>()
-                    .map_err(|_| format!("invalid target port ({val}): value must be an integer: invalid syntax"))?
+                    .map_err(|_| {
+                        format!(
+                            "invalid target port ({val}): value must be an integer: invalid syntax"
+                        )
+                    })?
                     .into();
             }
             "published" => {
@@ -97,7 +105,11 @@ fn parse_short(value: &str) -> Result<Vec<PortConfig>, String> {
         return Err(format!("no port specified: {value}<empty>"));
     }
     let (cs, ce) = port_range(container, "containerPort", container)?;
-    let host_range = if host.is_empty() { None } else { Some(port_range(host, "hostPort", host)?) };
+    let host_range = if host.is_empty() {
+        None
+    } else {
+        Some(port_range(host, "hostPort", host)?)
+    };
     let mk = |target: u32, published: u32| PortConfig {
         name: String::new(),
         protocol: proto.clone(),
@@ -110,7 +122,9 @@ fn parse_short(value: &str) -> Result<Vec<PortConfig>, String> {
         None => (cs..=ce).for_each(|t| out.push(mk(t, 0))),
         Some((hs, he)) if ce > cs => {
             if he - hs != ce - cs {
-                return Err(format!("invalid ranges specified for container and host Ports: {container} and {host}"));
+                return Err(format!(
+                    "invalid ranges specified for container and host Ports: {container} and {host}"
+                ));
             }
             (cs..=ce).for_each(|t| out.push(mk(t, hs + (t - cs))));
         }
@@ -139,8 +153,19 @@ pub fn service_ports(ports: &[PortConfig]) -> String {
         proto: String,
     }
     let show = |r: &Range| {
-        let side = |s: u32, e: u32| if e > s { format!("{s}-{e}") } else { s.to_string() };
-        format!("*:{}->{}/{}", side(r.p_start, r.p_end), side(r.t_start, r.t_end), r.proto)
+        let side = |s: u32, e: u32| {
+            if e > s {
+                format!("{s}-{e}")
+            } else {
+                s.to_string()
+            }
+        };
+        format!(
+            "*:{}->{}/{}",
+            side(r.p_start, r.p_end),
+            side(r.t_start, r.t_end),
+            r.proto
+        )
     };
     let mut out = Vec::new();
     let mut r = Range::default();
@@ -201,23 +226,41 @@ mod tests {
         assert_eq!(parse_publish("8080:80"), Ok(vec![pc(8080, 80, "tcp")]));
         assert_eq!(parse_publish("80"), Ok(vec![pc(0, 80, "tcp")]));
         assert_eq!(parse_publish("53:53/udp"), Ok(vec![pc(53, 53, "udp")]));
-        assert_eq!(parse_publish("8080-8081:80-81"), Ok(vec![pc(8080, 80, "tcp"), pc(8081, 81, "tcp")]));
+        assert_eq!(
+            parse_publish("8080-8081:80-81"),
+            Ok(vec![pc(8080, 80, "tcp"), pc(8081, 81, "tcp")])
+        );
         let mut host = pc(8080, 80, "tcp");
         host.publish_mode = "host".into();
-        assert_eq!(parse_publish("published=8080,target=80,mode=host"), Ok(vec![host]));
-        assert_eq!(parse_publish("published=8080"), Err("missing mandatory field 'target'".into()));
+        assert_eq!(
+            parse_publish("published=8080,target=80,mode=host"),
+            Ok(vec![host])
+        );
+        assert_eq!(
+            parse_publish("published=8080"),
+            Err("missing mandatory field 'target'".into())
+        );
         assert!(parse_publish("1.2.3.4:80:80").is_err());
     }
 
     #[test]
     fn ports_column_compacts_ranges() {
         assert_eq!(service_ports(&[pc(80, 8080, "tcp")]), "*:80->8080/tcp");
-        assert_eq!(service_ports(&[pc(81, 81, "tcp"), pc(80, 80, "tcp")]), "*:80-81->80-81/tcp");
+        assert_eq!(
+            service_ports(&[pc(81, 81, "tcp"), pc(80, 80, "tcp")]),
+            "*:80-81->80-81/tcp"
+        );
         assert_eq!(
             service_ports(&[pc(80, 80, "tcp"), pc(81, 81, "tcp"), pc(82, 80, "tcp")]),
             "*:80-81->80-81/tcp, *:82->80/tcp"
         );
-        assert_eq!(service_ports(&[pc(53, 53, "udp"), pc(80, 80, "tcp")]), "*:80->80/tcp, *:53->53/udp");
-        assert_eq!(task_ports(&[pc(80, 80, "tcp"), pc(81, 81, "udp")]), "*:80->80/tcp,*:81->81/udp");
+        assert_eq!(
+            service_ports(&[pc(53, 53, "udp"), pc(80, 80, "tcp")]),
+            "*:80->80/tcp, *:53->53/udp"
+        );
+        assert_eq!(
+            task_ports(&[pc(80, 80, "tcp"), pc(81, 81, "udp")]),
+            "*:80->80/tcp,*:81->81/udp"
+        );
     }
 }

@@ -90,7 +90,12 @@ mod tests {
     #[test]
     fn system_error_stops() {
         let mut d = Demux::new();
-        let e = d.push(&frame(3, b"Error grabbing logs: x")).expect_err("err");
-        assert_eq!(e.to_string(), "error from daemon in stream: Error grabbing logs: x");
+        let e = d
+            .push(&frame(3, b"Error grabbing logs: x"))
+            .expect_err("err");
+        assert_eq!(
+            e.to_string(),
+            "error from daemon in stream: Error grabbing logs: x"
+        );
     }
 }

@@ -32,7 +32,9 @@ fn final_format(format: &str) -> String {
     } else {
         format
     };
-    f.trim_matches(' ').replace("\\t", "\t").replace("\\n", "\n")
+    f.trim_matches(' ')
+        .replace("\\t", "\t")
+        .replace("\\n", "\n")
 }
 
 /// Parses a user template, wrapping errors like docker.
@@ -45,11 +47,17 @@ pub fn write(out: &mut dyn Write, format: &str, header: &Obj, rows: &[Val]) -> R
     let tmpl = parse_template(&final_format(format))?;
     let mut body = String::new();
     for row in rows {
-        body.push_str(&tmpl.execute(row).map_err(|e| CliError::msg(format!("template parsing error: {e}")))?);
+        body.push_str(
+            &tmpl
+                .execute(row)
+                .map_err(|e| CliError::msg(format!("template parsing error: {e}")))?,
+        );
         body.push('\n');
     }
     if is_table(format) {
-        let head = tmpl.execute_header(&Val::Map(header.clone())).unwrap_or_default();
+        let head = tmpl
+            .execute_header(&Val::Map(header.clone()))
+            .unwrap_or_default();
         let mut tw = new_tabwriter(Vec::new());
         tw.write_all(head.as_bytes())?;
         tw.write_all(b"\n")?;
@@ -81,13 +89,19 @@ mod tests {
         ];
         let mut out = Vec::new();
         write(&mut out, "table {{.ID}}\\t{{.Name}}", &h, &rows).expect("write");
-        assert_eq!(String::from_utf8(out).expect("utf8"), "ID             NAME\na              web\nbbbbbbbbbbbb   x\n");
+        assert_eq!(
+            String::from_utf8(out).expect("utf8"),
+            "ID             NAME\na              web\nbbbbbbbbbbbb   x\n"
+        );
         let mut out = Vec::new();
         write(&mut out, "{{.Name}}", &h, &rows).expect("write");
         assert_eq!(String::from_utf8(out).expect("utf8"), "web\nx\n");
         let mut out = Vec::new();
         write(&mut out, "json", &h, &rows[..1]).expect("write");
-        assert_eq!(String::from_utf8(out).expect("utf8"), "{\"ID\":\"a\",\"Name\":\"web\"}\n");
+        assert_eq!(
+            String::from_utf8(out).expect("utf8"),
+            "{\"ID\":\"a\",\"Name\":\"web\"}\n"
+        );
     }
 
     #[test]
@@ -149,8 +163,23 @@ mod natural_tests {
 
     #[test]
     fn natural_order() {
-        let mut v = vec!["service-10-foo", "service-2-foo", "service-1-foo", "node-1", "node"];
+        let mut v = vec![
+            "service-10-foo",
+            "service-2-foo",
+            "service-1-foo",
+            "node-1",
+            "node",
+        ];
         v.sort_by(|a, b| natural_cmp(a, b));
-        assert_eq!(v, vec!["node", "node-1", "service-1-foo", "service-2-foo", "service-10-foo"]);
+        assert_eq!(
+            v,
+            vec![
+                "node",
+                "node-1",
+                "service-1-foo",
+                "service-2-foo",
+                "service-10-foo"
+            ]
+        );
     }
 }

@@ -45,7 +45,10 @@ impl Obj {
 
     /// An empty formatter context.
     pub fn context() -> Obj {
-        Obj { entries: Vec::new(), context: true }
+        Obj {
+            entries: Vec::new(),
+            context: true,
+        }
     }
 
     /// Appends an entry (builder style).
@@ -117,7 +120,10 @@ impl Val {
             serde_json::Value::String(s) => Val::Str(s.clone()),
             serde_json::Value::Array(a) => Val::List(a.iter().map(Val::from_json).collect()),
             serde_json::Value::Object(m) => Val::Map(Obj {
-                entries: m.iter().map(|(k, v)| (k.clone(), Val::from_json(v))).collect(),
+                entries: m
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Val::from_json(v)))
+                    .collect(),
                 context: false,
             }),
         }
@@ -328,7 +334,10 @@ impl<'de> Visitor<'de> for ValVisitor {
         while let Some((k, v)) = map.next_entry::<String, Val>()? {
             entries.push((k, v));
         }
-        Ok(Val::Map(Obj { entries, context: false }))
+        Ok(Val::Map(Obj {
+            entries,
+            context: false,
+        }))
     }
 }
 
@@ -344,7 +353,8 @@ mod tests {
 
     #[test]
     fn keeps_key_order_and_indents_like_go() {
-        let v = Val::parse(br#"{"ID":"x","Spec":{"Name":"web","Labels":{}},"Ports":[],"N":[1,2]}"#).expect("parse");
+        let v = Val::parse(br#"{"ID":"x","Spec":{"Name":"web","Labels":{}},"Ports":[],"N":[1,2]}"#)
+            .expect("parse");
         let s = v.to_json_indent("    ", true);
         assert_eq!(
             s,
@@ -355,7 +365,10 @@ mod tests {
     #[test]
     fn escapes_html_only_when_asked() {
         let v = Val::Str("*:80->80/tcp & <x>".into());
-        assert_eq!(v.to_json(true), r#""*:80-\u003e80/tcp \u0026 \u003cx\u003e""#);
+        assert_eq!(
+            v.to_json(true),
+            r#""*:80-\u003e80/tcp \u0026 \u003cx\u003e""#
+        );
         assert_eq!(v.to_json(false), r#""*:80->80/tcp & <x>""#);
     }
 

@@ -21,6 +21,7 @@ pub struct InitRequest {
     pub force_new_cluster: bool,
     pub spec: SwarmSpec,
     pub auto_lock_managers: bool,
+    #[serde(deserialize_with = "empty_availability")]
     pub availability: Option<Availability>,
     pub default_addr_pool: Option<Vec<String>>,
     pub subnet_size: u32,
@@ -35,7 +36,21 @@ pub struct JoinRequest {
     pub data_path_addr: String,
     pub remote_addrs: Vec<String>,
     pub join_token: String,
+    #[serde(deserialize_with = "empty_availability")]
     pub availability: Option<Availability>,
+}
+
+/// The docker CLI sends `"Availability": ""` when the flag is not given.
+fn empty_availability<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Availability>, D::Error> {
+    match Option::<String>::deserialize(d)?.as_deref() {
+        None | Some("") => Ok(None),
+        Some("active") => Ok(Some(Availability::Active)),
+        Some("pause") => Ok(Some(Availability::Pause)),
+        Some("drain") => Ok(Some(Availability::Drain)),
+        Some(other) => Err(serde::de::Error::custom(format!(
+            "invalid Availability '{other}': must be one of active, pause, drain"
+        ))),
+    }
 }
 
 /// The `rotate*` flags of `POST /swarm/update`.

@@ -124,3 +124,13 @@ mod tests {
         assert!(!is_object_id("web"));
     }
 }
+
+/// Deserializes `null` as the type's default: Go encodes nil maps and
+/// slices as `null`.
+pub fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}

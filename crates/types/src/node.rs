@@ -32,7 +32,7 @@ pub struct Node {
 pub struct NodeSpec {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::meta::nullable")]
     pub labels: Labels,
     #[serde(default)]
     pub role: NodeRole,
@@ -114,9 +114,9 @@ pub struct NodeDescription {
 pub struct EngineDescription {
     #[serde(default)]
     pub engine_version: String,
-    #[serde(default, skip_serializing_if = "Labels::is_empty")]
+    #[serde(default, deserialize_with = "crate::meta::nullable", skip_serializing_if = "Labels::is_empty")]
     pub labels: Labels,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "crate::meta::nullable", skip_serializing_if = "Vec::is_empty")]
     pub plugins: Vec<serde_json::Value>,
 }
 

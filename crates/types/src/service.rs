@@ -42,7 +42,7 @@ pub struct Service {
 pub struct ServiceSpec {
     #[serde(default)]
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::meta::nullable")]
     pub labels: Labels,
     #[serde(default)]
     pub task_template: TaskSpec,
@@ -182,7 +182,7 @@ pub struct UpdateConfig {
 pub struct EndpointSpec {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub mode: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "crate::meta::nullable", skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<PortConfig>,
 }
 
@@ -208,9 +208,9 @@ pub struct PortConfig {
 pub struct Endpoint {
     #[serde(default)]
     pub spec: EndpointSpec,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "crate::meta::nullable", skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<PortConfig>,
-    #[serde(rename = "VirtualIPs", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "VirtualIPs", default, deserialize_with = "crate::meta::nullable", skip_serializing_if = "Vec::is_empty")]
     pub virtual_ips: Vec<serde_json::Value>,
 }
 
@@ -277,6 +277,14 @@ mod tests {
             .as_ref()
             .expect("container spec");
         assert_eq!(c.args, vec!["sleep", "100"]);
+    }
+
+    #[test]
+    fn go_nulls_are_accepted() {
+        let body = r#"{"Name":"w","Labels":null,"TaskTemplate":{"ContainerSpec":{"Image":"b","Args":null,"Env":null,"Labels":null},"Networks":null},"Mode":{"Global":{}},"EndpointSpec":{"Ports":null}}"#;
+        let spec: ServiceSpec = serde_json::from_str(body).expect("nulls parse as empty");
+        assert!(spec.labels.is_empty());
+        assert_eq!(spec.mode.kind(), Some(ModeKind::Global));
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub struct Task {
     pub meta: Meta,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::meta::nullable")]
     pub labels: Labels,
     pub spec: TaskSpec,
     #[serde(rename = "ServiceID", default)]
@@ -47,7 +47,7 @@ pub struct Task {
 pub struct ServiceAnnotations {
     #[serde(default)]
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::meta::nullable")]
     pub labels: Labels,
 }
 
@@ -88,7 +88,7 @@ pub struct ContainerStatus {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PortStatus {
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "crate::meta::nullable", skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<crate::PortConfig>,
 }
 

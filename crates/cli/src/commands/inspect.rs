@@ -30,14 +30,20 @@ impl Inspector {
             "json" => Mode::Json,
             t => Mode::Template(parse_template(t)?),
         };
-        Ok(Inspector { mode, elements: Vec::new(), buffer: String::new() })
+        Ok(Inspector {
+            mode,
+            elements: Vec::new(),
+            buffer: String::new(),
+        })
     }
 
     /// Adds one object.
     pub fn add(&mut self, v: Val) -> Result<()> {
         match &self.mode {
             Mode::Template(t) => {
-                let s = t.execute(&v).map_err(|e| CliError::msg(format!("template parsing error: {e}")))?;
+                let s = t
+                    .execute(&v)
+                    .map_err(|e| CliError::msg(format!("template parsing error: {e}")))?;
                 self.buffer.push_str(&s);
                 self.buffer.push('\n');
             }
@@ -57,7 +63,11 @@ impl Inspector {
                 }
             }
             Mode::Indented | Mode::Json if self.elements.is_empty() => out.write_all(b"[]\n")?,
-            Mode::Indented => writeln!(out, "{}", Val::List(self.elements).to_json_indent("    ", true))?,
+            Mode::Indented => writeln!(
+                out,
+                "{}",
+                Val::List(self.elements).to_json_indent("    ", true)
+            )?,
             Mode::Json => writeln!(out, "{}", Val::List(self.elements).to_json(true))?,
         }
         Ok(())
@@ -66,7 +76,12 @@ impl Inspector {
 
 /// Fetches each reference with `get`, prints what was found, and fails
 /// with all errors (one per line) if any lookup failed.
-pub async fn inspect_all<F, Fut>(refs: &[String], format: &str, mut get: F, io: &mut Output) -> Result<()>
+pub async fn inspect_all<F, Fut>(
+    refs: &[String],
+    format: &str,
+    mut get: F,
+    io: &mut Output,
+) -> Result<()>
 where
     F: FnMut(String) -> Fut,
     Fut: Future<Output = Result<Val>>,

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use rswarm_types::{Node, Service, Task};
 
+use crate::Timestamp;
 use crate::client::{Client, seg};
 use crate::error::Result;
 use crate::human::{capitalize, since};
@@ -14,10 +15,8 @@ use crate::output::Output;
 use crate::ports::task_ports;
 use crate::table::{self, QUIET_FORMAT, natural_cmp};
 use crate::value::{Obj, Val};
-use crate::Timestamp;
 
-const DEFAULT_FORMAT: &str =
-    "table {{.ID}}\t{{.Name}}\t{{.Image}}\t{{.Node}}\t{{.DesiredState}}\t{{.CurrentState}}\t{{.Error}}\t{{.Ports}}";
+const DEFAULT_FORMAT: &str = "table {{.ID}}\t{{.Name}}\t{{.Image}}\t{{.Node}}\t{{.DesiredState}}\t{{.CurrentState}}\t{{.Error}}\t{{.Ports}}";
 const RAW_FORMAT: &str = "id: {{.ID}}\\nname: {{.Name}}\\nimage: {{.Image}}\\nnode: {{.Node}}\\ndesired_state: {{.DesiredState}}\\ncurrent_state: {{.CurrentState}}\\nerror: {{.Error}}\\nports: {{.Ports}}\\n";
 /// Errors are cut to this many characters unless `--no-trunc`.
 const MAX_ERR_LENGTH: usize = 30;
@@ -33,7 +32,11 @@ pub struct Resolver<'a> {
 impl<'a> Resolver<'a> {
     /// A resolver; with `no_resolve` it returns IDs unchanged.
     pub fn new(client: &'a Client, no_resolve: bool) -> Resolver<'a> {
-        Resolver { client, no_resolve, cache: HashMap::new() }
+        Resolver {
+            client,
+            no_resolve,
+            cache: HashMap::new(),
+        }
     }
 
     /// A node's name (`Spec.Name`, else hostname, else the ID).
@@ -44,7 +47,11 @@ impl<'a> Resolver<'a> {
         if let Some(n) = self.cache.get(&(true, id.to_string())) {
             return n.clone();
         }
-        let name = match self.client.get::<Node>(&format!("/nodes/{}", seg(id))).await {
+        let name = match self
+            .client
+            .get::<Node>(&format!("/nodes/{}", seg(id)))
+            .await
+        {
             Ok(n) if !n.spec.name.is_empty() => n.spec.name,
             Ok(n) if !n.description.hostname.is_empty() => n.description.hostname,
             _ => id.to_string(),
@@ -61,7 +68,11 @@ impl<'a> Resolver<'a> {
         if let Some(n) = self.cache.get(&(false, id.to_string())) {
             return n.clone();
         }
-        let name = match self.client.get::<Service>(&format!("/services/{}?insertDefaults=false", seg(id))).await {
+        let name = match self
+            .client
+            .get::<Service>(&format!("/services/{}?insertDefaults=false", seg(id)))
+            .await
+        {
             Ok(s) => s.spec.name,
             Err(_) => id.to_string(),
         };
@@ -86,8 +97,17 @@ pub fn ellipsis(s: &str, max: usize) -> String {
 
 /// One table row.
 fn row(t: &Task, name: &str, node: &str, trunc: bool, now: Timestamp) -> Val {
-    let image = t.spec.container_spec.as_ref().map(|c| c.image.clone()).unwrap_or_default();
-    let image = if trunc { image_for_display(&image) } else { image };
+    let image = t
+        .spec
+        .container_spec
+        .as_ref()
+        .map(|c| c.image.clone())
+        .unwrap_or_default();
+    let image = if trunc {
+        image_for_display(&image)
+    } else {
+        image
+    };
     let mut err = t.status.err.clone();
     if trunc {
         err = ellipsis(&err, MAX_ERR_LENGTH);
@@ -95,7 +115,11 @@ fn row(t: &Task, name: &str, node: &str, trunc: bool, now: Timestamp) -> Val {
     if !err.is_empty() {
         err = format!("\"{err}\"");
     }
-    let id = if trunc { t.id.chars().take(12).collect() } else { t.id.clone() };
+    let id = if trunc {
+        t.id.chars().take(12).collect()
+    } else {
+        t.id.clone()
+    };
     let current = format!(
         "{} {} ago",
         capitalize(t.status.state.as_str()),
@@ -138,7 +162,14 @@ pub struct Named {
 }
 
 /// Sorts and renders resolved tasks (pure; `now` for "N ago").
-pub fn write(out: &mut dyn std::io::Write, mut tasks: Vec<Named>, format: &str, trunc: bool, quiet: bool, now: Timestamp) -> Result<()> {
+pub fn write(
+    out: &mut dyn std::io::Write,
+    mut tasks: Vec<Named>,
+    format: &str,
+    trunc: bool,
+    quiet: bool,
+    now: Timestamp,
+) -> Result<()> {
     let format = match format {
         "" | "table" if quiet => QUIET_FORMAT,
         "" | "table" => DEFAULT_FORMAT,
@@ -146,12 +177,19 @@ pub fn write(out: &mut dyn std::io::Write, mut tasks: Vec<Named>, format: &str, 
         "raw" => RAW_FORMAT,
         f => f,
     };
-    tasks.sort_by(|a, b| natural_cmp(&a.name, &b.name).then_with(|| b.task.meta.created_at.cmp(&a.task.meta.created_at)));
+    tasks.sort_by(|a, b| {
+        natural_cmp(&a.name, &b.name)
+            .then_with(|| b.task.meta.created_at.cmp(&a.task.meta.created_at))
+    });
     let indent = if table::is_table(format) { " \\_ " } else { "" };
     let mut prev = String::new();
     let mut rows = Vec::with_capacity(tasks.len());
     for n in &tasks {
-        let shown = if n.name == prev { format!("{indent}{}", n.name) } else { n.name.clone() };
+        let shown = if n.name == prev {
+            format!("{indent}{}", n.name)
+        } else {
+            n.name.clone()
+        };
         prev = n.name.clone();
         rows.push(row(&n.task, &shown, &n.node, trunc, now));
     }
@@ -172,9 +210,17 @@ pub async fn print(
     let mut named = Vec::with_capacity(tasks.len());
     for t in tasks {
         let svc = r.service(&t.service_id).await;
-        let name = if t.slot != 0 { format!("{svc}.{}", t.slot) } else { format!("{svc}.{}", t.node_id) };
+        let name = if t.slot != 0 {
+            format!("{svc}.{}", t.slot)
+        } else {
+            format!("{svc}.{}", t.node_id)
+        };
         let node = r.node(&t.node_id).await;
-        named.push(Named { task: t, name, node });
+        named.push(Named {
+            task: t,
+            name,
+            node,
+        });
     }
     write(&mut io.out, named, format, trunc, quiet, chrono::Utc::now())
 }
@@ -197,10 +243,16 @@ mod tests {
 
     #[test]
     fn table_matches_docker_golden() {
-        let now = chrono::DateTime::parse_from_rfc3339("2020-01-01T12:00:00Z").expect("t").with_timezone(&chrono::Utc);
+        let now = chrono::DateTime::parse_from_rfc3339("2020-01-01T12:00:00Z")
+            .expect("t")
+            .with_timezone(&chrono::Utc);
         let mut t1 = task("taskID", "2020-01-01T10:00:00Z", "ready", "");
         t1.status.timestamp = now - chrono::Duration::hours(2);
-        let tasks = vec![Named { task: t1, name: "rl02d5gwz6chzu7il5fhtb8be.1".into(), node: "defaultNodeName".into() }];
+        let tasks = vec![Named {
+            task: t1,
+            name: "rl02d5gwz6chzu7il5fhtb8be.1".into(),
+            node: "defaultNodeName".into(),
+        }];
         let mut out = Vec::new();
         write(&mut out, tasks, "", true, false, now).expect("write");
         assert_eq!(
@@ -212,12 +264,18 @@ mod tests {
 
     #[test]
     fn history_is_indented_and_errors_quoted() {
-        let now = chrono::DateTime::parse_from_rfc3339("2020-01-01T12:00:00Z").expect("t").with_timezone(&chrono::Utc);
+        let now = chrono::DateTime::parse_from_rfc3339("2020-01-01T12:00:00Z")
+            .expect("t")
+            .with_timezone(&chrono::Utc);
         let mk = |id: &str, created: &str, hours: i64| {
             let mut t = task(id, created, "ready", "a task error");
             t.status.timestamp = now - chrono::Duration::hours(hours);
             t.status.port_status.ports.clear();
-            Named { task: t, name: "failure.1".into(), node: "defaultNodeName".into() }
+            Named {
+                task: t,
+                name: "failure.1".into(),
+                node: "defaultNodeName".into(),
+            }
         };
         let tasks = vec![
             mk("taskID2", "2020-01-01T09:00:00Z", 3),

@@ -23,17 +23,32 @@ pub struct Msg {
 impl Msg {
     /// `progress.Update(out, id, action)`.
     pub fn update(id: impl Into<String>, action: impl Into<String>) -> Msg {
-        Msg { id: id.into(), action: action.into(), bar: None, plain: false }
+        Msg {
+            id: id.into(),
+            action: action.into(),
+            bar: None,
+            plain: false,
+        }
     }
 
     /// An update with a bar at `current` of `total`.
     pub fn bar(id: impl Into<String>, action: impl Into<String>, current: i64, total: i64) -> Msg {
-        Msg { id: id.into(), action: action.into(), bar: Some((current, total)), plain: false }
+        Msg {
+            id: id.into(),
+            action: action.into(),
+            bar: Some((current, total)),
+            plain: false,
+        }
     }
 
     /// `progress.Message(out, "", text)`.
     pub fn plain(text: impl Into<String>) -> Msg {
-        Msg { id: String::new(), action: text.into(), bar: None, plain: true }
+        Msg {
+            id: String::new(),
+            action: text.into(),
+            bar: None,
+            plain: true,
+        }
     }
 }
 
@@ -62,12 +77,21 @@ pub struct Display {
 impl Display {
     /// A display for a terminal (`tty`) of `width` columns, or a plain stream.
     pub fn new(tty: bool, width: usize) -> Display {
-        Display { tty, width, ids: HashMap::new(), last: HashMap::new() }
+        Display {
+            tty,
+            width,
+            ids: HashMap::new(),
+            last: HashMap::new(),
+        }
     }
 
     /// Shows one message.
     pub fn show(&mut self, m: &Msg, out: &mut dyn Write) -> std::io::Result<()> {
-        if self.tty { self.show_tty(m, out) } else { self.show_plain(m, out) }?;
+        if self.tty {
+            self.show_tty(m, out)
+        } else {
+            self.show_plain(m, out)
+        }?;
         out.flush()
     }
 
@@ -139,16 +163,24 @@ mod tests {
         assert_eq!(bar_text(9, 9, 200), format!("[{}>] ", "=".repeat(50)));
         assert_eq!(bar_text(0, 0, 200), "");
         assert_eq!(bar_text(9, 9, 80), "");
-        assert_eq!(bar_text(3, 9, 200), format!("[{}>{}] ", "=".repeat(16), " ".repeat(34)));
+        assert_eq!(
+            bar_text(3, 9, 200),
+            format!("[{}>{}] ", "=".repeat(16), " ".repeat(34))
+        );
     }
 
     #[test]
     fn tty_redraws_in_place() {
         let mut d = Display::new(true, 200);
         let mut out = Vec::new();
-        d.show(&Msg::update("overall progress", "0 out of 1 tasks"), &mut out).expect("show");
+        d.show(
+            &Msg::update("overall progress", "0 out of 1 tasks"),
+            &mut out,
+        )
+        .expect("show");
         d.show(&Msg::update("1/1", " "), &mut out).expect("show");
-        d.show(&Msg::bar("1/1", "running  ", 9, 9), &mut out).expect("show");
+        d.show(&Msg::bar("1/1", "running  ", 9, 9), &mut out)
+            .expect("show");
         let s = String::from_utf8(out).expect("utf8");
         assert_eq!(
             s,

@@ -25,7 +25,12 @@ const DEFAULT_MONITOR: Duration = Duration::from_secs(5);
 
 /// Waits for `service` (the user's argument or an ID) to converge,
 /// printing progress unless `quiet`.
-pub async fn wait_on_service(client: &Client, service: &str, quiet: bool, io: &mut Output) -> Result<()> {
+pub async fn wait_on_service(
+    client: &Client,
+    service: &str,
+    quiet: bool,
+    io: &mut Output,
+) -> Result<()> {
     let mut display = Display::new(io.tty, io.width);
     let mut show = |msgs: &[Msg], io: &mut Output| -> Result<()> {
         if !quiet {
@@ -42,8 +47,16 @@ pub async fn wait_on_service(client: &Client, service: &str, quiet: bool, io: &m
     let mut rollback = false;
     let mut final_message: Option<Msg> = None;
     loop {
-        let svc: Service = client.get(&format!("/services/{}?insertDefaults=false", seg(service))).await?;
-        if let Some(m) = svc.spec.update_config.as_ref().and_then(|u| u.monitor).filter(|m| *m != 0) {
+        let svc: Service = client
+            .get(&format!("/services/{}?insertDefaults=false", seg(service)))
+            .await?;
+        if let Some(m) = svc
+            .spec
+            .update_config
+            .as_ref()
+            .and_then(|u| u.monitor)
+            .filter(|m| *m != 0)
+        {
             monitor = Duration::from_nanos(m.unsigned_abs());
         }
         if updater.is_none() {
@@ -53,17 +66,32 @@ pub async fn wait_on_service(client: &Client, service: &str, quiet: bool, io: &m
             match us.state.as_str() {
                 "updating" => rollback = false,
                 "completed" if !converged => return Ok(()),
-                "paused" => return Err(CliError::msg(format!("service update paused: {}", us.message))),
+                "paused" => {
+                    return Err(CliError::msg(format!(
+                        "service update paused: {}",
+                        us.message
+                    )));
+                }
                 "rollback_started" => {
                     if !rollback && !us.message.is_empty() {
                         show(&[Msg::update("rollback", us.message.clone())], io)?;
                     }
                     rollback = true;
                 }
-                "rollback_paused" => return Err(CliError::msg(format!("service rollback paused: {}", us.message))),
+                "rollback_paused" => {
+                    return Err(CliError::msg(format!(
+                        "service rollback paused: {}",
+                        us.message
+                    )));
+                }
                 "rollback_completed" => {
                     if !converged {
-                        final_message = Some(Msg { id: "rollback".into(), action: us.message.clone(), bar: None, plain: true });
+                        final_message = Some(Msg {
+                            id: "rollback".into(),
+                            action: us.message.clone(),
+                            bar: None,
+                            plain: true,
+                        });
                     }
                     rollback = true;
                 }
@@ -71,18 +99,28 @@ pub async fn wait_on_service(client: &Client, service: &str, quiet: bool, io: &m
             }
         }
         if converged && converged_at.is_some_and(|t| t.elapsed() >= monitor) {
-            let mut msgs = vec![Msg::update("verify", format!("Service {service} converged"))];
+            let mut msgs = vec![Msg::update(
+                "verify",
+                format!("Service {service} converged"),
+            )];
             msgs.extend(final_message.take());
             show(&msgs, io)?;
             return Ok(());
         }
-        let filter = Filters::new().with("service", &svc.id).with("_up-to-date", "true");
+        let filter = Filters::new()
+            .with("service", &svc.id)
+            .with("_up-to-date", "true");
         let tasks: Vec<Task> = client.get(&format!("/tasks?{}", filter.query())).await?;
         let nodes: Vec<Node> = client.get("/nodes").await?;
-        let active: BTreeSet<String> =
-            nodes.into_iter().filter(|n| n.status.state != NodeState::Down).map(|n| n.id).collect();
+        let active: BTreeSet<String> = nodes
+            .into_iter()
+            .filter(|n| n.status.state != NodeState::Down)
+            .map(|n| n.id)
+            .collect();
         let mut msgs = Vec::new();
-        let up = updater.as_mut().ok_or_else(|| CliError::msg("unrecognized service mode"))?;
+        let up = updater
+            .as_mut()
+            .ok_or_else(|| CliError::msg("unrecognized service mode"))?;
         converged = up.update(&svc, &tasks, &active, rollback, &mut msgs)?;
         if converged {
             if svc.job_status.is_some() {
@@ -96,7 +134,10 @@ pub async fn wait_on_service(client: &Client, service: &str, quiet: bool, io: &m
                 let wait = monitor - elapsed;
                 msgs.push(Msg::update(
                     "verify",
-                    format!("Waiting {} seconds to verify that tasks are stable...", wait.as_secs() + 1),
+                    format!(
+                        "Waiting {} seconds to verify that tasks are stable...",
+                        wait.as_secs() + 1
+                    ),
                 ));
             }
         } else {

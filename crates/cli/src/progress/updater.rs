@@ -62,9 +62,15 @@ pub fn trunc_error(e: &str) -> String {
 
 fn overall(running: u64, total: u64, rollback: bool) -> Msg {
     if rollback {
-        Msg::update("overall progress", format!("rolling back update: {running} out of {total} tasks"))
+        Msg::update(
+            "overall progress",
+            format!("rolling back update: {running} out of {total} tasks"),
+        )
     } else {
-        Msg::update("overall progress", format!("{running} out of {total} tasks"))
+        Msg::update(
+            "overall progress",
+            format!("{running} out of {total} tasks"),
+        )
     }
 }
 
@@ -78,8 +84,13 @@ fn pick_lowest<K: Ord>(tasks: &[Task], key: impl Fn(&Task) -> K) -> BTreeMap<K, 
         }
         let k = key(t);
         if let Some(existing) = by.get(&k) {
-            let (ed, td) = (state_number(existing.desired_state), state_number(t.desired_state));
-            if ed < td || (ed == td && state_number(existing.status.state) <= state_number(t.status.state)) {
+            let (ed, td) = (
+                state_number(existing.desired_state),
+                state_number(t.desired_state),
+            );
+            if ed < td
+                || (ed == td && state_number(existing.status.state) <= state_number(t.status.state))
+            {
                 continue;
             }
         }
@@ -91,13 +102,26 @@ fn pick_lowest<K: Ord>(tasks: &[Task], key: impl Fn(&Task) -> K) -> BTreeMap<K, 
 /// The progress computation of one service mode.
 pub enum Updater {
     /// Replicated services.
-    Replicated { slot_map: HashMap<u64, u64>, initialized: bool, done: bool },
+    Replicated {
+        slot_map: HashMap<u64, u64>,
+        initialized: bool,
+        done: bool,
+    },
     /// Global services.
     Global { initialized: bool, done: bool },
     /// Replicated jobs.
-    ReplicatedJob { iteration: u64, concurrent: i64, total: i64, initialized: bool },
+    ReplicatedJob {
+        iteration: u64,
+        concurrent: i64,
+        total: i64,
+        initialized: bool,
+    },
     /// Global jobs.
-    GlobalJob { initialized: bool, total: i64, nodes: BTreeSet<String> },
+    GlobalJob {
+        initialized: bool,
+        total: i64,
+        nodes: BTreeSet<String>,
+    },
 }
 
 impl Updater {
@@ -105,10 +129,17 @@ impl Updater {
     pub fn for_service(s: &Service) -> Result<Updater> {
         let mode = &s.spec.mode;
         if mode.replicated.is_some() {
-            return Ok(Updater::Replicated { slot_map: HashMap::new(), initialized: false, done: false });
+            return Ok(Updater::Replicated {
+                slot_map: HashMap::new(),
+                initialized: false,
+                done: false,
+            });
         }
         if mode.global.is_some() {
-            return Ok(Updater::Global { initialized: false, done: false });
+            return Ok(Updater::Global {
+                initialized: false,
+                done: false,
+            });
         }
         if let Some(job) = &mode.replicated_job {
             let total = job.total_completions.unwrap_or(1) as i64;
@@ -120,7 +151,11 @@ impl Updater {
             });
         }
         if mode.global_job.is_some() {
-            return Ok(Updater::GlobalJob { initialized: false, total: 0, nodes: BTreeSet::new() });
+            return Ok(Updater::GlobalJob {
+                initialized: false,
+                total: 0,
+                nodes: BTreeSet::new(),
+            });
         }
         Err(CliError::msg("unrecognized service mode"))
     }
@@ -135,7 +170,11 @@ impl Updater {
         out: &mut Vec<Msg>,
     ) -> Result<bool> {
         match self {
-            Updater::Replicated { slot_map, initialized, done } => {
+            Updater::Replicated {
+                slot_map,
+                initialized,
+                done,
+            } => {
                 let replicas = s
                     .spec
                     .mode
@@ -157,7 +196,11 @@ impl Updater {
                     .into_iter()
                     .filter(|(_, t)| t.node_id.is_empty() || active.contains(&t.node_id))
                     .collect();
-                if *done && by_slot.values().any(|t| t.status.state != TaskState::Running) {
+                if *done
+                    && by_slot
+                        .values()
+                        .any(|t| t.status.state != TaskState::Running)
+                {
                     *done = false;
                 }
                 let mut running = 0u64;
@@ -174,7 +217,12 @@ impl Updater {
                     if !t.status.err.is_empty() {
                         out.push(Msg::update(id, trunc_error(&t.status.err)));
                     } else if !terminal(t.desired_state) && !terminal(t.status.state) {
-                        out.push(Msg::bar(id, padded(t.status.state), state_number(t.status.state), MAX_PROGRESS));
+                        out.push(Msg::bar(
+                            id,
+                            padded(t.status.state),
+                            state_number(t.status.state),
+                            MAX_PROGRESS,
+                        ));
                     }
                 }
                 if !*done {
@@ -196,7 +244,11 @@ impl Updater {
                     out.push(overall(0, node_count, rollback));
                     *initialized = true;
                 }
-                if *done && by_node.values().any(|t| t.status.state != TaskState::Running) {
+                if *done
+                    && by_node
+                        .values()
+                        .any(|t| t.status.state != TaskState::Running)
+                {
                     *done = false;
                 }
                 let mut running = 0u64;
@@ -211,7 +263,12 @@ impl Updater {
                     if !t.status.err.is_empty() {
                         out.push(Msg::update(id, trunc_error(&t.status.err)));
                     } else if !terminal(t.desired_state) && !terminal(t.status.state) {
-                        out.push(Msg::bar(id, padded(t.status.state), state_number(t.status.state), MAX_PROGRESS));
+                        out.push(Msg::bar(
+                            id,
+                            padded(t.status.state),
+                            state_number(t.status.state),
+                            MAX_PROGRESS,
+                        ));
                     }
                 }
                 if !*done {
@@ -222,7 +279,12 @@ impl Updater {
                 }
                 Ok(running == node_count)
             }
-            Updater::ReplicatedJob { iteration, concurrent, total, initialized } => {
+            Updater::ReplicatedJob {
+                iteration,
+                concurrent,
+                total,
+                initialized,
+            } => {
                 let (total, concurrent) = (*total, *concurrent);
                 if !*initialized {
                     out.extend(job_overall(0, 0, total, Some(concurrent)));
@@ -242,7 +304,8 @@ impl Updater {
                         continue;
                     }
                     match by_slot.get(&t.slot) {
-                        Some(e) if state_number(e.status.state) <= state_number(t.status.state) => {}
+                        Some(e) if state_number(e.status.state) <= state_number(t.status.state) => {
+                        }
                         _ => {
                             by_slot.insert(t.slot, t);
                         }
@@ -250,14 +313,17 @@ impl Updater {
                 }
                 let (mut active_n, mut complete) = (0i64, 0i64);
                 for i in 0..by_slot.len() as u64 {
-                    let (state, err) = by_slot.get(&i).map_or((None, ""), |t| (Some(t.status.state), t.status.err.as_str()));
+                    let (state, err) = by_slot.get(&i).map_or((None, ""), |t| {
+                        (Some(t.status.state), t.status.err.as_str())
+                    });
                     let n = state.map_or(0, state_number);
                     if total <= MAX_PROGRESS_BARS as i64 {
                         let id = format!("{}/{total}", i + 1);
                         if !err.is_empty() {
                             out.push(Msg::update(id, trunc_error(err)));
                         } else {
-                            let action = format!("{:<LONGEST_STATE$}", state.map_or("", TaskState::as_str));
+                            let action =
+                                format!("{:<LONGEST_STATE$}", state.map_or("", TaskState::as_str));
                             out.push(Msg::bar(id, action, n, MAX_JOB_PROGRESS));
                         }
                     }
@@ -271,14 +337,21 @@ impl Updater {
                 out.extend(job_overall(active_n, complete, total, Some(concurrent)));
                 Ok(complete == total)
             }
-            Updater::GlobalJob { initialized, total, nodes } => {
+            Updater::GlobalJob {
+                initialized,
+                total,
+                nodes,
+            } => {
                 let iteration = s.job_status.as_ref().map_or(0, |j| j.job_iteration.index);
                 if !*initialized {
                     if tasks.is_empty() && !active.is_empty() {
                         out.push(Msg::update("job progress", "waiting for tasks"));
                         return Ok(false);
                     }
-                    for t in tasks.iter().filter(|t| t.job_iteration.map(|v| v.index) == Some(iteration)) {
+                    for t in tasks
+                        .iter()
+                        .filter(|t| t.job_iteration.map(|v| v.index) == Some(iteration))
+                    {
                         nodes.insert(t.node_id.clone());
                     }
                     *total = nodes.len() as i64;
@@ -287,11 +360,14 @@ impl Updater {
                 }
                 let mut by_node: BTreeMap<&str, &Task> = BTreeMap::new();
                 for t in tasks {
-                    if t.job_iteration.map(|v| v.index) != Some(iteration) || !nodes.contains(&t.node_id) {
+                    if t.job_iteration.map(|v| v.index) != Some(iteration)
+                        || !nodes.contains(&t.node_id)
+                    {
                         continue;
                     }
                     match by_node.get(t.node_id.as_str()) {
-                        Some(e) if state_number(e.status.state) <= state_number(t.status.state) => {}
+                        Some(e) if state_number(e.status.state) <= state_number(t.status.state) => {
+                        }
                         _ => {
                             by_node.insert(&t.node_id, t);
                         }
@@ -325,11 +401,23 @@ impl Updater {
 /// `job progress` (and, for replicated jobs, `active tasks`) lines.
 fn job_overall(active: i64, completed: i64, total: i64, concurrent: Option<i64>) -> Vec<Msg> {
     let digits = total.to_string().len();
-    let mut v = vec![Msg::bar("job progress", format!("{completed:>digits$} out of {total} complete"), completed, total)];
+    let mut v = vec![Msg::bar(
+        "job progress",
+        format!("{completed:>digits$} out of {total} complete"),
+        completed,
+        total,
+    )];
     if let Some(concurrent) = concurrent {
         let want = (total - completed).min(concurrent);
         let ad = concurrent.to_string().len();
-        v.push(Msg::update("active tasks", format!("{active:>ad$} out of {want:>ad$} tasks")));
+        v.push(Msg::update(
+            "active tasks",
+            format!("{active:>ad$} out of {want:>ad$} tasks"),
+        ));
     }
     v
 }
+
+#[cfg(test)]
+#[path = "updater_tests.rs"]
+mod tests;

@@ -14,7 +14,11 @@ pub struct Exec {
 impl Exec {
     /// Runs `nodes` with `dot`; `header` selects docker's header functions.
     pub fn run(nodes: &[Node], dot: &Val, header: bool) -> Result<String, String> {
-        let mut e = Exec { header, vars: vec![(String::new(), dot.clone())], out: String::new() };
+        let mut e = Exec {
+            header,
+            vars: vec![(String::new(), dot.clone())],
+            out: String::new(),
+        };
         e.nodes(nodes, dot)?;
         Ok(e.out)
     }
@@ -41,7 +45,10 @@ impl Exec {
                     }
                 }
             }
-            Node::If { branches, otherwise } => {
+            Node::If {
+                branches,
+                otherwise,
+            } => {
                 for (cond, body) in branches {
                     if self.pipe(cond, dot)?.truthy() {
                         return self.nodes(body, dot);
@@ -49,7 +56,11 @@ impl Exec {
                 }
                 self.nodes(otherwise, dot)?;
             }
-            Node::With { pipe, body, otherwise } => {
+            Node::With {
+                pipe,
+                body,
+                otherwise,
+            } => {
                 let v = self.pipe(pipe, dot)?;
                 if v.truthy() {
                     self.nodes(body, &v)?;
@@ -57,10 +68,18 @@ impl Exec {
                     self.nodes(otherwise, dot)?;
                 }
             }
-            Node::Range { pipe, body, otherwise } => {
+            Node::Range {
+                pipe,
+                body,
+                otherwise,
+            } => {
                 let v = self.pipe(pipe, dot)?;
                 let items: Vec<(Val, Val)> = match v {
-                    Val::List(l) => l.into_iter().enumerate().map(|(i, v)| (Val::Num(i.to_string()), v)).collect(),
+                    Val::List(l) => l
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, v)| (Val::Num(i.to_string()), v))
+                        .collect(),
                     Val::Map(m) => {
                         let mut e = m.entries;
                         e.sort_by(|a, b| a.0.cmp(&b.0));
@@ -110,7 +129,8 @@ impl Exec {
             if let Some(p) = piped {
                 args.push(p);
             }
-            return funcs::call(name, args, self.header).map_err(|e| format!("executing \"\" at <{name}>: {e}"));
+            return funcs::call(name, args, self.header)
+                .map_err(|e| format!("executing \"\" at <{name}>: {e}"));
         }
         if cmd.len() > 1 || piped.is_some() {
             return Err("can't give argument to non-function".into());
@@ -153,7 +173,9 @@ fn field(v: &Val, chain: &[String]) -> Result<Val, String> {
             Val::Map(m) => match m.get(name) {
                 Some(v) => v.clone(),
                 None if m.context => {
-                    return Err(format!("executing \"\" at <.{name}>: can't evaluate field {name}"));
+                    return Err(format!(
+                        "executing \"\" at <.{name}>: can't evaluate field {name}"
+                    ));
                 }
                 None => Val::Null,
             },

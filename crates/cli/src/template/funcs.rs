@@ -9,15 +9,24 @@ use crate::value::{Obj, Val};
 /// `json`, `split`, `join`, `title`, `lower`, `upper` and `truncate` return
 /// their first argument unchanged.
 pub fn call(name: &str, args: Vec<Val>, header: bool) -> Result<Val, String> {
-    const HEADER_IDENTITY: &[&str] = &["json", "split", "join", "title", "lower", "upper", "truncate"];
+    const HEADER_IDENTITY: &[&str] = &[
+        "json", "split", "join", "title", "lower", "upper", "truncate",
+    ];
     if header && HEADER_IDENTITY.contains(&name) {
-        return Ok(args.into_iter().next().map(|v| Val::Str(v.display())).unwrap_or(Val::Null));
+        return Ok(args
+            .into_iter()
+            .next()
+            .map(|v| Val::Str(v.display()))
+            .unwrap_or(Val::Null));
     }
     let want = |n: usize| -> Result<(), String> {
         if args.len() == n {
             Ok(())
         } else {
-            Err(format!("wrong number of args for {name}: want {n} got {}", args.len()))
+            Err(format!(
+                "wrong number of args for {name}: want {n} got {}",
+                args.len()
+            ))
         }
     };
     match name {
@@ -32,7 +41,9 @@ pub fn call(name: &str, args: Vec<Val>, header: bool) -> Result<Val, String> {
             let parts: Vec<Val> = if sep.is_empty() {
                 s.chars().map(|c| Val::Str(c.to_string())).collect()
             } else {
-                s.split(sep.as_str()).map(|p| Val::Str(p.to_string())).collect()
+                s.split(sep.as_str())
+                    .map(|p| Val::Str(p.to_string()))
+                    .collect()
             };
             Ok(Val::List(parts))
         }
@@ -40,9 +51,18 @@ pub fn call(name: &str, args: Vec<Val>, header: bool) -> Result<Val, String> {
             want(2)?;
             let sep = args[1].display();
             match &args[0] {
-                Val::List(items) => Ok(Val::Str(items.iter().map(Val::display).collect::<Vec<_>>().join(&sep))),
+                Val::List(items) => Ok(Val::Str(
+                    items
+                        .iter()
+                        .map(Val::display)
+                        .collect::<Vec<_>>()
+                        .join(&sep),
+                )),
                 Val::Null => Ok(Val::Str(String::new())),
-                other => Err(format!("wrong type for value; expected []string; got {}", kind(other))),
+                other => Err(format!(
+                    "wrong type for value; expected []string; got {}",
+                    kind(other)
+                )),
             }
         }
         "title" => {
@@ -64,18 +84,28 @@ pub fn call(name: &str, args: Vec<Val>, header: bool) -> Result<Val, String> {
                 return Ok(Val::Str(s));
             }
             let (pre, post) = (int_arg(&args[1])?, int_arg(&args[2])?);
-            Ok(Val::Str(format!("{}{s}{}", " ".repeat(pre.max(0) as usize), " ".repeat(post.max(0) as usize))))
+            Ok(Val::Str(format!(
+                "{}{s}{}",
+                " ".repeat(pre.max(0) as usize),
+                " ".repeat(post.max(0) as usize)
+            )))
         }
         "truncate" => {
             want(2)?;
             let s = args[0].display();
             let n = int_arg(&args[1])?.max(0) as usize;
-            Ok(Val::Str(if s.len() < n { s } else { s.get(..n).unwrap_or(&s).to_string() }))
+            Ok(Val::Str(if s.len() < n {
+                s
+            } else {
+                s.get(..n).unwrap_or(&s).to_string()
+            }))
         }
         "print" => Ok(Val::Str(go_print(&args, false))),
         "println" => Ok(Val::Str(go_print(&args, true))),
         "printf" => {
-            let (fmt, rest) = args.split_first().ok_or("wrong number of args for printf")?;
+            let (fmt, rest) = args
+                .split_first()
+                .ok_or("wrong number of args for printf")?;
             Ok(Val::Str(printf(&fmt.display(), rest)))
         }
         "index" => {
@@ -83,12 +113,21 @@ pub fn call(name: &str, args: Vec<Val>, header: bool) -> Result<Val, String> {
             let mut cur = first.clone();
             for k in keys {
                 cur = match (&cur, k) {
-                    (Val::Map(m), k) => m.get(&k.display()).cloned().unwrap_or(Val::Str(String::new())),
+                    (Val::Map(m), k) => m
+                        .get(&k.display())
+                        .cloned()
+                        .unwrap_or(Val::Str(String::new())),
                     (Val::List(l), Val::Num(n)) => {
-                        let i: usize = n.parse().map_err(|_| format!("cannot index slice/array with {n}"))?;
-                        l.get(i).cloned().ok_or_else(|| format!("error calling index: index out of range: {i}"))?
+                        let i: usize = n
+                            .parse()
+                            .map_err(|_| format!("cannot index slice/array with {n}"))?;
+                        l.get(i).cloned().ok_or_else(|| {
+                            format!("error calling index: index out of range: {i}")
+                        })?
                     }
-                    (Val::Null, _) => return Err("error calling index: index of untyped nil".into()),
+                    (Val::Null, _) => {
+                        return Err("error calling index: index of untyped nil".into());
+                    }
                     (other, _) => return Err(format!("can't index item of type {}", kind(other))),
                 };
             }
@@ -96,17 +135,24 @@ pub fn call(name: &str, args: Vec<Val>, header: bool) -> Result<Val, String> {
         }
         "slice" => {
             let (first, idx) = args.split_first().ok_or("wrong number of args for slice")?;
-            let nums: Vec<usize> = idx.iter().map(|v| int_arg(v).map(|n| n.max(0) as usize)).collect::<Result<_, _>>()?;
+            let nums: Vec<usize> = idx
+                .iter()
+                .map(|v| int_arg(v).map(|n| n.max(0) as usize))
+                .collect::<Result<_, _>>()?;
             match first {
                 Val::Str(s) => {
                     let a = nums.first().copied().unwrap_or(0);
                     let b = nums.get(1).copied().unwrap_or(s.len());
-                    s.get(a..b).map(|x| Val::Str(x.to_string())).ok_or_else(|| "error calling slice: index out of range".into())
+                    s.get(a..b)
+                        .map(|x| Val::Str(x.to_string()))
+                        .ok_or_else(|| "error calling slice: index out of range".into())
                 }
                 Val::List(l) => {
                     let a = nums.first().copied().unwrap_or(0);
                     let b = nums.get(1).copied().unwrap_or(l.len());
-                    l.get(a..b).map(|x| Val::List(x.to_vec())).ok_or_else(|| "error calling slice: index out of range".into())
+                    l.get(a..b)
+                        .map(|x| Val::List(x.to_vec()))
+                        .ok_or_else(|| "error calling slice: index out of range".into())
                 }
                 other => Err(format!("can't slice item of type {}", kind(other))),
             }
@@ -125,14 +171,29 @@ pub fn call(name: &str, args: Vec<Val>, header: bool) -> Result<Val, String> {
             want(1)?;
             Ok(Val::Bool(!args[0].truthy()))
         }
-        "and" => Ok(args.iter().find(|v| !v.truthy()).or(args.last()).cloned().unwrap_or(Val::Null)),
-        "or" => Ok(args.iter().find(|v| v.truthy()).or(args.last()).cloned().unwrap_or(Val::Null)),
+        "and" => Ok(args
+            .iter()
+            .find(|v| !v.truthy())
+            .or(args.last())
+            .cloned()
+            .unwrap_or(Val::Null)),
+        "or" => Ok(args
+            .iter()
+            .find(|v| v.truthy())
+            .or(args.last())
+            .cloned()
+            .unwrap_or(Val::Null)),
         "eq" => {
-            let (first, rest) = args.split_first().ok_or("missing argument for comparison")?;
+            let (first, rest) = args
+                .split_first()
+                .ok_or("missing argument for comparison")?;
             if rest.is_empty() {
                 return Err("missing argument for comparison".into());
             }
-            Ok(Val::Bool(rest.iter().any(|o| compare(first, o) == Some(Ordering::Equal))))
+            Ok(Val::Bool(
+                rest.iter()
+                    .any(|o| compare(first, o) == Some(Ordering::Equal)),
+            ))
         }
         "ne" | "lt" | "le" | "gt" | "ge" => {
             want(2)?;
@@ -162,7 +223,9 @@ fn kind(v: &Val) -> &'static str {
 
 fn int_arg(v: &Val) -> Result<i64, String> {
     match v {
-        Val::Num(n) => n.parse().map_err(|_| format!("expected integer; found {n}")),
+        Val::Num(n) => n
+            .parse()
+            .map_err(|_| format!("expected integer; found {n}")),
         other => Err(format!("expected integer; found {}", other.display())),
     }
 }
@@ -222,7 +285,12 @@ fn printf(fmt: &str, args: &[Val]) -> String {
         }
         match chars.next() {
             Some('%') => out.push('%'),
-            Some('q') => out.push_str(&args.next().map(|a| Val::Str(a.display()).to_json(false)).unwrap_or_default()),
+            Some('q') => out.push_str(
+                &args
+                    .next()
+                    .map(|a| Val::Str(a.display()).to_json(false))
+                    .unwrap_or_default(),
+            ),
             Some(verb) => match args.next() {
                 Some(a) => out.push_str(&a.display()),
                 None => out.push_str(&format!("%!{verb}(MISSING)")),

@@ -46,7 +46,8 @@ pub fn split(src: &str) -> Result<Vec<Piece>, String> {
     while let Some(start) = rest.find("{{") {
         let mut text = rest[..start].to_string();
         let after = &rest[start + 2..];
-        let trim_left = after.starts_with("- ") || after.starts_with("-\t") || after.starts_with("-\n");
+        let trim_left =
+            after.starts_with("- ") || after.starts_with("-\t") || after.starts_with("-\n");
         if trim_left {
             text = text.trim_end().to_string();
         }
@@ -56,7 +57,8 @@ pub fn split(src: &str) -> Result<Vec<Piece>, String> {
         }
         let body_start = if trim_left { 2 } else { 0 };
         let body_src = &after[body_start..];
-        let end = find_close(body_src).ok_or_else(|| format!("template: :{line}: unclosed action"))?;
+        let end =
+            find_close(body_src).ok_or_else(|| format!("template: :{line}: unclosed action"))?;
         let mut body = &body_src[..end];
         let mut trim_right = false;
         if body.ends_with(" -") || body.ends_with("\t-") || body.ends_with("\n-") {
@@ -118,7 +120,8 @@ fn is_ident_char(c: char) -> bool {
 /// Reads `.A.B.C` starting at a `.`; returns the names and the new index.
 fn field_chain(chars: &[char], mut i: usize) -> (Vec<String>, usize) {
     let mut names = Vec::new();
-    while i < chars.len() && chars[i] == '.' && chars.get(i + 1).is_some_and(|c| is_ident_char(*c)) {
+    while i < chars.len() && chars[i] == '.' && chars.get(i + 1).is_some_and(|c| is_ident_char(*c))
+    {
         i += 1;
         let start = i;
         while i < chars.len() && is_ident_char(chars[i]) {
@@ -200,7 +203,10 @@ pub fn tokens(src: &str) -> Result<Vec<Tok>, String> {
                     match ch {
                         '"' => break,
                         '\\' => {
-                            let esc = chars.get(j + 1).copied().ok_or("unterminated quoted string")?;
+                            let esc = chars
+                                .get(j + 1)
+                                .copied()
+                                .ok_or("unterminated quoted string")?;
                             s.push(match esc {
                                 'n' => '\n',
                                 't' => '\t',
@@ -230,7 +236,10 @@ pub fn tokens(src: &str) -> Result<Vec<Tok>, String> {
                 out.push(Tok::Str(chars[i + 1..j].iter().collect()));
                 i = j + 1;
             }
-            c if c.is_ascii_digit() || ((c == '-' || c == '+') && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())) => {
+            c if c.is_ascii_digit()
+                || ((c == '-' || c == '+')
+                    && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())) =>
+            {
                 let (num, j) = number(&chars, i);
                 out.push(Tok::Num(num));
                 i = j;
@@ -253,7 +262,9 @@ fn number(chars: &[char], mut i: usize) -> (String, usize) {
     if chars[i] == '-' || chars[i] == '+' {
         i += 1;
     }
-    while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '.' || chars[i] == '_') {
+    while i < chars.len()
+        && (chars[i].is_ascii_alphanumeric() || chars[i] == '.' || chars[i] == '_')
+    {
         i += 1;
     }
     (chars[start..i].iter().collect(), i)

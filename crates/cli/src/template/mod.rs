@@ -44,7 +44,10 @@ mod tests {
     use crate::value::Obj;
 
     fn render(t: &str, v: &Val) -> String {
-        Template::parse(t).expect("parse").execute(v).expect("execute")
+        Template::parse(t)
+            .expect("parse")
+            .execute(v)
+            .expect("execute")
     }
 
     fn data() -> Val {
@@ -70,7 +73,10 @@ mod tests {
         assert_eq!(render("{{json .Spec.Labels}}", &d), r#"{"k":"v","a":""}"#);
         assert_eq!(render(r#"{{index .Spec.Labels "k"}}"#, &d), "v");
         assert_eq!(render(r#"{{index .Spec.Labels "nope"}}"#, &d), "");
-        assert_eq!(render("{{upper .Spec.Name}}/{{lower \"ABC\"}}", &d), "WEB/abc");
+        assert_eq!(
+            render("{{upper .Spec.Name}}/{{lower \"ABC\"}}", &d),
+            "WEB/abc"
+        );
         assert_eq!(render("{{.Spec.Name | upper}}", &d), "WEB");
         assert_eq!(render(r#"{{join .Args ","}}"#, &d), "sleep,100");
         assert_eq!(render("{{len .Args}}", &d), "2");
@@ -88,11 +94,23 @@ mod tests {
         let d = data();
         assert_eq!(render("{{if .Flag}}yes{{else}}no{{end}}", &d), "no");
         assert_eq!(render("{{if .ID}}yes{{else}}no{{end}}", &d), "yes");
-        assert_eq!(render(r#"{{if eq .ID "x"}}x{{else if eq .ID "abc"}}abc{{else}}?{{end}}"#, &d), "abc");
-        assert_eq!(render("{{range $k, $v := .Spec.Labels}}{{$k}}={{$v}};{{end}}", &d), "a=;k=v;");
+        assert_eq!(
+            render(
+                r#"{{if eq .ID "x"}}x{{else if eq .ID "abc"}}abc{{else}}?{{end}}"#,
+                &d
+            ),
+            "abc"
+        );
+        assert_eq!(
+            render("{{range $k, $v := .Spec.Labels}}{{$k}}={{$v}};{{end}}", &d),
+            "a=;k=v;"
+        );
         assert_eq!(render("{{range .Args}}[{{.}}]{{end}}", &d), "[sleep][100]");
         assert_eq!(render("{{with .Spec}}{{.Name}}{{end}}", &d), "web");
-        assert_eq!(render("{{if gt .Spec.Mode.Replicated.Replicas 2}}many{{end}}", &d), "many");
+        assert_eq!(
+            render("{{if gt .Spec.Mode.Replicated.Replicas 2}}many{{end}}", &d),
+            "many"
+        );
         assert_eq!(render("{{if and .ID (not .Flag)}}ok{{end}}", &d), "ok");
         assert_eq!(render("a\n  {{- .ID -}}\n  b", &d), "aabcb");
         assert_eq!(render("{{$n := .Spec.Name}}{{$n}}!", &d), "web!");
@@ -104,7 +122,10 @@ mod tests {
         let t = Template::parse("{{.Nope}}").expect("parse");
         let err = t.execute(&ctx).expect_err("strict");
         assert!(err.contains("can't evaluate field Nope"), "{err}");
-        assert_eq!(render("{{json .}}", &ctx), r#"{"ID":"x","Ports":"*:80-\u003e80/tcp"}"#);
+        assert_eq!(
+            render("{{json .}}", &ctx),
+            r#"{"ID":"x","Ports":"*:80-\u003e80/tcp"}"#
+        );
         assert_eq!(render("{{json .Ports}}", &ctx), r#""*:80->80/tcp""#);
     }
 

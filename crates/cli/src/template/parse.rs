@@ -10,11 +10,22 @@ pub enum Node {
     /// `{{pipeline}}`: prints its value (nothing when it declares a variable).
     Print(Pipeline),
     /// `{{if}}...{{else if}}...{{else}}...{{end}}`.
-    If { branches: Vec<(Pipeline, Vec<Node>)>, otherwise: Vec<Node> },
+    If {
+        branches: Vec<(Pipeline, Vec<Node>)>,
+        otherwise: Vec<Node>,
+    },
     /// `{{range}}` with optional `$k, $v :=`.
-    Range { pipe: Pipeline, body: Vec<Node>, otherwise: Vec<Node> },
+    Range {
+        pipe: Pipeline,
+        body: Vec<Node>,
+        otherwise: Vec<Node>,
+    },
     /// `{{with}}`.
-    With { pipe: Pipeline, body: Vec<Node>, otherwise: Vec<Node> },
+    With {
+        pipe: Pipeline,
+        body: Vec<Node>,
+        otherwise: Vec<Node>,
+    },
 }
 
 /// Commands joined by `|`, with variables it declares.
@@ -49,8 +60,8 @@ pub enum Arg {
 
 /// Function names the engine knows (others are parse errors, as in Go).
 pub const FUNCS: &[&str] = &[
-    "json", "split", "join", "title", "lower", "upper", "pad", "truncate", "println", "print", "printf", "index", "len",
-    "eq", "ne", "lt", "le", "gt", "ge", "and", "or", "not", "slice",
+    "json", "split", "join", "title", "lower", "upper", "pad", "truncate", "println", "print",
+    "printf", "index", "len", "eq", "ne", "lt", "le", "gt", "ge", "and", "or", "not", "slice",
 ];
 
 /// Parses template source.
@@ -92,7 +103,9 @@ impl Parser {
                         Some(Tok::Ident(k)) if k == "else" => {
                             let cond = if toks.len() > 1 {
                                 match &toks[1] {
-                                    Tok::Ident(k) if k == "if" => Some(pipeline(&toks[2..]).map_err(err)?),
+                                    Tok::Ident(k) if k == "if" => {
+                                        Some(pipeline(&toks[2..]).map_err(err)?)
+                                    }
                                     _ => return Err(err("unexpected token after else".into())),
                                 }
                             } else {
@@ -110,13 +123,23 @@ impl Parser {
                             let otherwise = match end {
                                 Stop::End(_) => Vec::new(),
                                 Stop::Else(None, _) => self.expect_end(line)?,
-                                Stop::Else(Some(_), l) => return Err(format!("template: :{l}: unexpected else if")),
+                                Stop::Else(Some(_), l) => {
+                                    return Err(format!("template: :{l}: unexpected else if"));
+                                }
                                 Stop::Eof => return Err(err(format!("unexpected EOF in {k}"))),
                             };
                             nodes.push(if k == "range" {
-                                Node::Range { pipe, body, otherwise }
+                                Node::Range {
+                                    pipe,
+                                    body,
+                                    otherwise,
+                                }
                             } else {
-                                Node::With { pipe, body, otherwise }
+                                Node::With {
+                                    pipe,
+                                    body,
+                                    otherwise,
+                                }
                             });
                         }
                         _ => nodes.push(Node::Print(pipeline(&toks).map_err(err)?)),
@@ -134,10 +157,18 @@ impl Parser {
             let (body, end) = self.list()?;
             branches.push((cond, body));
             match end {
-                Stop::End(_) => return Ok(Node::If { branches, otherwise: Vec::new() }),
+                Stop::End(_) => {
+                    return Ok(Node::If {
+                        branches,
+                        otherwise: Vec::new(),
+                    });
+                }
                 Stop::Else(None, _) => {
                     let otherwise = self.expect_end(line)?;
-                    return Ok(Node::If { branches, otherwise });
+                    return Ok(Node::If {
+                        branches,
+                        otherwise,
+                    });
                 }
                 Stop::Else(Some(next), _) => cond = next,
                 Stop::Eof => return Err(format!("template: :{line}: unexpected EOF")),
@@ -158,7 +189,10 @@ impl Parser {
 fn pipeline(toks: &[Tok]) -> Result<Pipeline, String> {
     let mut decl = Vec::new();
     let mut rest = toks;
-    if let Some(pos) = toks.iter().position(|t| matches!(t, Tok::Declare | Tok::Assign)) {
+    if let Some(pos) = toks
+        .iter()
+        .position(|t| matches!(t, Tok::Declare | Tok::Assign))
+    {
         for t in &toks[..pos] {
             match t {
                 Tok::Var(name, chain) if chain.is_empty() => decl.push(name.clone()),
@@ -202,7 +236,13 @@ fn commands(toks: &[Tok]) -> Result<(Vec<Vec<Arg>>, usize), String> {
                 if inner.is_empty() {
                     return Err("missing value for parenthesized pipeline".into());
                 }
-                cur.push(Arg::Sub(Box::new(Pipeline { decl: Vec::new(), cmds: inner }), chain.clone()));
+                cur.push(Arg::Sub(
+                    Box::new(Pipeline {
+                        decl: Vec::new(),
+                        cmds: inner,
+                    }),
+                    chain.clone(),
+                ));
                 i = close;
             }
             Tok::Dot => cur.push(Arg::Field(Vec::new())),
@@ -217,7 +257,9 @@ fn commands(toks: &[Tok]) -> Result<(Vec<Vec<Arg>>, usize), String> {
                 f if FUNCS.contains(&f) => Arg::Func(f.to_string()),
                 f => return Err(format!("function \"{f}\" not defined")),
             }),
-            Tok::Comma | Tok::Declare | Tok::Assign => return Err("unexpected token in operand".into()),
+            Tok::Comma | Tok::Declare | Tok::Assign => {
+                return Err("unexpected token in operand".into());
+            }
         }
         i += 1;
     }

@@ -16,6 +16,10 @@ pub struct Sim {
     pub limit: i64,
     next_id: u64,
     next_version: u64,
+    /// When non-zero, every `lossy`-th task update is dropped, as the
+    /// manager drops writes whose object changed meanwhile.
+    pub lossy: u64,
+    updates_seen: u64,
 }
 
 /// Time `s` seconds after the simulation's epoch.
@@ -37,6 +41,8 @@ impl Sim {
             limit: 5,
             next_id: 0,
             next_version: 10,
+            lossy: 0,
+            updates_seen: 0,
         }
     }
 
@@ -147,6 +153,10 @@ impl Sim {
             self.tasks.push(t.clone());
         }
         for t in &plan.update_tasks {
+            self.updates_seen += 1;
+            if self.lossy > 0 && self.updates_seen.is_multiple_of(self.lossy) {
+                continue;
+            }
             let slot = self
                 .tasks
                 .iter_mut()
@@ -165,10 +175,14 @@ impl Sim {
         }
     }
 
-    /// Reconciles once, applies, and checks the next pass is empty.
+    /// Reconciles once, applies, and checks the next pass is empty (unless
+    /// writes are being dropped).
     pub fn step(&mut self) -> Plan {
         let plan = self.plan();
         self.apply(&plan);
+        if self.lossy > 0 {
+            return plan;
+        }
         let again = self.plan();
         assert!(
             again.is_empty(),

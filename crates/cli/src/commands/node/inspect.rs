@@ -17,7 +17,9 @@ use crate::output::Output;
 pub async fn run(client: &Client, a: InspectArgs, io: &mut Output) -> Result<()> {
     if a.pretty {
         if !a.format.is_empty() {
-            return Err(CliError::msg("--format is incompatible with human friendly format"));
+            return Err(CliError::msg(
+                "--format is incompatible with human friendly format",
+            ));
         }
         let mut text = String::new();
         for r in &a.nodes {
@@ -30,7 +32,9 @@ pub async fn run(client: &Client, a: InspectArgs, io: &mut Output) -> Result<()>
         return Ok(());
     }
     if a.format.starts_with("pretty") && a.format != "pretty" {
-        return Err(CliError::msg("cannot supply extra formatting options to the pretty template"));
+        return Err(CliError::msg(
+            "cannot supply extra formatting options to the pretty template",
+        ));
     }
     inspect_all(
         &a.nodes,
@@ -67,12 +71,28 @@ pub fn pretty(n: &Node) -> String {
     }
     labels(&mut o, "Labels", &n.spec.labels);
     let _ = write!(o, "\nHostname:              \t{}", n.description.hostname);
-    let _ = write!(o, "\nJoined at:             \t{}", pretty_time(n.meta.created_at));
-    let _ = write!(o, "\nStatus:\n State:\t\t\t{}", capitalize(n.status.state.as_str()));
+    let _ = write!(
+        o,
+        "\nJoined at:             \t{}",
+        pretty_time(n.meta.created_at)
+    );
+    let _ = write!(
+        o,
+        "\nStatus:\n State:\t\t\t{}",
+        capitalize(n.status.state.as_str())
+    );
     if !n.status.message.is_empty() {
-        let _ = write!(o, "\n Message:              \t{}", capitalize(&n.status.message));
+        let _ = write!(
+            o,
+            "\n Message:              \t{}",
+            capitalize(&n.status.message)
+        );
     }
-    let _ = write!(o, "\n Availability:         \t{}", capitalize(n.spec.availability.as_str()));
+    let _ = write!(
+        o,
+        "\n Availability:         \t{}",
+        capitalize(n.spec.availability.as_str())
+    );
     if !n.status.addr.is_empty() {
         let _ = write!(o, "\n Address:\t\t{}", n.status.addr);
     }
@@ -86,14 +106,34 @@ pub fn pretty(n: &Node) -> String {
         );
     }
     let d = &n.description;
-    let _ = write!(o, "\nPlatform:\n Operating System:\t{}\n Architecture:\t\t{}", d.platform.os, d.platform.architecture);
-    let mem = if d.resources.memory_bytes == 0 { String::new() } else { bytes_size(d.resources.memory_bytes as f64) };
-    let _ = write!(o, "\nResources:\n CPUs:\t\t\t{}\n Memory:\t\t{mem}", d.resources.nano_cpus / 1_000_000_000);
+    let _ = write!(
+        o,
+        "\nPlatform:\n Operating System:\t{}\n Architecture:\t\t{}",
+        d.platform.os, d.platform.architecture
+    );
+    let mem = if d.resources.memory_bytes == 0 {
+        String::new()
+    } else {
+        bytes_size(d.resources.memory_bytes as f64)
+    };
+    let _ = write!(
+        o,
+        "\nResources:\n CPUs:\t\t\t{}\n Memory:\t\t{mem}",
+        d.resources.nano_cpus / 1_000_000_000
+    );
     if !d.engine.plugins.is_empty() {
         let mut by_type: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for p in &d.engine.plugins {
-            let field = |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
-            by_type.entry(field("Type")).or_default().push(field("Name"));
+            let field = |k: &str| {
+                p.get(k)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            by_type
+                .entry(field("Type"))
+                .or_default()
+                .push(field("Name"));
         }
         o.push_str("\nPlugins:");
         for (k, v) in by_type {
@@ -106,7 +146,11 @@ pub fn pretty(n: &Node) -> String {
     }
     let _ = write!(o, "\nEngine Version:\t\t{}", d.engine.engine_version);
     labels(&mut o, "Engine Labels", &d.engine.labels);
-    if let Some(tls) = d.tls_info.as_ref().filter(|t| **t != rswarm_types::TlsInfo::default()) {
+    if let Some(tls) = d
+        .tls_info
+        .as_ref()
+        .filter(|t| **t != rswarm_types::TlsInfo::default())
+    {
         let _ = write!(
             o,
             "\nTLS Info:\n TrustRoot:\n{}\n Issuer Subject:\t{}\n Issuer Public Key:\t{}",

@@ -13,8 +13,7 @@ use crate::output::Output;
 use crate::table::{self, QUIET_FORMAT, natural_cmp};
 use crate::value::{Obj, Val};
 
-const DEFAULT_FORMAT: &str =
-    "table {{.ID}} {{if .Self}}*{{else}} {{ end }}\t{{.Hostname}}\t{{.Status}}\t{{.Availability}}\t{{.ManagerStatus}}\t{{.EngineVersion}}";
+const DEFAULT_FORMAT: &str = "table {{.ID}} {{if .Self}}*{{else}} {{ end }}\t{{.Hostname}}\t{{.Status}}\t{{.Availability}}\t{{.ManagerStatus}}\t{{.EngineVersion}}";
 const RAW_FORMAT: &str = "node_id: {{.ID}}\\nhostname: {{.Hostname}}\\nstatus: {{.Status}}\\navailability: {{.Availability}}\\nmanager_status: {{.ManagerStatus}}\\n";
 
 /// The header titles of node tables.
@@ -38,7 +37,12 @@ pub fn node_row(n: &Node, info: &Info) -> Val {
         Some(m) => m.reachability.clone(),
         None => String::new(),
     };
-    let cluster_tls = info.swarm.cluster.as_ref().and_then(|c| c.tls_info.clone()).unwrap_or_default();
+    let cluster_tls = info
+        .swarm
+        .cluster
+        .as_ref()
+        .and_then(|c| c.tls_info.clone())
+        .unwrap_or_default();
     let node_tls = n.description.tls_info.clone().unwrap_or_default();
     let empty = rswarm_types::TlsInfo::default();
     let tls = if info.swarm.cluster.is_none() || cluster_tls == empty || node_tls == empty {
@@ -62,7 +66,13 @@ pub fn node_row(n: &Node, info: &Info) -> Val {
 }
 
 /// Renders nodes with a user format (`""` means the default table).
-pub fn write(out: &mut dyn std::io::Write, format: &str, quiet: bool, nodes: &mut [Node], info: &Info) -> Result<()> {
+pub fn write(
+    out: &mut dyn std::io::Write,
+    format: &str,
+    quiet: bool,
+    nodes: &mut [Node],
+    info: &Info,
+) -> Result<()> {
     let format = match format {
         "" | "table" if quiet => QUIET_FORMAT,
         "" | "table" => DEFAULT_FORMAT,
@@ -78,7 +88,13 @@ pub fn write(out: &mut dyn std::io::Write, format: &str, quiet: bool, nodes: &mu
 /// Runs `node ls`.
 pub async fn run(client: &Client, a: LsArgs, io: &mut Output) -> Result<()> {
     let filters = Filters::parse(&a.filter)?;
-    let mut nodes: Vec<Node> = client.get(&format!("/nodes{}", query(&[filters.query()]))).await?;
-    let info = if !nodes.is_empty() && !a.quiet { info::get(client).await? } else { Info::default() };
+    let mut nodes: Vec<Node> = client
+        .get(&format!("/nodes{}", query(&[filters.query()])))
+        .await?;
+    let info = if !nodes.is_empty() && !a.quiet {
+        info::get(client).await?
+    } else {
+        Info::default()
+    };
     write(&mut io.out, &a.format, a.quiet, &mut nodes, &info)
 }

@@ -12,7 +12,11 @@ use crate::output::Output;
 
 /// Runs `node ps`.
 pub async fn run(client: &Client, a: PsArgs, io: &mut Output) -> Result<()> {
-    let nodes = if a.nodes.is_empty() { vec!["self".to_string()] } else { a.nodes.clone() };
+    let nodes = if a.nodes.is_empty() {
+        vec!["self".to_string()]
+    } else {
+        a.nodes.clone()
+    };
     let mut errs: Vec<String> = Vec::new();
     let mut tasks: Vec<Task> = Vec::new();
     for r in &nodes {
@@ -32,16 +36,25 @@ pub async fn run(client: &Client, a: PsArgs, io: &mut Output) -> Result<()> {
         };
         let mut f = Filters::parse(&a.filter)?;
         f.add("node", &node.id);
-        match client.get::<Vec<Task>>(&format!("/tasks?{}", f.query())).await {
+        match client
+            .get::<Vec<Task>>(&format!("/tasks?{}", f.query()))
+            .await
+        {
             Ok(t) => tasks.extend(t),
             Err(e) => errs.push(e.to_string()),
         }
     }
     if errs.is_empty() || !tasks.is_empty() {
         let trunc = !a.no_trunc;
-        if let Err(e) = task::print(client, tasks, a.no_resolve, trunc, a.quiet, &a.format, io).await {
+        if let Err(e) =
+            task::print(client, tasks, a.no_resolve, trunc, a.quiet, &a.format, io).await
+        {
             errs.push(e.to_string());
         }
     }
-    if errs.is_empty() { Ok(()) } else { Err(CliError::Msg(errs.join("\n"))) }
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Msg(errs.join("\n")))
+    }
 }

@@ -29,12 +29,22 @@ fn body(spec: &NodeSpec, role: Option<&str>, availability: Option<&str>) -> Spec
         name: spec.name.clone(),
         labels: spec.labels.clone(),
         role: role.map_or_else(|| spec.role.as_str().to_string(), str::to_string),
-        availability: availability.map_or_else(|| spec.availability.as_str().to_string(), str::to_string),
+        availability: availability
+            .map_or_else(|| spec.availability.as_str().to_string(), str::to_string),
     }
 }
 
 async fn post(client: &Client, node: &Node, b: &SpecBody) -> Result<()> {
-    client.post(&format!("/nodes/{}/update?version={}", seg(&node.id), node.meta.version.index), b).await?;
+    client
+        .post(
+            &format!(
+                "/nodes/{}/update?version={}",
+                seg(&node.id),
+                node.meta.version.index
+            ),
+            b,
+        )
+        .await?;
     Ok(())
 }
 
@@ -46,7 +56,9 @@ pub async fn update(client: &Client, a: UpdateArgs, io: &mut Output) -> Result<(
     }
     for k in &a.label_rm {
         if node.spec.labels.remove(k).is_none() {
-            return Err(CliError::msg(format!("key {k} doesn't exist in node's labels")));
+            return Err(CliError::msg(format!(
+                "key {k} doesn't exist in node's labels"
+            )));
         }
     }
     let b = body(&node.spec, a.role.as_deref(), a.availability.as_deref());
@@ -56,10 +68,19 @@ pub async fn update(client: &Client, a: UpdateArgs, io: &mut Output) -> Result<(
 }
 
 /// Runs `node promote` (`manager = true`) or `node demote`.
-pub async fn set_role(client: &Client, nodes: Vec<String>, manager: bool, io: &mut Output) -> Result<()> {
+pub async fn set_role(
+    client: &Client,
+    nodes: Vec<String>,
+    manager: bool,
+    io: &mut Output,
+) -> Result<()> {
     for n in nodes {
         let mut node: Node = client.get(&format!("/nodes/{}", seg(&n))).await?;
-        let want = if manager { NodeRole::Manager } else { NodeRole::Worker };
+        let want = if manager {
+            NodeRole::Manager
+        } else {
+            NodeRole::Worker
+        };
         if node.spec.role == want {
             writeln!(io.out, "Node {} is already a {}.", node.id, want.as_str())?;
             continue;

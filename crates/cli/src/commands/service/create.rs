@@ -28,8 +28,15 @@ pub struct CreateResponse {
 pub async fn run(client: &Client, a: CreateArgs, io: &mut Output) -> Result<()> {
     let mut spec = create_spec(&a)?;
     resolve_networks(client, &mut spec.task_template.networks).await?;
-    let body = client.post("/services/create", &spec).await?;
-    let resp: CreateResponse = serde_json::from_slice(&body).map_err(|e| CliError::Decode(e.to_string()))?;
+    let mut body = serde_json::to_value(&spec).map_err(|e| CliError::msg(e.to_string()))?;
+    if spec.name.is_empty()
+        && let Some(m) = body.as_object_mut()
+    {
+        m.remove("Name");
+    }
+    let body = client.post("/services/create", &body).await?;
+    let resp: CreateResponse =
+        serde_json::from_slice(&body).map_err(|e| CliError::Decode(e.to_string()))?;
     for w in resp.warnings.unwrap_or_default() {
         writeln!(io.err, "{w}")?;
     }

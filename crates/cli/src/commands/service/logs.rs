@@ -56,18 +56,31 @@ pub fn since_param(value: &str, now: crate::Timestamp) -> Result<String> {
     if value != "0"
         && let Ok(d) = parse_go_duration(value)
     {
-        return Ok((now - chrono::Duration::nanoseconds(d)).timestamp().to_string());
+        return Ok((now - chrono::Duration::nanoseconds(d))
+            .timestamp()
+            .to_string());
     }
-    let parsed = chrono::DateTime::parse_from_rfc3339(value).map(|t| t.with_timezone(&chrono::Utc)).or_else(|_| {
-        chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f").map(|n| n.and_utc())
-    });
+    let parsed = chrono::DateTime::parse_from_rfc3339(value)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .or_else(|_| {
+            chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f")
+                .map(|n| n.and_utc())
+        });
     match parsed {
-        Ok(t) => Ok(format!("{}.{:09}", t.timestamp(), t.timestamp_subsec_nanos())),
-        Err(e) if value.contains('-') => Err(CliError::msg(format!("invalid value for \"since\": {e}"))),
+        Ok(t) => Ok(format!(
+            "{}.{:09}",
+            t.timestamp(),
+            t.timestamp_subsec_nanos()
+        )),
+        Err(e) if value.contains('-') => {
+            Err(CliError::msg(format!("invalid value for \"since\": {e}")))
+        }
         Err(_) => {
-            let ok = value.split_once('.').map_or(value.parse::<i64>().is_ok(), |(a, b)| {
-                a.parse::<i64>().is_ok() && b.chars().all(|c| c.is_ascii_digit())
-            });
+            let ok = value
+                .split_once('.')
+                .map_or(value.parse::<i64>().is_ok(), |(a, b)| {
+                    a.parse::<i64>().is_ok() && b.chars().all(|c| c.is_ascii_digit())
+                });
             if ok {
                 Ok(value.to_string())
             } else {
@@ -97,15 +110,25 @@ pub fn logs_query(a: &LogsArgs, now: crate::Timestamp) -> Result<String> {
         q.insert("follow", "1".into());
     }
     q.insert("tail", a.tail.clone());
-    Ok(q.iter().map(|(k, v)| format!("{k}={}", urlencoding::encode(v))).collect::<Vec<_>>().join("&"))
+    Ok(q.iter()
+        .map(|(k, v)| format!("{k}={}", urlencoding::encode(v)))
+        .collect::<Vec<_>>()
+        .join("&"))
 }
 
 /// Parses the `details` token (`k=v,k2=v2`, URL-query-escaped).
 pub fn parse_details(s: &str) -> Result<BTreeMap<String, String>> {
     let mut m = BTreeMap::new();
     for pair in s.split(',') {
-        let (k, v) = pair.split_once('=').filter(|(k, _)| !k.is_empty()).ok_or_else(|| CliError::msg("invalid details format"))?;
-        let un = |x: &str| urlencoding::decode(&x.replace('+', " ")).map(|c| c.into_owned()).map_err(|e| CliError::msg(e.to_string()));
+        let (k, v) = pair
+            .split_once('=')
+            .filter(|(k, _)| !k.is_empty())
+            .ok_or_else(|| CliError::msg("invalid details format"))?;
+        let un = |x: &str| {
+            urlencoding::decode(&x.replace('+', " "))
+                .map(|c| c.into_owned())
+                .map_err(|e| CliError::msg(e.to_string()))
+        };
         m.insert(un(k)?, un(v)?);
     }
     Ok(m)
@@ -131,7 +154,11 @@ impl Prefixer<'_> {
         let t: Task = self.client.get(&format!("/tasks/{}", seg(task))).await?;
         let mut name = format!("{svc_name}.{}", t.slot);
         if !self.opts.no_task_ids {
-            let id: String = if self.opts.no_trunc { t.id.clone() } else { t.id.chars().take(12).collect() };
+            let id: String = if self.opts.no_trunc {
+                t.id.clone()
+            } else {
+                t.id.chars().take(12).collect()
+            };
             name = format!("{name}.{id}");
         }
         let pad = self.padding.saturating_sub(t.slot.to_string().len());
@@ -145,12 +172,17 @@ impl Prefixer<'_> {
         let parts_n = if self.opts.timestamps { 3 } else { 2 };
         let parts: Vec<&[u8]> = buf.splitn(parts_n, |b| *b == b' ').collect();
         if parts.len() != parts_n {
-            return Err(CliError::msg(format!("invalid context in log message: {}", String::from_utf8_lossy(buf))));
+            return Err(CliError::msg(format!(
+                "invalid context in log message: {}",
+                String::from_utf8_lossy(buf)
+            )));
         }
         let di = parts_n - 2;
         let mut details = parse_details(&String::from_utf8_lossy(parts[di]))?;
         let mut take = |k: &str, what: &str| {
-            details.remove(k).ok_or_else(|| CliError::msg(format!("missing {what} id in details")))
+            details
+                .remove(k)
+                .ok_or_else(|| CliError::msg(format!("missing {what} id in details")))
         };
         let node = take("com.docker.swarm.node.id", "node")?;
         let service = take("com.docker.swarm.service.id", "service")?;
@@ -174,15 +206,44 @@ impl Prefixer<'_> {
 
 /// Runs `service logs`.
 pub async fn run(client: &Client, a: LogsArgs, io: &mut Output) -> Result<()> {
-    let (kind, tty, padding) = match client.get::<Service>(&format!("/services/{}?insertDefaults=false", seg(&a.target))).await {
+    let (kind, tty, padding) = match client
+        .get::<Service>(&format!(
+            "/services/{}?insertDefaults=false",
+            seg(&a.target)
+        ))
+        .await
+    {
         Ok(s) => {
-            let tty = s.spec.task_template.container_spec.as_ref().is_some_and(|c| c.tty);
-            let pad = s.spec.mode.replicated.as_ref().and_then(|r| r.replicas).map_or(1, |n| n.to_string().len());
+            let tty = s
+                .spec
+                .task_template
+                .container_spec
+                .as_ref()
+                .is_some_and(|c| c.tty);
+            let pad = s
+                .spec
+                .mode
+                .replicated
+                .as_ref()
+                .and_then(|r| r.replicas)
+                .map_or(1, |n| n.to_string().len());
             ("services", tty, pad)
         }
-        Err(e) if e.is_not_found() => match client.get::<Task>(&format!("/tasks/{}", seg(&a.target))).await {
-            Ok(t) => ("tasks", t.spec.container_spec.as_ref().is_some_and(|c| c.tty), t.slot.to_string().len()),
-            Err(e) if e.is_not_found() => return Err(CliError::msg(format!("no such task or service: {}", a.target))),
+        Err(e) if e.is_not_found() => match client
+            .get::<Task>(&format!("/tasks/{}", seg(&a.target)))
+            .await
+        {
+            Ok(t) => (
+                "tasks",
+                t.spec.container_spec.as_ref().is_some_and(|c| c.tty),
+                t.slot.to_string().len(),
+            ),
+            Err(e) if e.is_not_found() => {
+                return Err(CliError::msg(format!(
+                    "no such task or service: {}",
+                    a.target
+                )));
+            }
             Err(e) => return Err(e),
         },
         Err(e) => return Err(e),
@@ -191,13 +252,22 @@ pub async fn run(client: &Client, a: LogsArgs, io: &mut Output) -> Result<()> {
         return Err(CliError::msg("tty service logs only supported with --raw"));
     }
     let query = logs_query(&a, chrono::Utc::now())?;
-    let mut stream = client.stream(&format!("/{kind}/{}/logs?{query}", seg(&a.target))).await?;
+    let mut stream = client
+        .stream(&format!("/{kind}/{}/logs?{query}", seg(&a.target)))
+        .await?;
     let mut demux = Demux::new();
-    let mut prefixer =
-        Prefixer { client, resolver: Resolver::new(client, a.no_resolve), opts: a.clone(), padding, cache: HashMap::new() };
+    let mut prefixer = Prefixer {
+        client,
+        resolver: Resolver::new(client, a.no_resolve),
+        opts: a.clone(),
+        padding,
+        cache: HashMap::new(),
+    };
     while let Some(frame) = stream.body.frame().await {
         let frame = frame.map_err(|e| CliError::msg(format!("error reading logs: {e}")))?;
-        let Ok(data) = frame.into_data() else { continue };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
         if tty {
             io.out.write_all(&data)?;
             io.out.flush()?;
@@ -208,7 +278,11 @@ pub async fn run(client: &Client, a: LogsArgs, io: &mut Output) -> Result<()> {
                 Frame::Stdout(p) => (false, p),
                 Frame::Stderr(p) => (true, p),
             };
-            let line = if a.raw { payload } else { prefixer.line(&payload).await? };
+            let line = if a.raw {
+                payload
+            } else {
+                prefixer.line(&payload).await?
+            };
             let w: &mut dyn Write = if is_err { &mut io.err } else { &mut io.out };
             w.write_all(&line)?;
             w.flush()?;
@@ -238,15 +312,26 @@ mod tests {
 
     #[test]
     fn query_matches_docker() {
-        let now = chrono::DateTime::parse_from_rfc3339("2020-01-01T00:10:00Z").expect("t").with_timezone(&chrono::Utc);
-        assert_eq!(logs_query(&args(), now).expect("q"), "details=1&stderr=1&stdout=1&tail=all");
+        let now = chrono::DateTime::parse_from_rfc3339("2020-01-01T00:10:00Z")
+            .expect("t")
+            .with_timezone(&chrono::Utc);
+        assert_eq!(
+            logs_query(&args(), now).expect("q"),
+            "details=1&stderr=1&stdout=1&tail=all"
+        );
         let mut a = args();
         a.raw = true;
         a.follow = true;
         a.timestamps = true;
         a.since = "10m".into();
-        assert_eq!(logs_query(&a, now).expect("q"), "follow=1&since=1577836800&stderr=1&stdout=1&tail=all&timestamps=1");
-        assert_eq!(since_param("2020-01-01T00:00:00.5Z", now).expect("s"), "1577836800.500000000");
+        assert_eq!(
+            logs_query(&a, now).expect("q"),
+            "follow=1&since=1577836800&stderr=1&stdout=1&tail=all&timestamps=1"
+        );
+        assert_eq!(
+            since_param("2020-01-01T00:00:00.5Z", now).expect("s"),
+            "1577836800.500000000"
+        );
         assert_eq!(since_param("1577836800", now).expect("s"), "1577836800");
         assert!(since_param("yesterday", now).is_err());
     }

@@ -15,7 +15,8 @@ use crate::ports::service_ports;
 use crate::table::{self, QUIET_FORMAT, natural_cmp};
 use crate::value::{Obj, Val};
 
-const DEFAULT_FORMAT: &str = "table {{.ID}}\t{{.Name}}\t{{.Mode}}\t{{.Replicas}}\t{{.Image}}\t{{.Ports}}";
+const DEFAULT_FORMAT: &str =
+    "table {{.ID}}\t{{.Name}}\t{{.Mode}}\t{{.Replicas}}\t{{.Image}}\t{{.Ports}}";
 const RAW_FORMAT: &str = "id: {{.ID}}\\nname: {{.Name}}\\nmode: {{.Mode}}\\nreplicas: {{.Replicas}}\\nimage: {{.Image}}\\nports: {{.Ports}}\\n";
 
 /// `service ls`
@@ -53,22 +54,39 @@ pub fn replicas(s: &Service) -> String {
     let st = s.service_status.clone().unwrap_or_default();
     let (r, d, c) = (st.running_tasks, st.desired_tasks, st.completed_tasks);
     if let Some(j) = &s.spec.mode.replicated_job {
-        return format!("{r}/{d} ({c}/{} completed)", j.total_completions.unwrap_or(0));
+        return format!(
+            "{r}/{d} ({c}/{} completed)",
+            j.total_completions.unwrap_or(0)
+        );
     }
     if s.spec.mode.global_job.is_some() {
         return format!("{r}/{d} ({c}/{} completed)", d + c);
     }
     let max = if mode_name(s) == "replicated" {
-        s.spec.task_template.placement.as_ref().map_or(0, |p| p.max_replicas)
+        s.spec
+            .task_template
+            .placement
+            .as_ref()
+            .map_or(0, |p| p.max_replicas)
     } else {
         0
     };
-    if max > 0 { format!("{r}/{d} (max {max} per node)") } else { format!("{r}/{d}") }
+    if max > 0 {
+        format!("{r}/{d} (max {max} per node)")
+    } else {
+        format!("{r}/{d}")
+    }
 }
 
 /// The formatter context of one service (fields in `{{json .}}` order).
 pub fn service_row(s: &Service) -> Val {
-    let image = s.spec.task_template.container_spec.as_ref().map(|c| c.image.as_str()).unwrap_or_default();
+    let image = s
+        .spec
+        .task_template
+        .container_spec
+        .as_ref()
+        .map(|c| c.image.as_str())
+        .unwrap_or_default();
     Val::Map(
         Obj::context()
             .with("ID", s.id.chars().take(12).collect::<String>())
@@ -81,7 +99,12 @@ pub fn service_row(s: &Service) -> Val {
 }
 
 /// Renders services (sorted by name) with a user format.
-pub fn write(out: &mut dyn std::io::Write, format: &str, quiet: bool, services: &mut [Service]) -> Result<()> {
+pub fn write(
+    out: &mut dyn std::io::Write,
+    format: &str,
+    quiet: bool,
+    services: &mut [Service],
+) -> Result<()> {
     let format = match format {
         "" | "table" if quiet => QUIET_FORMAT,
         "" | "table" => DEFAULT_FORMAT,
@@ -112,7 +135,10 @@ pub async fn append_status(client: &Client, services: &mut [Service]) -> Result<
             continue;
         }
         if let Some(r) = &s.spec.mode.replicated {
-            s.service_status = Some(ServiceStatus { desired_tasks: r.replicas.unwrap_or(1), ..Default::default() });
+            s.service_status = Some(ServiceStatus {
+                desired_tasks: r.replicas.unwrap_or(1),
+                ..Default::default()
+            });
         } else if s.spec.mode.global.is_some() {
             s.service_status = Some(ServiceStatus::default());
         } else {
@@ -129,9 +155,15 @@ pub async fn append_status(client: &Client, services: &mut [Service]) -> Result<
         return Ok(());
     }
     let nodes: Vec<Node> = client.get("/nodes").await?;
-    let active: BTreeSet<String> = nodes.into_iter().filter(|n| n.status.state != NodeState::Down).map(|n| n.id).collect();
+    let active: BTreeSet<String> = nodes
+        .into_iter()
+        .filter(|n| n.status.state != NodeState::Down)
+        .map(|n| n.id)
+        .collect();
     for t in &tasks {
-        let Some(c) = counts.get_mut(&t.service_id) else { continue };
+        let Some(c) = counts.get_mut(&t.service_id) else {
+            continue;
+        };
         if t.desired_state != TaskState::Shutdown {
             c.desired_tasks += 1;
         }
@@ -150,8 +182,14 @@ pub async fn append_status(client: &Client, services: &mut [Service]) -> Result<
 /// Runs `service ls`.
 pub async fn run(client: &Client, a: LsArgs, io: &mut Output) -> Result<()> {
     let filters = Filters::parse(&a.filter)?;
-    let status = if a.quiet { String::new() } else { "status=true".to_string() };
-    let mut services: Vec<Service> = client.get(&format!("/services{}", query(&[filters.query(), status]))).await?;
+    let status = if a.quiet {
+        String::new()
+    } else {
+        "status=true".to_string()
+    };
+    let mut services: Vec<Service> = client
+        .get(&format!("/services{}", query(&[filters.query(), status])))
+        .await?;
     if !a.quiet {
         append_status(client, &mut services).await?;
     }

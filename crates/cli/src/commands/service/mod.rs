@@ -11,13 +11,15 @@ pub mod rollback;
 pub mod scale;
 pub mod spec;
 pub mod update;
+pub mod update_spec;
 
 use clap::{Args, Subcommand};
 
 use crate::client::Client;
 use crate::error::Result;
 use crate::opts::{
-    parse_cpus, parse_go_duration, parse_positive_duration, parse_ram_bytes, parse_uint, validate_env, validate_label,
+    parse_cpus, parse_go_duration, parse_positive_duration, parse_ram_bytes, parse_uint,
+    validate_env, validate_label,
 };
 use crate::output::Output;
 

@@ -71,7 +71,10 @@ pub fn pretty(svc: &Service, network_names: &HashMap<String, String>, now: Times
         let prefs: Vec<String> = p
             .preferences
             .iter()
-            .filter_map(|v| v.pointer("/Spread/SpreadDescriptor").and_then(Value::as_str))
+            .filter_map(|v| {
+                v.pointer("/Spread/SpreadDescriptor")
+                    .and_then(Value::as_str)
+            })
             .map(|d| format!("spread={d}"))
             .collect();
         if !prefs.is_empty() {
@@ -81,7 +84,14 @@ pub fn pretty(svc: &Service, network_names: &HashMap<String, String>, now: Times
             let _ = write!(o, "\n Max Replicas Per Node:   {}", p.max_replicas);
         }
     }
-    for (title, cfg, order) in [("UpdateConfig", &spec.update_config, "Update order:      "), ("RollbackConfig", &spec.rollback_config, "Rollback order:    ")] {
+    for (title, cfg, order) in [
+        ("UpdateConfig", &spec.update_config, "Update order:      "),
+        (
+            "RollbackConfig",
+            &spec.rollback_config,
+            "Rollback order:    ",
+        ),
+    ] {
         let Some(u) = cfg else { continue };
         let _ = write!(o, "\n{title}:\n Parallelism:\t{}", u.parallelism);
         if let Some(d) = u.delay.filter(|d| *d > 0) {
@@ -91,7 +101,11 @@ pub fn pretty(svc: &Service, network_names: &HashMap<String, String>, now: Times
         if let Some(m) = u.monitor.filter(|m| *m > 0) {
             let _ = write!(o, "\n Monitoring Period: {}", go_duration(m));
         }
-        let _ = write!(o, "\n Max failure ratio: {}\n {order}{}", u.max_failure_ratio, u.order);
+        let _ = write!(
+            o,
+            "\n Max failure ratio: {}\n {order}{}",
+            u.max_failure_ratio, u.order
+        );
     }
     let _ = write!(o, "\nContainerSpec:\n Image:\t\t{}", c.image);
     if !c.args.is_empty() {
@@ -116,7 +130,9 @@ pub fn pretty(svc: &Service, network_names: &HashMap<String, String>, now: Times
         let _ = write!(o, "\n User: {}", c.user);
     }
     let list = |k: &str| -> Vec<String> {
-        x(k).and_then(Value::as_array).map(|a| a.iter().map(|v| s(Some(v))).collect()).unwrap_or_default()
+        x(k).and_then(Value::as_array)
+            .map(|a| a.iter().map(|v| s(Some(v))).collect())
+            .unwrap_or_default()
     };
     let (add, drop) = (list("CapabilityAdd"), list("CapabilityDrop"));
     if !add.is_empty() || !drop.is_empty() {
@@ -128,7 +144,10 @@ pub fn pretty(svc: &Service, network_names: &HashMap<String, String>, now: Times
             let _ = write!(o, "\n Drop: {}", drop.join(", "));
         }
     }
-    if let Some(m) = x("Sysctls").and_then(Value::as_object).filter(|m| !m.is_empty()) {
+    if let Some(m) = x("Sysctls")
+        .and_then(Value::as_object)
+        .filter(|m| !m.is_empty())
+    {
         o.push_str("\nSysCtls:");
         for (k, v) in m.iter().collect::<BTreeMap<_, _>>() {
             let v = s(Some(v));
@@ -138,17 +157,28 @@ pub fn pretty(svc: &Service, network_names: &HashMap<String, String>, now: Times
             }
         }
     }
-    if let Some(u) = x("Ulimits").and_then(Value::as_array).filter(|a| !a.is_empty()) {
+    if let Some(u) = x("Ulimits")
+        .and_then(Value::as_array)
+        .filter(|a| !a.is_empty())
+    {
         o.push_str("\nUlimits:");
         let m: BTreeMap<String, String> = u
             .iter()
-            .map(|l| (s(l.get("Name")), format!("{}:{}", nanos(l.get("Soft")), nanos(l.get("Hard")))))
+            .map(|l| {
+                (
+                    s(l.get("Name")),
+                    format!("{}:{}", nanos(l.get("Soft")), nanos(l.get("Hard"))),
+                )
+            })
             .collect();
         for (k, v) in m {
             let _ = write!(o, "\n {k}: {v}");
         }
     }
-    let mounts = x("Mounts").and_then(Value::as_array).cloned().unwrap_or_default();
+    let mounts = x("Mounts")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     if !mounts.is_empty() {
         o.push_str("\nMounts:");
     }
@@ -162,11 +192,19 @@ pub fn pretty(svc: &Service, network_names: &HashMap<String, String>, now: Times
             s(m.get("Type"))
         );
     }
-    for (title, key, name_key) in [("Configs", "Configs", "ConfigName"), ("Secrets", "Secrets", "SecretName")] {
+    for (title, key, name_key) in [
+        ("Configs", "Configs", "ConfigName"),
+        ("Secrets", "Secrets", "SecretName"),
+    ] {
         if let Some(a) = x(key).and_then(Value::as_array).filter(|a| !a.is_empty()) {
             let _ = write!(o, "\n{title}:");
             for r in a {
-                let _ = write!(o, "\n Target:\t{}\n  Source:\t{}", s(r.pointer("/File/Name")), s(r.get(name_key)));
+                let _ = write!(
+                    o,
+                    "\n Target:\t{}\n  Source:\t{}",
+                    s(r.pointer("/File/Name")),
+                    s(r.get(name_key))
+                );
             }
         }
     }
@@ -195,7 +233,11 @@ pub fn pretty(svc: &Service, network_names: &HashMap<String, String>, now: Times
         .unwrap_or(0);
     if let Some(r) = &task.resources {
         o.push_str("\nResources:");
-        if let Some(res) = r.reservations.as_ref().filter(|x| x.nano_cpus > 0 || x.memory_bytes > 0) {
+        if let Some(res) = r
+            .reservations
+            .as_ref()
+            .filter(|x| x.nano_cpus > 0 || x.memory_bytes > 0)
+        {
             o.push_str("\n Reservations:");
             if res.nano_cpus > 0 {
                 let _ = write!(o, "\n  CPU:\t\t{}", cpus(res.nano_cpus));
@@ -204,7 +246,11 @@ pub fn pretty(svc: &Service, network_names: &HashMap<String, String>, now: Times
                 let _ = write!(o, "\n  Memory:\t{}", bytes_size(res.memory_bytes as f64));
             }
         }
-        if let Some(l) = r.limits.as_ref().filter(|x| x.nano_cpus > 0 || x.memory_bytes > 0 || pids > 0) {
+        if let Some(l) = r
+            .limits
+            .as_ref()
+            .filter(|x| x.nano_cpus > 0 || x.memory_bytes > 0 || pids > 0)
+        {
             o.push_str("\n Limits:");
             if l.nano_cpus > 0 {
                 let _ = write!(o, "\n  CPU:\t\t{}", cpus(l.nano_cpus));
@@ -224,7 +270,14 @@ pub fn pretty(svc: &Service, network_names: &HashMap<String, String>, now: Times
         }
         o.push(' ');
     }
-    let _ = write!(o, "\nEndpoint Mode:\t{}", spec.endpoint_spec.as_ref().map(|e| e.mode.as_str()).unwrap_or_default());
+    let _ = write!(
+        o,
+        "\nEndpoint Mode:\t{}",
+        spec.endpoint_spec
+            .as_ref()
+            .map(|e| e.mode.as_str())
+            .unwrap_or_default()
+    );
     if !svc.endpoint.ports.is_empty() {
         o.push_str("\nPorts:");
         for p in &svc.endpoint.ports {
@@ -245,7 +298,11 @@ pub fn pretty(svc: &Service, network_names: &HashMap<String, String>, now: Times
             go_duration(nanos(h.get("StartPeriod"))),
             go_duration(nanos(h.get("Timeout")))
         );
-        let tests: Vec<String> = h.get("Test").and_then(Value::as_array).map(|a| a.iter().map(|v| s(Some(v))).collect()).unwrap_or_default();
+        let tests: Vec<String> = h
+            .get("Test")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().map(|v| s(Some(v))).collect())
+            .unwrap_or_default();
         if !tests.is_empty() {
             o.push_str("\n  Tests:");
             for t in tests {
@@ -288,7 +345,10 @@ mod tests {
         }))
         .expect("service");
         let mut names = HashMap::new();
-        names.insert("5vpyomhb6ievnk0i0o60gcnei".to_string(), "mynetwork".to_string());
+        names.insert(
+            "5vpyomhb6ievnk0i0o60gcnei".to_string(),
+            "mynetwork".to_string(),
+        );
         let now = chrono::Utc::now();
         let got = pretty(&svc, &names, now) + "\n";
         let golden = "\nID:\t\tde179gar9d0o7ltdybungplod\nName:\t\tmy_service\nLabels:\n com.label=foo\nService Mode:\tReplicated\n Replicas:\t2\nPlacement:\nContainerSpec:\n Image:\t\tfoo/bar@sha256:this_is_a_test\nConfigs:\n Target:\t/configtest.conf\n  Source:\tconfigtest.conf\nSecrets:\n Target:\t/secrettest.conf\n  Source:\tsecrettest.conf\nLog Driver:\n Name:\t\tdriver\n LogOpts:\n  max-file:       5\n\nResources:\n Limits:\n  CPU:\t\t100\n  Memory:\t10MiB\n  PIDs:\t\t20\nNetworks: mynetwork \nEndpoint Mode:\tvip\nPorts:\n PublishedPort = 30000\n  Protocol = tcp\n  TargetPort = 5000\n  PublishMode =  \n Healthcheck:\n  Interval = 4ns\n  Retries = 3\n  StartPeriod =\t2ns\n  Timeout =\t1ns\n  Tests:\n\t Test = CMD-SHELL\n\t Test = curl \n\n";

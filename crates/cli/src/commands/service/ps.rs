@@ -36,7 +36,12 @@ pub struct PsArgs {
 
 /// Picks services for the arguments: exact ID, exact name, unique ID
 /// prefix. Returns the task filter and "no such service" messages.
-pub fn match_services(args: &[String], by_id: &[Service], by_name: &[Service], filter: &mut Filters) -> Result<Vec<String>> {
+pub fn match_services(
+    args: &[String],
+    by_id: &[Service],
+    by_name: &[Service],
+    filter: &mut Filters,
+) -> Result<Vec<String>> {
     let mut notfound = Vec::new();
     let mut count = 0;
     'outer: for arg in args {
@@ -53,7 +58,9 @@ pub fn match_services(args: &[String], by_id: &[Service], by_name: &[Service], f
         let mut found = false;
         for s in by_id.iter().filter(|s| s.id.starts_with(arg.as_str())) {
             if found {
-                return Err(CliError::msg(format!("multiple services found with provided prefix: {arg}")));
+                return Err(CliError::msg(format!(
+                    "multiple services found with provided prefix: {arg}"
+                )));
             }
             filter.add("service", &s.id);
             count += 1;
@@ -93,5 +100,9 @@ pub async fn run(client: &Client, a: PsArgs, io: &mut Output) -> Result<()> {
     let tasks: Vec<Task> = client.get(&format!("/tasks?{}", filter.query())).await?;
     let trunc = !(a.no_trunc || a.quiet);
     task::print(client, tasks, a.no_resolve, trunc, a.quiet, &a.format, io).await?;
-    if notfound.is_empty() { Ok(()) } else { Err(CliError::Msg(notfound.join("\n"))) }
+    if notfound.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Msg(notfound.join("\n")))
+    }
 }

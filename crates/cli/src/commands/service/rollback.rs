@@ -27,7 +27,12 @@ pub struct RollbackArgs {
 
 /// Runs `service rollback`.
 pub async fn run(client: &Client, a: RollbackArgs, io: &mut Output) -> Result<()> {
-    let svc: Service = client.get(&format!("/services/{}?insertDefaults=false", seg(&a.service))).await?;
+    let svc: Service = client
+        .get(&format!(
+            "/services/{}?insertDefaults=false",
+            seg(&a.service)
+        ))
+        .await?;
     post_update(client, &svc, "rollback=previous&", io).await?;
     writeln!(io.out, "{}", a.service)?;
     if a.detach {

@@ -23,14 +23,18 @@ pub struct ScaleArgs {
 }
 
 async fn scale_one(client: &Client, name: &str, n: u64, io: &mut Output) -> Result<()> {
-    let mut svc: Service = client.get(&format!("/services/{}?insertDefaults=false", seg(name))).await?;
+    let mut svc: Service = client
+        .get(&format!("/services/{}?insertDefaults=false", seg(name)))
+        .await?;
     let mode = &mut svc.spec.mode;
     if let Some(r) = mode.replicated.as_mut() {
         r.replicas = Some(n);
     } else if let Some(j) = mode.replicated_job.as_mut() {
         j.total_completions = Some(n);
     } else {
-        return Err(CliError::msg("scale can only be used with replicated or replicated-job mode"));
+        return Err(CliError::msg(
+            "scale can only be used with replicated or replicated-job mode",
+        ));
     }
     post_update(client, &svc, "", io).await
 }

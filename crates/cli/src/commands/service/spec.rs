@@ -2,13 +2,13 @@
 //! `updateService` (update) build it.
 
 use rswarm_types::{
-    ContainerSpec, Driver, EndpointSpec, ModeKind, NetworkAttachmentConfig, Placement, PortConfig, ReplicatedJob,
-    ReplicatedService, ResourceRequirements, Resources, RestartCondition, RestartPolicy, ServiceMode, ServiceSpec,
-    TaskSpec, UpdateConfig,
+    ContainerSpec, Driver, EndpointSpec, ModeKind, NetworkAttachmentConfig, Placement, PortConfig,
+    ReplicatedJob, ReplicatedService, ResourceRequirements, Resources, RestartCondition,
+    RestartPolicy, ServiceMode, ServiceSpec, TaskSpec, UpdateConfig,
 };
 use serde_json::{Value, json};
 
-use super::{CreateArgs, ServiceFlags, UpdateArgs};
+use super::{CreateArgs, ServiceFlags};
 use crate::client::{Client, seg};
 use crate::error::{CliError, Result};
 use crate::opts::{image_with_tag, kv_map};
@@ -91,7 +91,12 @@ fn default_update_config() -> UpdateConfig {
 
 /// swarmkit's default restart policy as the CLI fills it in.
 fn default_restart_policy() -> RestartPolicy {
-    RestartPolicy { condition: Some(RestartCondition::Any), delay: Some(5 * SECOND), max_attempts: Some(0), window: None }
+    RestartPolicy {
+        condition: Some(RestartCondition::Any),
+        delay: Some(5 * SECOND),
+        max_attempts: Some(0),
+        window: None,
+    }
 }
 
 fn nonzero(d: i64) -> Option<i64> {
@@ -99,7 +104,7 @@ fn nonzero(d: i64) -> Option<i64> {
 }
 
 /// The update-or-rollback flags of one kind.
-struct UpdateFlags<'a> {
+pub(super) struct UpdateFlags<'a> {
     parallelism: Option<u64>,
     delay: Option<i64>,
     monitor: Option<i64>,
@@ -109,7 +114,7 @@ struct UpdateFlags<'a> {
 }
 
 impl UpdateFlags<'_> {
-    fn update(f: &ServiceFlags) -> UpdateFlags<'_> {
+    pub(super) fn update(f: &ServiceFlags) -> UpdateFlags<'_> {
         UpdateFlags {
             parallelism: f.update_parallelism,
             delay: f.update_delay,
@@ -120,7 +125,7 @@ impl UpdateFlags<'_> {
         }
     }
 
-    fn rollback(f: &ServiceFlags) -> UpdateFlags<'_> {
+    pub(super) fn rollback(f: &ServiceFlags) -> UpdateFlags<'_> {
         UpdateFlags {
             parallelism: f.rollback_parallelism,
             delay: f.rollback_delay,
@@ -142,7 +147,7 @@ impl UpdateFlags<'_> {
 
     /// Applies the given flags on `base` (or the defaults); `None` when
     /// no flag of this kind was given.
-    fn apply(&self, base: Option<UpdateConfig>) -> Option<UpdateConfig> {
+    pub(super) fn apply(&self, base: Option<UpdateConfig>) -> Option<UpdateConfig> {
         if !self.any() {
             return base;
         }
@@ -170,10 +175,16 @@ impl UpdateFlags<'_> {
 }
 
 fn restart_any(f: &ServiceFlags) -> bool {
-    f.restart_condition.is_some() || f.restart_delay.is_some() || f.restart_max_attempts.is_some() || f.restart_window.is_some()
+    f.restart_condition.is_some()
+        || f.restart_delay.is_some()
+        || f.restart_max_attempts.is_some()
+        || f.restart_window.is_some()
 }
 
-fn apply_restart(f: &ServiceFlags, base: Option<RestartPolicy>) -> Result<Option<RestartPolicy>> {
+pub(super) fn apply_restart(
+    f: &ServiceFlags,
+    base: Option<RestartPolicy>,
+) -> Result<Option<RestartPolicy>> {
     if !restart_any(f) {
         return Ok(base);
     }
@@ -183,7 +194,11 @@ fn apply_restart(f: &ServiceFlags, base: Option<RestartPolicy>) -> Result<Option
             "none" => RestartCondition::None,
             "on-failure" => RestartCondition::OnFailure,
             "any" => RestartCondition::Any,
-            other => return Err(err(format!("invalid RestartPolicy.Condition '{other}': must be one of none, on-failure, any"))),
+            other => {
+                return Err(err(format!(
+                    "invalid RestartPolicy.Condition '{other}': must be one of none, on-failure, any"
+                )));
+            }
         });
     }
     if let Some(d) = f.restart_delay {
@@ -200,11 +215,14 @@ fn apply_restart(f: &ServiceFlags, base: Option<RestartPolicy>) -> Result<Option
 
 /// `--placement-pref spread=...` into the API form.
 pub fn placement_pref(value: &str) -> Result<Value> {
-    let (strategy, arg) = value.split_once('=').filter(|(s, _)| !s.is_empty()).ok_or_else(|| {
-        err("placement preference must be of the format \"<strategy>=<arg>\"")
-    })?;
+    let (strategy, arg) = value
+        .split_once('=')
+        .filter(|(s, _)| !s.is_empty())
+        .ok_or_else(|| err("placement preference must be of the format \"<strategy>=<arg>\""))?;
     if strategy != "spread" {
-        return Err(err(format!("unsupported placement preference {strategy} (only spread is supported)")));
+        return Err(err(format!(
+            "unsupported placement preference {strategy} (only spread is supported)"
+        )));
     }
     Ok(json!({"Spread": {"SpreadDescriptor": arg}}))
 }
@@ -216,39 +234,61 @@ fn service_mode(mode: &str, f: &ServiceFlags) -> Result<ServiceMode> {
     match mode {
         "global" => {
             if f.replicas.is_some() {
-                return Err(err("replicas can only be used with replicated or replicated-job mode"));
+                return Err(err(
+                    "replicas can only be used with replicated or replicated-job mode",
+                ));
             }
             if max_replicas > 0 {
-                return Err(err("replicas-max-per-node can only be used with replicated or replicated-job mode"));
+                return Err(err(
+                    "replicas-max-per-node can only be used with replicated or replicated-job mode",
+                ));
             }
             if f.max_concurrent.is_some() {
-                return Err(err("max-concurrent can only be used with replicated-job mode"));
+                return Err(err(
+                    "max-concurrent can only be used with replicated-job mode",
+                ));
             }
             m.global = Some(Default::default());
         }
         "replicated" => {
             if f.max_concurrent.is_some() {
-                return Err(err("max-concurrent can only be used with replicated-job mode"));
+                return Err(err(
+                    "max-concurrent can only be used with replicated-job mode",
+                ));
             }
-            m.replicated = Some(ReplicatedService { replicas: f.replicas });
+            m.replicated = Some(ReplicatedService {
+                replicas: f.replicas,
+            });
         }
         "replicated-job" => {
-            m.replicated_job =
-                Some(ReplicatedJob { max_concurrent: f.max_concurrent.or(f.replicas), total_completions: f.replicas });
+            m.replicated_job = Some(ReplicatedJob {
+                max_concurrent: f.max_concurrent.or(f.replicas),
+                total_completions: f.replicas,
+            });
         }
         "global-job" => {
             if max_replicas > 0 {
-                return Err(err("replicas-max-per-node can only be used with replicated or replicated-job mode"));
+                return Err(err(
+                    "replicas-max-per-node can only be used with replicated or replicated-job mode",
+                ));
             }
             if f.max_concurrent.is_some() {
-                return Err(err("max-concurrent can only be used with replicated-job mode"));
+                return Err(err(
+                    "max-concurrent can only be used with replicated-job mode",
+                ));
             }
             if f.replicas.is_some() {
-                return Err(err("replicas can only be used with replicated or replicated-job mode"));
+                return Err(err(
+                    "replicas can only be used with replicated or replicated-job mode",
+                ));
             }
             m.global_job = Some(Default::default());
         }
-        other => return Err(err(format!("Unknown mode: {other}, only replicated and global supported"))),
+        other => {
+            return Err(err(format!(
+                "Unknown mode: {other}, only replicated and global supported"
+            )));
+        }
     }
     Ok(m)
 }
@@ -264,15 +304,19 @@ fn make_env(values: &[String]) -> Vec<String> {
     cur
 }
 
-fn publish_all(values: &[String]) -> Result<Vec<PortConfig>> {
+pub(super) fn publish_all(values: &[String]) -> Result<Vec<PortConfig>> {
     let mut out = Vec::new();
     for v in values {
-        out.extend(parse_publish(v).map_err(|e| err(format!("invalid argument \"{v}\" for \"-p, --publish\" flag: {e}")))?);
+        out.extend(parse_publish(v).map_err(|e| {
+            err(format!(
+                "invalid argument \"{v}\" for \"-p, --publish\" flag: {e}"
+            ))
+        })?);
     }
     Ok(out)
 }
 
-fn bool_extra(c: &mut ContainerSpec, key: &str, v: Option<bool>) {
+pub(super) fn bool_extra(c: &mut ContainerSpec, key: &str, v: Option<bool>) {
     if let Some(b) = v {
         if b {
             c.extra.insert(key.into(), Value::Bool(true));
@@ -290,14 +334,24 @@ pub fn create_spec(a: &CreateArgs) -> Result<ServiceSpec> {
     let mode = service_mode(&a.mode, f)?;
     let update_config = UpdateFlags::update(f).apply(None);
     let rollback_config = UpdateFlags::rollback(f).apply(None);
-    let is_job = matches!(mode.kind(), Some(ModeKind::ReplicatedJob | ModeKind::GlobalJob));
+    let is_job = matches!(
+        mode.kind(),
+        Some(ModeKind::ReplicatedJob | ModeKind::GlobalJob)
+    );
     if is_job && (update_config.is_some() || rollback_config.is_some()) {
-        return Err(err("update and rollback configuration is not supported for jobs"));
+        return Err(err(
+            "update and rollback configuration is not supported for jobs",
+        ));
     }
     let mut c = ContainerSpec {
         image: image_with_tag(&image),
         labels: kv_map(&a.container_label),
-        command: f.entrypoint.as_deref().map(shell_words).transpose()?.unwrap_or_default(),
+        command: f
+            .entrypoint
+            .as_deref()
+            .map(shell_words)
+            .transpose()?
+            .unwrap_or_default(),
         args: a.cmd.iter().skip(1).cloned().collect(),
         hostname: f.hostname.clone().unwrap_or_default(),
         env: make_env(&a.env),
@@ -308,19 +362,34 @@ pub fn create_spec(a: &CreateArgs) -> Result<ServiceSpec> {
         stop_grace_period: f.stop_grace_period,
         extra: Default::default(),
     };
-    c.extra.insert("Init".into(), Value::Bool(f.init.unwrap_or(false)));
+    c.extra
+        .insert("Init".into(), Value::Bool(f.init.unwrap_or(false)));
     bool_extra(&mut c, "ReadOnly", f.read_only);
     c.extra.insert("DNSConfig".into(), json!({}));
-    let mut limits = Resources { nano_cpus: f.limit_cpu.unwrap_or(0), memory_bytes: f.limit_memory.unwrap_or(0), ..Default::default() };
+    let mut limits = Resources {
+        nano_cpus: f.limit_cpu.unwrap_or(0),
+        memory_bytes: f.limit_memory.unwrap_or(0),
+        ..Default::default()
+    };
     if let Some(p) = f.limit_pids.filter(|p| *p != 0) {
         limits.extra.insert("Pids".into(), json!(p));
     }
-    let reservations =
-        Resources { nano_cpus: f.reserve_cpu.unwrap_or(0), memory_bytes: f.reserve_memory.unwrap_or(0), ..Default::default() };
-    let preferences = a.placement_pref.iter().map(|p| placement_pref(p)).collect::<Result<Vec<_>>>()?;
+    let reservations = Resources {
+        nano_cpus: f.reserve_cpu.unwrap_or(0),
+        memory_bytes: f.reserve_memory.unwrap_or(0),
+        ..Default::default()
+    };
+    let preferences = a
+        .placement_pref
+        .iter()
+        .map(|p| placement_pref(p))
+        .collect::<Result<Vec<_>>>()?;
     let task = TaskSpec {
         container_spec: Some(c),
-        resources: Some(ResourceRequirements { limits: Some(limits), reservations: Some(reservations) }),
+        resources: Some(ResourceRequirements {
+            limits: Some(limits),
+            reservations: Some(reservations),
+        }),
         restart_policy: apply_restart(f, None)?,
         placement: Some(Placement {
             constraints: a.constraint.clone(),
@@ -331,9 +400,16 @@ pub fn create_spec(a: &CreateArgs) -> Result<ServiceSpec> {
         networks: a
             .network
             .iter()
-            .map(|n| NetworkAttachmentConfig { target: n.clone(), aliases: Vec::new(), extra: Default::default() })
+            .map(|n| NetworkAttachmentConfig {
+                target: n.clone(),
+                aliases: Vec::new(),
+                extra: Default::default(),
+            })
             .collect(),
-        log_driver: f.log_driver.as_ref().map(|name| Driver { name: name.clone(), options: kv_map(&f.log_opt) }),
+        log_driver: f.log_driver.as_ref().map(|name| Driver {
+            name: name.clone(),
+            options: kv_map(&f.log_opt),
+        }),
         force_update: 0,
         runtime: String::new(),
         extra: Default::default(),
@@ -369,171 +445,162 @@ async fn network_id(client: &Client, name: &str) -> Result<String> {
         #[serde(rename = "Id", alias = "ID", default)]
         id: String,
     }
-    let n: Net = client.get(&format!("/networks/{}?scope=swarm", seg(name))).await?;
+    let n: Net = client
+        .get(&format!("/networks/{}?scope=swarm", seg(name)))
+        .await?;
     Ok(n.id)
 }
 
-/// True when any flag other than `--rollback`, `-d` and `-q` was given.
-pub fn other_than_rollback(a: &UpdateArgs) -> bool {
-    let mut probe = a.clone();
-    probe.rollback = false;
-    probe.flags.detach = false;
-    probe.flags.quiet = false;
-    let blank = UpdateArgs { service: a.service.clone(), ..Default::default() };
-    probe != blank
-}
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use clap::Parser;
 
-fn env_key(v: &str) -> &str {
-    v.split_once('=').map_or(v, |(k, _)| k)
-}
+    #[derive(Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        cmd: crate::CliCommand,
+    }
 
-fn port_key(p: &PortConfig) -> String {
-    format!("{}/{}", p.target_port, if p.protocol.is_empty() { "tcp" } else { &p.protocol })
-}
+    pub(in crate::commands::service) fn create(args: &[&str]) -> CreateArgs {
+        let mut v = vec!["rswarm", "service", "create"];
+        v.extend_from_slice(args);
+        match Cli::try_parse_from(v).expect("parse").cmd {
+            crate::CliCommand::Service(super::super::ServiceCmd::Create(a)) => a,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
 
-/// Applies `service update` flags to the spec read from the daemon
-/// (docker's `updateService`; network IDs already resolved in
-/// `net_add`).
-pub fn apply_update(spec: &mut ServiceSpec, a: &UpdateArgs, net_add: &[String]) -> Result<()> {
-    let f = &a.flags;
-    for k in &a.label_rm {
-        spec.labels.remove(k);
-    }
-    spec.labels.extend(kv_map(&a.label_add));
-    let task = &mut spec.task_template;
-    let c = task.container_spec.get_or_insert_with(ContainerSpec::default);
-    for k in &a.container_label_rm {
-        c.labels.remove(k);
-    }
-    c.labels.extend(kv_map(&a.container_label_add));
-    if let Some(i) = &a.image {
-        c.image = i.clone();
-    }
-    if let Some(args) = &a.args {
-        c.args = shell_words(args)?;
-    }
-    if let Some(e) = &f.entrypoint {
-        c.command = shell_words(e)?;
-    }
-    if !a.env_rm.is_empty() || !a.env_add.is_empty() {
-        c.env.retain(|e| !a.env_rm.iter().any(|k| k == env_key(e)));
-        for add in &a.env_add {
-            match c.env.iter_mut().find(|e| env_key(e) == env_key(add)) {
-                Some(slot) => *slot = add.clone(),
-                None => c.env.push(add.clone()),
-            }
+    pub(in crate::commands::service) fn update(args: &[&str]) -> super::super::UpdateArgs {
+        let mut v = vec!["rswarm", "service", "update"];
+        v.extend_from_slice(args);
+        match Cli::try_parse_from(v).expect("parse").cmd {
+            crate::CliCommand::Service(super::super::ServiceCmd::Update(a)) => a,
+            other => panic!("unexpected {other:?}"),
         }
     }
-    if let Some(w) = &f.workdir {
-        c.dir = w.clone();
+
+    pub(in crate::commands::service) fn json(spec: &ServiceSpec) -> Value {
+        serde_json::to_value(spec).expect("json")
     }
-    if let Some(u) = &f.user {
-        c.user = u.clone();
+
+    #[test]
+    fn modes_and_their_errors() {
+        let j = json(&create_spec(&create(&["--mode", "global", "nginx"])).expect("spec"));
+        assert_eq!(j["Mode"], json!({"Global": {}}));
+        let j = json(
+            &create_spec(&create(&[
+                "--mode",
+                "replicated-job",
+                "--replicas",
+                "5",
+                "busybox",
+            ]))
+            .expect("spec"),
+        );
+        assert_eq!(
+            j["Mode"],
+            json!({"ReplicatedJob": {"MaxConcurrent": 5, "TotalCompletions": 5}})
+        );
+        let e = create_spec(&create(&["--mode", "global", "--replicas", "2", "nginx"]))
+            .expect_err("err");
+        assert_eq!(
+            e.to_string(),
+            "replicas can only be used with replicated or replicated-job mode"
+        );
+        let e = create_spec(&create(&["--mode", "bogus", "nginx"])).expect_err("err");
+        assert_eq!(
+            e.to_string(),
+            "Unknown mode: bogus, only replicated and global supported"
+        );
+        let e = create_spec(&create(&[
+            "--mode",
+            "global-job",
+            "--update-delay",
+            "1s",
+            "nginx",
+        ]))
+        .expect_err("err");
+        assert_eq!(
+            e.to_string(),
+            "update and rollback configuration is not supported for jobs"
+        );
     }
-    if let Some(h) = &f.hostname {
-        c.hostname = h.clone();
+
+    #[test]
+    fn create_flags_fill_the_spec() {
+        let a = create(&[
+            "--entrypoint",
+            "sh -c",
+            "-w",
+            "/tmp",
+            "-u",
+            "nobody",
+            "--label",
+            "a=b",
+            "--container-label",
+            "c",
+            "--constraint",
+            "node.role==manager",
+            "--stop-signal",
+            "SIGINT",
+            "--stop-grace-period",
+            "3s",
+            "--restart-delay",
+            "1s",
+            "--update-order",
+            "start-first",
+            "--limit-cpu",
+            "0.5",
+            "--reserve-memory",
+            "1k",
+            "--replicas-max-per-node",
+            "2",
+            "--placement-pref",
+            "spread=node.labels.dc",
+            "-e",
+            "A=1",
+            "-e",
+            "A=2",
+            "busybox",
+            "echo",
+            "hi",
+        ]);
+        let j = json(&create_spec(&a).expect("spec"));
+        let c = &j["TaskTemplate"]["ContainerSpec"];
+        assert_eq!(c["Command"], json!(["sh", "-c"]));
+        assert_eq!(c["Args"], json!(["echo", "hi"]));
+        assert_eq!(c["Dir"], "/tmp");
+        assert_eq!(c["User"], "nobody");
+        assert_eq!(c["Env"], json!(["A=2"]));
+        assert_eq!(c["Labels"], json!({"c": ""}));
+        assert_eq!(c["StopSignal"], "SIGINT");
+        assert_eq!(c["StopGracePeriod"], 3_000_000_000_i64);
+        assert_eq!(j["Labels"], json!({"a": "b"}));
+        let t = &j["TaskTemplate"];
+        assert_eq!(
+            t["Placement"],
+            json!({"Constraints": ["node.role==manager"], "Preferences": [{"Spread": {"SpreadDescriptor": "node.labels.dc"}}], "MaxReplicas": 2})
+        );
+        assert_eq!(
+            t["RestartPolicy"],
+            json!({"Condition": "any", "Delay": 1_000_000_000_i64, "MaxAttempts": 0})
+        );
+        assert_eq!(
+            t["Resources"],
+            json!({"Limits": {"NanoCPUs": 500_000_000}, "Reservations": {"MemoryBytes": 1024}})
+        );
+        assert_eq!(j["UpdateConfig"]["Order"], "start-first");
+        assert_eq!(j["UpdateConfig"]["Parallelism"], 1);
+        assert!(j.get("RollbackConfig").is_none());
     }
-    if let Some(b) = f.init {
-        c.extra.insert("Init".into(), Value::Bool(b));
+
+    #[test]
+    fn shell_words_split_like_shlex() {
+        assert_eq!(
+            shell_words(r#"sh -c "echo hi" 'a b' c\ d"#).expect("words"),
+            vec!["sh", "-c", "echo hi", "a b", "c d"]
+        );
+        assert!(shell_words("\"open").is_err());
     }
-    if let Some(g) = f.stop_grace_period {
-        c.stop_grace_period = Some(g);
-    }
-    if let Some(t) = f.tty {
-        c.tty = t;
-    }
-    bool_extra(c, "ReadOnly", f.read_only);
-    if let Some(s) = &f.stop_signal {
-        c.stop_signal = s.clone();
-    }
-    if f.limit_cpu.is_some() || f.limit_memory.is_some() || f.limit_pids.is_some() {
-        let res = task.resources.get_or_insert_with(Default::default);
-        let l = res.limits.get_or_insert_with(Default::default);
-        if let Some(v) = f.limit_cpu {
-            l.nano_cpus = v;
-        }
-        if let Some(v) = f.limit_memory {
-            l.memory_bytes = v;
-        }
-        if let Some(v) = f.limit_pids {
-            l.extra.insert("Pids".into(), json!(v));
-        }
-        res.reservations.get_or_insert_with(Default::default);
-    }
-    if f.reserve_cpu.is_some() || f.reserve_memory.is_some() {
-        let res = task.resources.get_or_insert_with(Default::default);
-        res.limits.get_or_insert_with(Default::default);
-        let r = res.reservations.get_or_insert_with(Default::default);
-        if let Some(v) = f.reserve_cpu {
-            r.nano_cpus = v;
-        }
-        if let Some(v) = f.reserve_memory {
-            r.memory_bytes = v;
-        }
-    }
-    task.restart_policy = apply_restart(f, task.restart_policy.take())?;
-    if !a.constraint_add.is_empty() || !a.constraint_rm.is_empty() {
-        let p = task.placement.get_or_insert_with(Default::default);
-        p.constraints.extend(a.constraint_add.iter().cloned());
-        p.constraints.retain(|c| !a.constraint_rm.contains(c));
-        p.constraints.sort();
-    }
-    if !a.placement_pref_add.is_empty() || !a.placement_pref_rm.is_empty() {
-        let p = task.placement.get_or_insert_with(Default::default);
-        let rm: Vec<Value> = a.placement_pref_rm.iter().map(|v| placement_pref(v)).collect::<Result<_>>()?;
-        p.preferences.retain(|e| !rm.contains(e));
-        for add in &a.placement_pref_add {
-            p.preferences.push(placement_pref(add)?);
-        }
-    }
-    if !net_add.is_empty() || !a.network_rm.is_empty() {
-        task.networks.retain(|n| !a.network_rm.contains(&n.target));
-        for id in net_add {
-            if task.networks.iter().any(|n| &n.target == id) {
-                return Err(err(format!("service is already attached to network {id}")));
-            }
-            task.networks.push(NetworkAttachmentConfig { target: id.clone(), aliases: Vec::new(), extra: Default::default() });
-        }
-        task.networks.sort_by(|x, y| x.target.cmp(&y.target));
-    }
-    if let Some(r) = f.replicas {
-        match spec.mode.replicated.as_mut() {
-            Some(rep) => rep.replicas = Some(r),
-            None => return Err(err("replicas can only be used with replicated mode")),
-        }
-    }
-    if let Some(m) = f.max_replicas {
-        task.placement.get_or_insert_with(Default::default).max_replicas = m;
-    }
-    spec.update_config = UpdateFlags::update(f).apply(spec.update_config.take());
-    spec.rollback_config = UpdateFlags::rollback(f).apply(spec.rollback_config.take());
-    if let Some(m) = &f.endpoint_mode {
-        spec.endpoint_spec.get_or_insert_with(Default::default).mode = m.clone();
-    }
-    if !a.publish_add.is_empty() || !a.publish_rm.is_empty() {
-        let ep = spec.endpoint_spec.get_or_insert_with(Default::default);
-        let rm = publish_all(&a.publish_rm)?;
-        let mut ports: Vec<PortConfig> = Vec::new();
-        for p in ep.ports.drain(..) {
-            let removed = rm.iter().any(|r| port_key(r) == port_key(&p));
-            if !removed && !ports.iter().any(|q| port_key(q) == port_key(&p)) {
-                ports.push(p);
-            }
-        }
-        let existing: Vec<String> = ports.iter().map(port_key).collect();
-        for p in publish_all(&a.publish_add)? {
-            if !existing.contains(&port_key(&p)) {
-                ports.push(p);
-            }
-        }
-        ports.sort_by_key(port_key);
-        ep.ports = ports;
-    }
-    if let Some(d) = &f.log_driver {
-        task.log_driver = Some(Driver { name: d.clone(), options: kv_map(&f.log_opt) });
-    }
-    if a.force {
-        task.force_update += 1;
-    }
-    Ok(())
 }

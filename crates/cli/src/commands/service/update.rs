@@ -7,7 +7,7 @@ use rswarm_types::Service;
 use serde::Deserialize;
 
 use super::UpdateArgs;
-use super::spec::{apply_update, other_than_rollback};
+use super::update_spec::{apply_update, other_than_rollback};
 use crate::client::{Client, seg};
 use crate::error::{CliError, Result};
 use crate::output::Output;
@@ -23,8 +23,17 @@ pub struct UpdateResponse {
 }
 
 /// Posts `spec` as the new spec of `svc` and prints warnings.
-pub async fn post_update(client: &Client, svc: &Service, query: &str, io: &mut Output) -> Result<()> {
-    let path = format!("/services/{}/update?{query}version={}", seg(&svc.id), svc.meta.version.index);
+pub async fn post_update(
+    client: &Client,
+    svc: &Service,
+    query: &str,
+    io: &mut Output,
+) -> Result<()> {
+    let path = format!(
+        "/services/{}/update?{query}version={}",
+        seg(&svc.id),
+        svc.meta.version.index
+    );
     let body = client.post(&path, &svc.spec).await?;
     let resp: UpdateResponse = if body.is_empty() {
         UpdateResponse::default()
@@ -39,9 +48,16 @@ pub async fn post_update(client: &Client, svc: &Service, query: &str, io: &mut O
 
 /// Runs `service update`.
 pub async fn run(client: &Client, a: UpdateArgs, io: &mut Output) -> Result<()> {
-    let mut svc: Service = client.get(&format!("/services/{}?insertDefaults=false", seg(&a.service))).await?;
+    let mut svc: Service = client
+        .get(&format!(
+            "/services/{}?insertDefaults=false",
+            seg(&a.service)
+        ))
+        .await?;
     if a.rollback && other_than_rollback(&a) {
-        return Err(CliError::msg("other flags may not be combined with --rollback"));
+        return Err(CliError::msg(
+            "other flags may not be combined with --rollback",
+        ));
     }
     let mut net_ids = Vec::new();
     for n in &a.network_add {
@@ -50,7 +66,9 @@ pub async fn run(client: &Client, a: UpdateArgs, io: &mut Output) -> Result<()> 
             #[serde(rename = "Id", alias = "ID", default)]
             id: String,
         }
-        let net: Net = client.get(&format!("/networks/{}?scope=swarm", seg(n))).await?;
+        let net: Net = client
+            .get(&format!("/networks/{}?scope=swarm", seg(n)))
+            .await?;
         net_ids.push(net.id);
     }
     let mut rm_ids = Vec::new();
@@ -60,7 +78,10 @@ pub async fn run(client: &Client, a: UpdateArgs, io: &mut Output) -> Result<()> 
             #[serde(rename = "Id", alias = "ID", default)]
             id: String,
         }
-        match client.get::<Net>(&format!("/networks/{}?scope=swarm", seg(n))).await {
+        match client
+            .get::<Net>(&format!("/networks/{}?scope=swarm", seg(n)))
+            .await
+        {
             Ok(net) => rm_ids.push(net.id),
             Err(_) => rm_ids.push(n.clone()),
         }
@@ -68,7 +89,11 @@ pub async fn run(client: &Client, a: UpdateArgs, io: &mut Output) -> Result<()> 
     let mut args = a.clone();
     args.network_rm = rm_ids;
     apply_update(&mut svc.spec, &args, &net_ids)?;
-    let query = if a.rollback { "registryAuthFrom=spec&rollback=previous&" } else { "registryAuthFrom=spec&" };
+    let query = if a.rollback {
+        "registryAuthFrom=spec&rollback=previous&"
+    } else {
+        "registryAuthFrom=spec&"
+    };
     post_update(client, &svc, query, io).await?;
     writeln!(io.out, "{}", a.service)?;
     if a.flags.detach {
