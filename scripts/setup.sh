@@ -11,6 +11,11 @@ if ! command -v dockerd >/dev/null 2>&1 || [ ! -x /usr/bin/docker ] || [ ! -x /b
   apt-get install -y -qq docker.io busybox-static >/dev/null
 fi
 docker=/usr/bin/docker
+# A dockerd whose default bridge vanished cannot start swarm tasks: restart it.
+if $docker -H unix:///var/run/docker.sock version >/dev/null 2>&1 && ! ip link show docker0 >/dev/null 2>&1; then
+  pkill -x dockerd || true
+  for _ in $(seq 1 40); do pgrep -x dockerd >/dev/null || break; sleep 0.5; done
+fi
 if ! $docker -H unix:///var/run/docker.sock version >/dev/null 2>&1; then
   nohup dockerd --host unix:///var/run/docker.sock >/var/log/rswarm-dockerd.log 2>&1 &
   for _ in $(seq 1 60); do

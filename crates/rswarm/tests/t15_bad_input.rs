@@ -30,6 +30,7 @@ fn bad_input_is_refused_with_docker_codes_and_changes_nothing() {
     let svc = d.get_json("/services/web");
     let version = svc["Version"]["Index"].as_u64().expect("version");
 
+    let stale_path = format!("/v1.51/services/web/update?version={}", version + 7);
     let cases: Vec<(&str, &str, String, u16, &str)> = vec![
         ("POST", "/v1.51/services/create", "{\"Name\": \"x\", ".into(), 400, "JSON"),
         (
@@ -54,7 +55,7 @@ fn bad_input_is_refused_with_docker_codes_and_changes_nothing() {
             "constraint",
         ),
         ("POST", "/v1.51/services/create", SPEC.replace("\"web\"", "\"WEB\""), 409, "already exists"),
-        ("POST", &format!("/v1.51/services/web/update?version={}", version + 7), SPEC.into(), 500, "update out of sequence"),
+        ("POST", &stale_path, SPEC.into(), 500, "update out of sequence"),
         ("POST", "/v1.51/services/web/update?version=abc", SPEC.into(), 400, "version"),
         ("GET", "/v1.51/nodes/nosuchnode", String::new(), 404, "node nosuchnode not found"),
         ("POST", "/v1.51/nodes/nosuchnode/update?version=1", "{}".into(), 404, "node nosuchnode not found"),
