@@ -1,0 +1,48 @@
+//! `service logs` with the rswarm CLI and the docker CLI.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{DOCKER_28, TestDaemon, wait_until};
+
+#[test]
+fn service_logs_show_each_tasks_output() {
+    let d = TestDaemon::start("logs-node");
+    d.ok(&["swarm", "init"]);
+    d.ok(&[
+        "service",
+        "create",
+        "-d",
+        "--name",
+        "talker",
+        "--replicas",
+        "2",
+        "busybox",
+        "sh",
+        "-c",
+        "echo out-$RSWARM_TASK_SLOT; echo err-$RSWARM_TASK_SLOT >&2; sleep 1000",
+    ]);
+    let both = |args: &[&str]| {
+        let o = d.rswarm(args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    wait_until("both tasks logged", Duration::from_secs(30), || {
+        let (out, err) = both(&["service", "logs", "talker"]);
+        out.contains("out-1") && out.contains("out-2") && err.contains("err-1") && err.contains("err-2")
+    });
+    let (out, err) = both(&["service", "logs", "talker"]);
+    assert!(!out.contains("err-") && !err.contains("out-"), "stdout and stderr stay apart");
+    for line in out.lines().chain(err.lines()) {
+        assert!(line.starts_with("talker.1.") || line.starts_with("talker.2."), "prefix: {line}");
+        assert!(line.contains("@logs-node"), "node name in prefix: {line}");
+    }
+    let raw = d.ok(&["service", "logs", "--raw", "--no-task-ids", "talker"]);
+    assert!(raw.lines().any(|l| l == "out-1"), "{raw}");
+
+    let o = d.docker(DOCKER_28, &["service", "logs", "--tail", "1", "talker"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let all = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(all.contains("talker.1.") && all.contains("err-"), "docker service logs: {all}");
+}
