@@ -112,6 +112,12 @@ impl LocalNode {
         let bytes = serde_json::to_vec_pretty(&config)
             .map_err(|e| ControlError::Internal(e.to_string()))?;
         write_atomic(&self.paths.state_file(), &bytes)?;
+        let killed = rswarm_exec::kill_leftovers(&config.node_id);
+        if killed > 0 {
+            tracing::info!(
+                "stopped {killed} task process group(s) left by an earlier run of this node"
+            );
+        }
         let shutdown = self.shutdown.child();
         let manager = Manager::new(store, self.clock.clone());
         let agent = Agent::new(

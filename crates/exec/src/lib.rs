@@ -12,4 +12,4 @@ pub mod process;
 
 pub use contract::*;
 pub use logs::{LogStore, LogWriter};
-pub use process::{ProcessController, ProcessExecutor};
+pub use process::{ProcessController, ProcessExecutor, kill_leftovers};

@@ -214,3 +214,39 @@ fn restart_keeps_identity_and_runs_tasks_without_duplicates() {
         .count();
     assert_eq!(running, 3);
 }
+
+#[test]
+fn daemon_killed_with_sigkill_leaves_no_stray_task_on_restart() {
+    let mut d = TestDaemon::start("node-9");
+    d.ok(&["swarm", "init"]);
+    let id = create(
+        &d,
+        &[
+            "--name",
+            "tough",
+            "--replicas",
+            "2",
+            "--restart-delay",
+            "1s",
+            "busybox",
+            "sleep",
+            "1000",
+        ],
+    );
+    wait_pids(&id, 2);
+    let old = service_pids(&id);
+    d.kill9();
+    assert_eq!(
+        service_pids(&id),
+        old,
+        "task processes outlive a SIGKILLed daemon"
+    );
+    d.restart_from_stopped();
+    wait_until("old processes gone, 2 new ones", T, || {
+        let now = service_pids(&id);
+        now.len() == 2 && now.iter().all(|p| !old.contains(p))
+    });
+    wait_until("2/2", T, || d.ok(&["service", "ls"]).contains("2/2"));
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(service_pids(&id).len(), 2, "no duplicates");
+}

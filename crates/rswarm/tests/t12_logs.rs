@@ -26,16 +26,28 @@ fn service_logs_show_each_tasks_output() {
     let both = |args: &[&str]| {
         let o = d.rswarm(args);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+        (
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
     };
     wait_until("both tasks logged", Duration::from_secs(30), || {
         let (out, err) = both(&["service", "logs", "talker"]);
-        out.contains("out-1") && out.contains("out-2") && err.contains("err-1") && err.contains("err-2")
+        out.contains("out-1")
+            && out.contains("out-2")
+            && err.contains("err-1")
+            && err.contains("err-2")
     });
     let (out, err) = both(&["service", "logs", "talker"]);
-    assert!(!out.contains("err-") && !err.contains("out-"), "stdout and stderr stay apart");
+    assert!(
+        !out.contains("err-") && !err.contains("out-"),
+        "stdout and stderr stay apart"
+    );
     for line in out.lines().chain(err.lines()) {
-        assert!(line.starts_with("talker.1.") || line.starts_with("talker.2."), "prefix: {line}");
+        assert!(
+            line.starts_with("talker.1.") || line.starts_with("talker.2."),
+            "prefix: {line}"
+        );
         assert!(line.contains("@logs-node"), "node name in prefix: {line}");
     }
     let raw = d.ok(&["service", "logs", "--raw", "--no-task-ids", "talker"]);
@@ -43,6 +55,13 @@ fn service_logs_show_each_tasks_output() {
 
     let o = d.docker(DOCKER_28, &["service", "logs", "--tail", "1", "talker"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let all = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    assert!(all.contains("talker.1.") && all.contains("err-"), "docker service logs: {all}");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        all.contains("talker.1.") && all.contains("err-"),
+        "docker service logs: {all}"
+    );
 }

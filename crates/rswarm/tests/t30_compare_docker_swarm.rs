@@ -18,14 +18,21 @@ fn run(docker_host: &str, args: &[&str]) -> Output {
         .arg("-H")
         .arg(docker_host)
         .args(args)
-        .env("DOCKER_CONFIG", std::env::temp_dir().join("rswarm-compare-docker-config"))
+        .env(
+            "DOCKER_CONFIG",
+            std::env::temp_dir().join("rswarm-compare-docker-config"),
+        )
         .output()
         .expect("run docker")
 }
 
 fn out(docker_host: &str, args: &[&str]) -> String {
     let o = run(docker_host, args);
-    assert!(o.status.success(), "docker -H {docker_host} {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "docker -H {docker_host} {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
@@ -40,13 +47,20 @@ impl Drop for ReferenceSwarm {
 }
 
 fn columns(line: &str) -> Vec<String> {
-    line.split("  ").map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+    line.split("  ")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 #[test]
 fn docker_prints_the_same_against_rswarm_and_docker_swarm() {
     let ping = run(DOCKERD, &["version"]);
-    assert!(ping.status.success(), "the reference Docker engine must run: bash scripts/setup.sh starts it");
+    assert!(
+        ping.status.success(),
+        "the reference Docker engine must run: bash scripts/setup.sh starts it"
+    );
     let _ = run(DOCKERD, &["swarm", "leave", "--force"]);
     let _guard = ReferenceSwarm;
     // Same hostname as the reference node, so the NODE/HOSTNAME columns match.
@@ -58,48 +72,125 @@ fn docker_prints_the_same_against_rswarm_and_docker_swarm() {
     let init_ours = out(&ours, &["swarm", "init", "--advertise-addr", "127.0.0.1"]);
     let shape = |s: &str| {
         s.lines()
-            .map(|l| l.split_whitespace().filter(|w| !w.starts_with("SWMTKN-1-") && !w.starts_with('(')).collect::<Vec<_>>().join(" "))
+            .map(|l| {
+                l.split_whitespace()
+                    .filter(|w| !w.starts_with("SWMTKN-1-") && !w.starts_with('('))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
             .collect::<Vec<_>>()
     };
-    assert_eq!(shape(&init_ours), shape(&init_ref), "swarm init output\nours:\n{init_ours}\nreference:\n{init_ref}");
+    assert_eq!(
+        shape(&init_ours),
+        shape(&init_ref),
+        "swarm init output\nours:\n{init_ours}\nreference:\n{init_ref}"
+    );
 
     for host in [DOCKERD, ours.as_str()] {
-        let o = run(host, &["service", "create", "-d", "--name", "cmp", "--replicas", "2", IMAGE, "sleep", "1000"]);
-        assert!(o.status.success(), "{host}: {}", String::from_utf8_lossy(&o.stderr));
+        let o = run(
+            host,
+            &[
+                "service",
+                "create",
+                "-d",
+                "--name",
+                "cmp",
+                "--replicas",
+                "2",
+                IMAGE,
+                "sleep",
+                "1000",
+            ],
+        );
+        assert!(
+            o.status.success(),
+            "{host}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         wait_until(&format!("2/2 on {host}"), Duration::from_secs(60), || {
             out(host, &["service", "ls"]).contains("2/2")
         });
     }
 
-    for args in [vec!["service", "ls"], vec!["node", "ls"], vec!["service", "ps", "cmp"]] {
+    for args in [
+        vec!["service", "ls"],
+        vec!["node", "ls"],
+        vec!["service", "ps", "cmp"],
+    ] {
         let r = out(DOCKERD, &args);
         let o = out(&ours, &args);
-        let (rh, oh) = (r.lines().next().unwrap_or_default(), o.lines().next().unwrap_or_default());
-        assert_eq!(columns(oh), columns(rh), "{args:?} header\nours:\n{o}\nreference:\n{r}");
-        assert_eq!(o.lines().count(), r.lines().count(), "{args:?} rows\nours:\n{o}\nreference:\n{r}");
+        let (rh, oh) = (
+            r.lines().next().unwrap_or_default(),
+            o.lines().next().unwrap_or_default(),
+        );
+        assert_eq!(
+            columns(oh),
+            columns(rh),
+            "{args:?} header\nours:\n{o}\nreference:\n{r}"
+        );
+        assert_eq!(
+            o.lines().count(),
+            r.lines().count(),
+            "{args:?} rows\nours:\n{o}\nreference:\n{r}"
+        );
         for (ol, rl) in o.lines().zip(r.lines()).skip(1) {
             let (oc, rc) = (columns(ol), columns(rl));
-            assert_eq!(oc.len(), rc.len(), "{args:?} columns\nours: {ol}\nreference: {rl}");
+            assert_eq!(
+                oc.len(),
+                rc.len(),
+                "{args:?} columns\nours: {ol}\nreference: {rl}"
+            );
         }
     }
 
     let ls = |host: &str| {
-        let s = out(host, &["service", "ls", "--format", "{{.Name}} {{.Mode}} {{.Replicas}} {{.Image}} {{.Ports}}"]);
+        let s = out(
+            host,
+            &[
+                "service",
+                "ls",
+                "--format",
+                "{{.Name}} {{.Mode}} {{.Replicas}} {{.Image}} {{.Ports}}",
+            ],
+        );
         s.trim().to_string()
     };
     assert_eq!(ls(&ours), ls(DOCKERD));
-    let nodes = |host: &str| out(host, &["node", "ls", "--format", "{{.Self}} {{.Status}} {{.Availability}} {{.ManagerStatus}}"]);
+    let nodes = |host: &str| {
+        out(
+            host,
+            &[
+                "node",
+                "ls",
+                "--format",
+                "{{.Self}} {{.Status}} {{.Availability}} {{.ManagerStatus}}",
+            ],
+        )
+    };
     assert_eq!(nodes(&ours), nodes(DOCKERD));
     let tasks = |host: &str| {
-        let mut v: Vec<String> = out(host, &["service", "ps", "--format", "{{.Name}} {{.Image}} {{.DesiredState}}", "cmp"])
-            .lines()
-            .map(str::to_string)
-            .collect();
+        let mut v: Vec<String> = out(
+            host,
+            &[
+                "service",
+                "ps",
+                "--format",
+                "{{.Name}} {{.Image}} {{.DesiredState}}",
+                "cmp",
+            ],
+        )
+        .lines()
+        .map(str::to_string)
+        .collect();
         v.sort();
         v
     };
     assert_eq!(tasks(&ours), tasks(DOCKERD));
-    for fmt in ["{{json .Spec.Mode}}", "{{json .Spec.Labels}}", "{{.Spec.TaskTemplate.ContainerSpec.Image}}"] {
+    for fmt in [
+        "{{json .Spec.Mode}}",
+        "{{json .Spec.Labels}}",
+        "{{.Spec.TaskTemplate.ContainerSpec.Image}}",
+    ] {
         let r = out(DOCKERD, &["service", "inspect", "--format", fmt, "cmp"]);
         let o = out(&ours, &["service", "inspect", "--format", fmt, "cmp"]);
         assert_eq!(o, r, "service inspect --format {fmt}");

@@ -3,11 +3,13 @@
 //!
 //! Files: `executor` (the executor, node facts), `plan` (spec checks),
 //! `controller` (the contract), `launch` (spawning, the exit monitor),
-//! `output` (pipes to the log store), `signal` and `user` (spec parsing).
+//! `output` (pipes to the log store), `leftovers` (processes of an
+//! earlier daemon run), `signal` and `user` (spec parsing).
 
 mod controller;
 mod executor;
 mod launch;
+mod leftovers;
 mod output;
 mod plan;
 mod signal;
@@ -15,5 +17,6 @@ mod user;
 
 pub use controller::ProcessController;
 pub use executor::ProcessExecutor;
+pub use leftovers::kill_leftovers;
 pub use signal::parse_signal;
 pub use user::{Identity, resolve_user};

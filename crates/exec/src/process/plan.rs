@@ -73,7 +73,11 @@ impl Plan {
         Ok(Self {
             task_id: task.id.clone(),
             service_id: task.service_id.clone(),
-            node_id: node_id.to_string(),
+            node_id: if task.node_id.is_empty() {
+                node_id.to_string()
+            } else {
+                task.node_id.clone()
+            },
             slot: task.slot,
             argv,
             env: spec.env.clone(),

@@ -105,6 +105,15 @@ impl TestDaemon {
         self.spawn();
     }
 
+    /// SIGKILL, no cleanup.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let _ = std::fs::remove_file(self.socket_path());
+    }
+
     /// Starts again after [`TestDaemon::stop`].
     pub fn restart_from_stopped(&mut self) {
         assert!(self.child.is_none(), "daemon still running");

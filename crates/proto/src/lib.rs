@@ -1,0 +1,22 @@
+//! rswarm's internal gRPC API between nodes: the CA (root certificate,
+//! node certificate issuance) and the dispatcher (agent sessions). The
+//! code is generated from `proto/*.proto` at build time by protox and
+//! tonic-prost-build; nothing here is written by hand.
+//!
+//! Objects (tasks, statuses, node descriptions) travel as their
+//! Engine-API JSON, so the wire format follows `rswarm-types`.
+//!
+//! What it does not do: TLS, authorization or any behaviour (see
+//! `rswarm-manager::grpc` and `rswarm-agent::remote`).
+
+#![allow(missing_docs, clippy::all, clippy::pedantic)]
+
+/// CA and NodeCA services.
+pub mod ca {
+    tonic::include_proto!("rswarm.ca");
+}
+
+/// Dispatcher service.
+pub mod dispatcher {
+    tonic::include_proto!("rswarm.dispatcher");
+}
