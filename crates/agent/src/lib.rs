@@ -20,6 +20,7 @@
 pub mod agent;
 pub mod client;
 pub mod error;
+pub mod remote;
 pub mod reporter;
 pub mod task_manager;
 

@@ -32,16 +32,16 @@ pub async fn run(
     if tm.state.is_terminal() {
         return;
     }
+    if *desired.borrow() > TaskState::Running {
+        tm.report(TaskState::Shutdown, "shutdown", None);
+        return;
+    }
     if tm.state >= TaskState::Starting {
         tm.report_err(
             TaskState::Failed,
             "task process lost: the rswarm daemon restarted",
             None,
         );
-        return;
-    }
-    if *desired.borrow() > TaskState::Running {
-        tm.report(TaskState::Shutdown, "shutdown before start", None);
         return;
     }
     let controller = match executor.controller(&task) {

@@ -33,13 +33,10 @@ impl NodeBackend {
     }
 
     async fn manager(&self) -> Result<Manager, ControlError> {
-        self.node
-            .membership
-            .lock()
-            .await
-            .as_ref()
-            .map(|a| a.manager.clone())
-            .ok_or(ControlError::NotAManager)
+        match self.node.membership.lock().await.as_ref() {
+            None => Err(ControlError::NotAManager),
+            Some(active) => active.manager.clone().ok_or(ControlError::WorkerNotManager),
+        }
     }
 
     fn description(&self) -> rswarm_types::NodeDescription {
@@ -50,6 +47,15 @@ impl NodeBackend {
             self.node.clock.clone(),
         )
         .description()
+    }
+}
+
+/// Swarm endpoints say "not part of a swarm" outside one, and the
+/// worker error on workers.
+fn not_in_swarm(e: ControlError) -> ControlError {
+    match e {
+        ControlError::NotAManager => ControlError::NotInSwarm,
+        other => other,
     }
 }
 
@@ -68,14 +74,18 @@ impl Backend for NodeBackend {
         };
         info.state = LocalNodeState::Active;
         info.node_id = active.config.node_id.clone();
-        info.node_addr = active
-            .config
-            .advertise_addr
-            .rsplit_once(':')
-            .map(|(h, _)| h.to_string())
-            .unwrap_or_default();
+        info.node_addr = active.config.advertise_ip().to_string();
+        let Some(manager) = active.manager.as_ref() else {
+            info.remote_managers = active
+                .config
+                .managers
+                .iter()
+                .map(|a| (String::new(), a.clone()))
+                .collect();
+            return info;
+        };
         info.control_available = true;
-        active.manager.store.view(|t| {
+        manager.store.view(|t| {
             info.nodes = t.nodes().count();
             info.managers = t.nodes().filter(|n| n.role == NodeRole::Manager).count();
             info.remote_managers = t
@@ -95,13 +105,8 @@ impl Backend for NodeBackend {
         self.node.init(req, self.description()).await
     }
 
-    async fn swarm_join(&self, _req: JoinRequest) -> Result<(), ControlError> {
-        if self.node.membership.lock().await.is_some() {
-            return Err(ControlError::AlreadyInSwarm);
-        }
-        Err(ControlError::NotImplemented(
-            "joining an existing swarm is not supported yet".into(),
-        ))
+    async fn swarm_join(&self, req: JoinRequest) -> Result<(), ControlError> {
+        self.node.join(req).await
     }
 
     async fn swarm_leave(&self, force: bool) -> Result<(), ControlError> {
@@ -111,7 +116,7 @@ impl Backend for NodeBackend {
     async fn swarm_inspect(&self) -> Result<Cluster, ControlError> {
         self.manager()
             .await
-            .map_err(|_| ControlError::NotInSwarm)?
+            .map_err(not_in_swarm)?
             .control
             .cluster()
     }
@@ -127,7 +132,7 @@ impl Backend for NodeBackend {
                 "unlock keys (autolock) are not supported yet".into(),
             ));
         }
-        let manager = self.manager().await.map_err(|_| ControlError::NotInSwarm)?;
+        let manager = self.manager().await.map_err(not_in_swarm)?;
         let rotation = TokenRotation {
             worker: rotation.worker_token,
             manager: rotation.manager_token,
@@ -217,8 +222,6 @@ impl Backend for NodeBackend {
             let streams: Vec<_> = tasks
                 .into_iter()
                 .map(|t| {
-                    let keep = keep.clone();
-                    let to_message = to_message.clone();
                     logs.follow(&t.id, options.since, options.tail)
                         .filter(move |l| std::future::ready(keep(l.stream)))
                         .map(move |l| to_message(&t, l))

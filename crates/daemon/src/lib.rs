@@ -24,6 +24,7 @@ pub mod node;
 pub mod paths;
 pub mod run;
 pub mod swarm_init;
+pub mod swarm_join;
 
 pub use args::DaemonArgs;
 pub use run::run;

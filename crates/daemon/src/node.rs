@@ -1,15 +1,17 @@
-//! The local node's membership: outside any swarm, or active with a
-//! running manager and agent. Start, restart (from the data root) and
-//! leave happen here.
+//! The local node's membership: outside any swarm, or active as a manager
+//! (store, leader loops, gRPC server and a local agent) or as a worker (an
+//! agent whose dispatcher is a remote manager over mutual TLS). Start,
+//! restart (from the data root), join and leave happen here.
 
 use std::sync::Arc;
 
-use rswarm_agent::Agent;
+use rswarm_agent::{Agent, DispatcherClient};
 use rswarm_exec::{Executor, LogStore};
 use rswarm_manager::Manager;
+use rswarm_pki::NodeIdentity;
 use rswarm_rt::{Clock, Shutdown};
 use rswarm_store::{RedbProposer, Store};
-use rswarm_types::ControlError;
+use rswarm_types::{ControlError, NodeRole};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
@@ -24,10 +26,26 @@ pub struct SwarmConfig {
     pub node_id: String,
     /// The cluster's ID.
     pub cluster_id: String,
+    /// The node's role (from its certificate).
+    #[serde(default)]
+    pub role: NodeRole,
     /// The address other nodes reach this one at (`ip:port`).
     pub advertise_addr: String,
     /// The address the manager listens on.
     pub listen_addr: String,
+    /// Managers a worker connects to (`ip:port`).
+    #[serde(default)]
+    pub managers: Vec<String>,
+}
+
+impl SwarmConfig {
+    /// The advertised IP without the port.
+    pub fn advertise_ip(&self) -> &str {
+        self.advertise_addr
+            .rsplit_once(':')
+            .map(|(h, _)| h)
+            .unwrap_or(&self.advertise_addr)
+    }
 }
 
 /// A node that is part of a swarm.
@@ -35,8 +53,8 @@ pub struct SwarmConfig {
 pub struct Active {
     /// Membership facts.
     pub config: SwarmConfig,
-    /// The manager (every node is a manager until multi-node support).
-    pub manager: Manager,
+    /// The manager, on manager nodes.
+    pub manager: Option<Manager>,
     shutdown: Shutdown,
     handles: Vec<JoinHandle<()>>,
 }
@@ -93,12 +111,21 @@ impl LocalNode {
                 )));
             }
         };
-        let config: SwarmConfig = serde_json::from_slice(&bytes)
+        let mut config: SwarmConfig = serde_json::from_slice(&bytes)
             .map_err(|e| ControlError::Internal(format!("parsing {}: {e}", path.display())))?;
-        rswarm_pki::NodeIdentity::load(&self.paths.certificates())
-            .map_err(|e| ControlError::Internal(format!("loading node identity: {e}")))?;
-        let store = self.open_store()?;
-        self.activate(config, store).await
+        let identity = self.identity()?;
+        config.role = identity.role;
+        let store = match identity.role {
+            NodeRole::Manager => Some(self.open_store()?),
+            NodeRole::Worker => None,
+        };
+        self.activate(config, identity, store).await
+    }
+
+    /// The node's certificate and key.
+    pub fn identity(&self) -> Result<NodeIdentity, ControlError> {
+        NodeIdentity::load(&self.paths.certificates())
+            .map_err(|e| ControlError::Internal(format!("loading node identity: {e}")))
     }
 
     /// Opens the cluster store under the data root.
@@ -107,8 +134,15 @@ impl LocalNode {
         Store::open(Arc::new(proposer), self.clock.clone()).map_err(ControlError::from)
     }
 
-    /// Records the membership and starts the manager and the agent.
-    pub async fn activate(&self, config: SwarmConfig, store: Store) -> Result<(), ControlError> {
+    /// Records the membership and starts the node's components: on a
+    /// manager the store's loops, the gRPC server and a local agent; on a
+    /// worker an agent talking to the managers.
+    pub async fn activate(
+        &self,
+        config: SwarmConfig,
+        identity: NodeIdentity,
+        store: Option<Store>,
+    ) -> Result<(), ControlError> {
         let bytes = serde_json::to_vec_pretty(&config)
             .map_err(|e| ControlError::Internal(e.to_string()))?;
         write_atomic(&self.paths.state_file(), &bytes)?;
@@ -119,23 +153,49 @@ impl LocalNode {
             );
         }
         let shutdown = self.shutdown.child();
-        let manager = Manager::new(store, self.clock.clone());
         let agent = Agent::new(
             self.hostname.clone(),
             crate::run::ENGINE_VERSION.to_string(),
             self.executor.clone(),
             self.clock.clone(),
         );
-        let client = LocalDispatcherClient::new(
-            manager.dispatcher.clone(),
-            config.node_id.clone(),
-            config.advertise_addr.clone(),
-            shutdown.clone(),
-        );
-        let handles = vec![
-            tokio::spawn(manager.clone().run(shutdown.clone())),
-            tokio::spawn(agent.run(Arc::new(client), shutdown.clone())),
-        ];
+        let mut handles = Vec::new();
+        let (manager, client): (Option<Manager>, Arc<dyn DispatcherClient>) = match store {
+            Some(store) => {
+                let manager = Manager::new(store, self.clock.clone());
+                let listener = tokio::net::TcpListener::bind(&config.listen_addr)
+                    .await
+                    .map_err(|e| {
+                        ControlError::Unavailable(format!(
+                            "cannot listen on {} for the swarm: {e}",
+                            config.listen_addr
+                        ))
+                    })?;
+                let (m, id, stop) = (manager.clone(), identity.clone(), shutdown.clone());
+                handles.push(tokio::spawn(async move {
+                    if let Err(e) = rswarm_manager::grpc::serve(listener, id, m, stop).await {
+                        tracing::error!("swarm gRPC server stopped: {e}");
+                    }
+                }));
+                handles.push(tokio::spawn(manager.clone().run(shutdown.clone())));
+                let client = LocalDispatcherClient::new(
+                    manager.dispatcher.clone(),
+                    config.node_id.clone(),
+                    config.advertise_addr.clone(),
+                    shutdown.clone(),
+                );
+                (Some(manager), Arc::new(client))
+            }
+            None => {
+                let client = rswarm_agent::remote::RemoteDispatcherClient::new(
+                    config.managers.clone(),
+                    identity,
+                    config.advertise_ip().to_string(),
+                );
+                (None, Arc::new(client))
+            }
+        };
+        handles.push(tokio::spawn(agent.run(client, shutdown.clone())));
         *self.membership.lock().await = Some(Active {
             config,
             manager,
@@ -155,14 +215,15 @@ impl LocalNode {
         Some(active.config)
     }
 
-    /// Leaves the swarm: stops everything and wipes the swarm state.
+    /// Leaves the swarm: stops everything and wipes the swarm state. A
+    /// manager needs `force` (it would erase the swarm's state).
     pub async fn leave(&self, force: bool) -> Result<(), ControlError> {
         {
             let m = self.membership.lock().await;
-            if m.is_none() {
+            let Some(active) = m.as_ref() else {
                 return Err(ControlError::NotInSwarm);
-            }
-            if !force {
+            };
+            if active.manager.is_some() && !force {
                 return Err(ControlError::Unavailable(
                     "You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message.".into(),
                 ));

@@ -39,6 +39,16 @@ impl LocalNode {
             &req.listen_addr
         })?;
         let advertise_addr = advertise_addr(&req.advertise_addr, &listen_addr)?;
+        // Fail before writing anything when the swarm port is taken.
+        drop(
+            tokio::net::TcpListener::bind(&listen_addr)
+                .await
+                .map_err(|e| {
+                    ControlError::Unavailable(format!(
+                        "cannot listen on {listen_addr} for the swarm: {e}"
+                    ))
+                })?,
+        );
         let mut spec = req.spec;
         spec.fill_defaults();
         if spec
@@ -63,9 +73,6 @@ impl LocalNode {
             .map_err(internal)?;
         let identity =
             NodeIdentity::from_pems(cert_pem, key_pem, root.cert_pem()).map_err(internal)?;
-        identity
-            .save(&self.paths.certificates())
-            .map_err(internal)?;
 
         let cluster = Cluster {
             id: cluster_id.clone(),
@@ -114,6 +121,9 @@ impl LocalNode {
             role: NodeRole::Manager,
             ..Default::default()
         };
+        identity
+            .save(&self.paths.certificates())
+            .map_err(internal)?;
         let store = self.open_store()?;
         rswarm_manager::ControlApi::new(store.clone(), self.clock.clone())
             .bootstrap(cluster, node)
@@ -121,16 +131,18 @@ impl LocalNode {
         let config = SwarmConfig {
             node_id: node_id.clone(),
             cluster_id,
+            role: NodeRole::Manager,
             advertise_addr,
             listen_addr,
+            managers: Vec::new(),
         };
-        self.activate(config, store).await?;
+        self.activate(config, identity, Some(store)).await?;
         Ok(node_id)
     }
 }
 
 /// `ip` → `ip:2377`; `ip:port` stays.
-fn with_port(addr: &str) -> Result<String, ControlError> {
+pub(crate) fn with_port(addr: &str) -> Result<String, ControlError> {
     let addr = addr.trim();
     if addr.is_empty() {
         return Err(ControlError::invalid("empty address"));
@@ -160,7 +172,7 @@ fn host_of(addr: &str) -> &str {
 
 /// The address to advertise: as given, else the listen address when it is
 /// specific, else the address of the interface holding the default route.
-fn advertise_addr(given: &str, listen: &str) -> Result<String, ControlError> {
+pub(crate) fn advertise_addr(given: &str, listen: &str) -> Result<String, ControlError> {
     let listen_port = listen.rsplit_once(':').map(|(_, p)| p).unwrap_or("2377");
     if !given.trim().is_empty() {
         let given = given.trim();

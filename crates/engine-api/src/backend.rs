@@ -6,7 +6,8 @@
 use async_trait::async_trait;
 use futures_util::stream::BoxStream;
 use rswarm_types::{
-    Availability, Cluster, ControlError, Node, NodeSpec, Service, ServiceSpec, SwarmSpec, Task, Timestamp,
+    Availability, Cluster, ControlError, Node, NodeSpec, Service, ServiceSpec, SwarmSpec, Task,
+    Timestamp,
 };
 use serde::{Deserialize, Serialize};
 
@@ -41,7 +42,9 @@ pub struct JoinRequest {
 }
 
 /// The docker CLI sends `"Availability": ""` when the flag is not given.
-fn empty_availability<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Availability>, D::Error> {
+fn empty_availability<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Availability>, D::Error> {
     match Option::<String>::deserialize(d)?.as_deref() {
         None | Some("") => Ok(None),
         Some("active") => Ok(Some(Availability::Active)),
@@ -179,12 +182,18 @@ pub trait Backend: Send + Sync + 'static {
     /// The cluster object (CA key included: redact before sending).
     async fn swarm_inspect(&self) -> Result<Cluster, ControlError>;
     /// Updates the swarm spec and rotates tokens/keys.
-    async fn swarm_update(&self, version: u64, spec: SwarmSpec, rotation: Rotation) -> Result<(), ControlError>;
+    async fn swarm_update(
+        &self,
+        version: u64,
+        spec: SwarmSpec,
+        rotation: Rotation,
+    ) -> Result<(), ControlError>;
 
     /// All nodes.
     async fn list_nodes(&self) -> Result<Vec<Node>, ControlError>;
     /// Updates a node's spec.
-    async fn update_node(&self, id: &str, version: u64, spec: NodeSpec) -> Result<(), ControlError>;
+    async fn update_node(&self, id: &str, version: u64, spec: NodeSpec)
+    -> Result<(), ControlError>;
     /// Removes a node.
     async fn remove_node(&self, id: &str, force: bool) -> Result<(), ControlError>;
 

@@ -27,7 +27,11 @@ pub fn decode<T: DeserializeOwned + Default>(bytes: &[u8]) -> Result<T, ApiError
             ApiError::bad_request(format!("invalid JSON body: {path}: {inner}"))
         }
     })?;
-    de.end().map_err(|e| ApiError::bad_request(format!("invalid JSON body: unexpected content after JSON: {e}")))?;
+    de.end().map_err(|e| {
+        ApiError::bad_request(format!(
+            "invalid JSON body: unexpected content after JSON: {e}"
+        ))
+    })?;
     Ok(value)
 }
 
@@ -41,7 +45,10 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = Bytes::from_request(req, state)
             .await
-            .map_err(|e| ApiError { status: e.status(), message: format!("failed to read request body: {}", e.body_text()) })?;
+            .map_err(|e| ApiError {
+                status: e.status(),
+                message: format!("failed to read request body: {}", e.body_text()),
+            })?;
         decode(&bytes).map(JsonBody)
     }
 }
@@ -57,13 +64,32 @@ mod tests {
         assert_eq!(spec, NodeSpec::default());
         let err = decode::<NodeSpec>(br#"{"Availability":"sleepy"}"#).expect_err("bad");
         assert_eq!(err.status.as_u16(), 400);
-        assert!(err.message.starts_with("invalid JSON body: Availability: unknown variant `sleepy`"), "{}", err.message);
-        let err = decode::<ServiceSpec>(br#"{"Name":"web","Mode":{"Replicated":{"Replicas":"x"}}}"#).expect_err("bad");
-        assert!(err.message.contains("Mode.Replicated.Replicas"), "{}", err.message);
+        assert!(
+            err.message
+                .starts_with("invalid JSON body: Availability: unknown variant `sleepy`"),
+            "{}",
+            err.message
+        );
+        let err =
+            decode::<ServiceSpec>(br#"{"Name":"web","Mode":{"Replicated":{"Replicas":"x"}}}"#)
+                .expect_err("bad");
+        assert!(
+            err.message.contains("Mode.Replicated.Replicas"),
+            "{}",
+            err.message
+        );
         assert!(err.message.contains("line 1"), "{}", err.message);
         let err = decode::<NodeSpec>(b"{} {}").expect_err("trailing");
-        assert!(err.message.contains("unexpected content"), "{}", err.message);
+        assert!(
+            err.message.contains("unexpected content"),
+            "{}",
+            err.message
+        );
         let err = decode::<NodeSpec>(b"{").expect_err("eof");
-        assert!(err.message.starts_with("invalid JSON body: "), "{}", err.message);
+        assert!(
+            err.message.starts_with("invalid JSON body: "),
+            "{}",
+            err.message
+        );
     }
 }

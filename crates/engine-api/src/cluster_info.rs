@@ -66,8 +66,16 @@ impl ClusterInfo {
             } else {
                 c.default_addr_pool.clone()
             },
-            subnet_size: if c.subnet_size == 0 { 24 } else { c.subnet_size },
-            data_path_port: if c.data_path_port == 0 { 4789 } else { c.data_path_port },
+            subnet_size: if c.subnet_size == 0 {
+                24
+            } else {
+                c.subnet_size
+            },
+            data_path_port: if c.data_path_port == 0 {
+                4789
+            } else {
+                c.data_path_port
+            },
         }
     }
 }
@@ -75,7 +83,10 @@ impl ClusterInfo {
 impl Swarm {
     /// The client view of a stored cluster, with its join tokens.
     pub fn from_cluster(c: &Cluster) -> Swarm {
-        Swarm { cluster: ClusterInfo::from_cluster(c), join_tokens: c.join_tokens.clone() }
+        Swarm {
+            cluster: ClusterInfo::from_cluster(c),
+            join_tokens: c.join_tokens.clone(),
+        }
     }
 }
 
@@ -83,7 +94,10 @@ impl Swarm {
 /// PEM does not parse.
 pub fn tls_info(ca_cert_pem: &str) -> TlsInfo {
     let b64 = base64::engine::general_purpose::STANDARD;
-    let mut info = TlsInfo { trust_root: ca_cert_pem.to_string(), ..Default::default() };
+    let mut info = TlsInfo {
+        trust_root: ca_cert_pem.to_string(),
+        ..Default::default()
+    };
     if let Ok((_, pem)) = x509_parser::pem::parse_x509_pem(ca_cert_pem.as_bytes())
         && let Ok(cert) = pem.parse_x509()
     {
@@ -99,10 +113,17 @@ mod tests {
 
     #[test]
     fn never_carries_keys_and_fills_network_defaults() {
-        let mut c = Cluster { id: "c1".into(), ca_key_pem: "-----BEGIN PRIVATE KEY-----SECRET".into(), ..Default::default() };
+        let mut c = Cluster {
+            id: "c1".into(),
+            ca_key_pem: "-----BEGIN PRIVATE KEY-----SECRET".into(),
+            ..Default::default()
+        };
         c.spec.ca_config.signing_ca_key = "USERKEY".into();
         let j = serde_json::to_string(&Swarm::from_cluster(&c)).expect("json");
-        assert!(!j.contains("SECRET") && !j.contains("USERKEY") && !j.contains("PRIVATE"), "{j}");
+        assert!(
+            !j.contains("SECRET") && !j.contains("USERKEY") && !j.contains("PRIVATE"),
+            "{j}"
+        );
         let v: serde_json::Value = serde_json::from_str(&j).expect("parse");
         assert_eq!(v["DefaultAddrPool"], serde_json::json!(["10.0.0.0/8"]));
         assert_eq!(v["SubnetSize"], 24);

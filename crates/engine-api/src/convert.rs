@@ -10,9 +10,9 @@
 //!   `TaskTemplate.Networks`.
 
 use rswarm_types::{
-    ControlError, JobStatus, ModeKind, NetworkAttachmentConfig, Placement, ResourceRequirements,
-    RestartCondition, RestartPolicy, Service, ServiceSpec, Task, TaskSpec, UpdateConfig, DEFAULT_RESTART_DELAY,
-    DEFAULT_STOP_GRACE_PERIOD, SECOND,
+    ControlError, DEFAULT_RESTART_DELAY, DEFAULT_STOP_GRACE_PERIOD, JobStatus, ModeKind,
+    NetworkAttachmentConfig, Placement, ResourceRequirements, RestartCondition, RestartPolicy,
+    SECOND, Service, ServiceSpec, Task, TaskSpec, UpdateConfig,
 };
 
 /// Default `Monitor` of update and rollback configs (5 s).
@@ -24,7 +24,10 @@ pub fn service_out(mut s: Service) -> Service {
     if let Some(prev) = s.previous_spec.as_mut() {
         spec_out(prev);
     }
-    let is_job = matches!(s.spec.mode.kind(), Some(ModeKind::ReplicatedJob) | Some(ModeKind::GlobalJob));
+    let is_job = matches!(
+        s.spec.mode.kind(),
+        Some(ModeKind::ReplicatedJob) | Some(ModeKind::GlobalJob)
+    );
     if is_job && s.job_status.is_none() {
         s.job_status = Some(JobStatus::default());
     }
@@ -62,10 +65,15 @@ pub fn insert_defaults(spec: &mut ServiceSpec) {
     let task = &mut spec.task_template;
     if let Some(c) = task.container_spec.as_mut() {
         c.stop_grace_period.get_or_insert(DEFAULT_STOP_GRACE_PERIOD);
-        c.extra.entry("DNSConfig").or_insert_with(|| serde_json::json!({}));
+        c.extra
+            .entry("DNSConfig")
+            .or_insert_with(|| serde_json::json!({}));
     }
-    task.resources.get_or_insert_with(ResourceRequirements::default);
-    let restart = task.restart_policy.get_or_insert_with(RestartPolicy::default);
+    task.resources
+        .get_or_insert_with(ResourceRequirements::default);
+    let restart = task
+        .restart_policy
+        .get_or_insert_with(RestartPolicy::default);
     restart.condition.get_or_insert(RestartCondition::Any);
     restart.delay.get_or_insert(DEFAULT_RESTART_DELAY);
     restart.max_attempts.get_or_insert(0);
@@ -131,14 +139,20 @@ mod tests {
     #[test]
     fn outgoing_never_null_where_cli_dereferences() {
         let mut s = Service::default();
-        s.spec.mode = ServiceMode { replicated: Some(ReplicatedService { replicas: None }), ..Default::default() };
+        s.spec.mode = ServiceMode {
+            replicated: Some(ReplicatedService { replicas: None }),
+            ..Default::default()
+        };
         let j = serde_json::to_value(service_out(s)).expect("json");
         assert_eq!(j["Spec"]["Mode"]["Replicated"]["Replicas"], 1);
         assert!(j["Spec"]["TaskTemplate"]["ContainerSpec"].is_object());
         assert!(j.get("SpecVersion").is_none());
 
         let mut s = Service::default();
-        s.spec.mode.replicated_job = Some(ReplicatedJob { max_concurrent: Some(3), total_completions: None });
+        s.spec.mode.replicated_job = Some(ReplicatedJob {
+            max_concurrent: Some(3),
+            total_completions: None,
+        });
         let j = serde_json::to_value(service_out(s)).expect("json");
         assert_eq!(j["Spec"]["Mode"]["ReplicatedJob"]["TotalCompletions"], 3);
         assert_eq!(j["JobStatus"]["JobIteration"]["Index"], 0);
@@ -150,39 +164,70 @@ mod tests {
     #[test]
     fn defaults_like_swarmkit() {
         let mut spec = ServiceSpec::default();
-        spec.task_template.container_spec = Some(ContainerSpec { image: "busybox".into(), ..Default::default() });
+        spec.task_template.container_spec = Some(ContainerSpec {
+            image: "busybox".into(),
+            ..Default::default()
+        });
         insert_defaults(&mut spec);
         let j = serde_json::to_value(&spec).expect("json");
         let u = &j["UpdateConfig"];
-        assert_eq!((u["Parallelism"].as_u64(), u["FailureAction"].as_str()), (Some(1), Some("pause")));
-        assert_eq!((u["Monitor"].as_i64(), u["Order"].as_str()), (Some(5 * SECOND), Some("stop-first")));
+        assert_eq!(
+            (u["Parallelism"].as_u64(), u["FailureAction"].as_str()),
+            (Some(1), Some("pause"))
+        );
+        assert_eq!(
+            (u["Monitor"].as_i64(), u["Order"].as_str()),
+            (Some(5 * SECOND), Some("stop-first"))
+        );
         assert_eq!(u["MaxFailureRatio"], 0.0);
         assert_eq!(j["RollbackConfig"], j["UpdateConfig"]);
         let r = &j["TaskTemplate"]["RestartPolicy"];
-        assert_eq!((r["Condition"].as_str(), r["Delay"].as_i64(), r["MaxAttempts"].as_u64()), (Some("any"), Some(5 * SECOND), Some(0)));
+        assert_eq!(
+            (
+                r["Condition"].as_str(),
+                r["Delay"].as_i64(),
+                r["MaxAttempts"].as_u64()
+            ),
+            (Some("any"), Some(5 * SECOND), Some(0))
+        );
         let c = &j["TaskTemplate"]["ContainerSpec"];
         assert_eq!(c["StopGracePeriod"], 10 * SECOND);
         assert!(c["DNSConfig"].is_object());
-        assert!(j["TaskTemplate"]["Placement"].is_object() && j["TaskTemplate"]["Resources"].is_object());
+        assert!(
+            j["TaskTemplate"]["Placement"].is_object()
+                && j["TaskTemplate"]["Resources"].is_object()
+        );
     }
 
     #[test]
     fn user_values_survive_defaults() {
-        let mut spec = ServiceSpec::default();
-        spec.update_config = Some(UpdateConfig { parallelism: 0, order: "start-first".into(), ..Default::default() });
+        let mut spec = ServiceSpec {
+            update_config: Some(UpdateConfig {
+                parallelism: 0,
+                order: "start-first".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
         insert_defaults(&mut spec);
         let u = spec.update_config.expect("set");
-        assert_eq!((u.parallelism, u.order.as_str(), u.failure_action.as_str()), (0, "start-first", "pause"));
+        assert_eq!(
+            (u.parallelism, u.order.as_str(), u.failure_action.as_str()),
+            (0, "start-first", "pause")
+        );
     }
 
     #[test]
     fn deprecated_networks_move() {
-        let mut spec: ServiceSpec = serde_json::from_str(r#"{"Name":"a","Networks":[{"Target":"net1"}]}"#).expect("parse");
+        let mut spec: ServiceSpec =
+            serde_json::from_str(r#"{"Name":"a","Networks":[{"Target":"net1"}]}"#).expect("parse");
         move_deprecated_networks(&mut spec).expect("ok");
         assert_eq!(spec.task_template.networks[0].target, "net1");
         assert!(!spec.extra.contains_key("Networks"));
-        let mut both: ServiceSpec =
-            serde_json::from_str(r#"{"Networks":[{"Target":"a"}],"TaskTemplate":{"Networks":[{"Target":"b"}]}}"#).expect("parse");
+        let mut both: ServiceSpec = serde_json::from_str(
+            r#"{"Networks":[{"Target":"a"}],"TaskTemplate":{"Networks":[{"Target":"b"}]}}"#,
+        )
+        .expect("parse");
         assert!(move_deprecated_networks(&mut both).is_err());
         let mut null: ServiceSpec = serde_json::from_str(r#"{"Networks":null}"#).expect("parse");
         move_deprecated_networks(&mut null).expect("ok");

@@ -31,12 +31,14 @@ pub fn status_of(err: &ControlError) -> StatusCode {
         | ControlError::AlreadyInSwarm
         | ControlError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         ControlError::NotFound { .. } => StatusCode::NOT_FOUND,
-        ControlError::Ambiguous { .. } | ControlError::InvalidArgument(_) | ControlError::FailedPrecondition(_) => {
-            StatusCode::BAD_REQUEST
-        }
+        ControlError::Ambiguous { .. }
+        | ControlError::InvalidArgument(_)
+        | ControlError::FailedPrecondition(_) => StatusCode::BAD_REQUEST,
         ControlError::NameConflict { .. } => StatusCode::CONFLICT,
         ControlError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
-        ControlError::OutOfSequence | ControlError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        ControlError::OutOfSequence | ControlError::Internal(_) => {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
     }
 }
 
@@ -46,7 +48,10 @@ impl From<ControlError> for ApiError {
             ControlError::OutOfSequence => OUT_OF_SEQUENCE.to_string(),
             other => other.to_string(),
         };
-        ApiError { status: status_of(&err), message }
+        ApiError {
+            status: status_of(&err),
+            message,
+        }
     }
 }
 
@@ -58,13 +63,20 @@ impl ApiError {
 
     /// 404 `page not found`, for unknown routes and methods.
     pub fn page_not_found() -> Self {
-        ApiError { status: StatusCode::NOT_FOUND, message: "page not found".into() }
+        ApiError {
+            status: StatusCode::NOT_FOUND,
+            message: "page not found".into(),
+        }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(serde_json::json!({ "message": self.message }))).into_response()
+        (
+            self.status,
+            Json(serde_json::json!({ "message": self.message })),
+        )
+            .into_response()
     }
 }
 
@@ -84,10 +96,23 @@ mod tests {
             (ControlError::AlreadyInSwarm, 503),
             (ControlError::Unavailable("x".into()), 503),
             (ControlError::not_found("service", "x"), 404),
-            (ControlError::Ambiguous { kind: "node", id: "a".into(), matches: 2 }, 400),
+            (
+                ControlError::Ambiguous {
+                    kind: "node",
+                    id: "a".into(),
+                    matches: 2,
+                },
+                400,
+            ),
             (ControlError::invalid("x"), 400),
             (ControlError::FailedPrecondition("x".into()), 400),
-            (ControlError::NameConflict { kind: "service", name: "x".into() }, 409),
+            (
+                ControlError::NameConflict {
+                    kind: "service",
+                    name: "x".into(),
+                },
+                409,
+            ),
             (ControlError::OutOfSequence, 500),
             (ControlError::NotImplemented("x".into()), 501),
             (ControlError::Internal("x".into()), 500),
@@ -95,6 +120,9 @@ mod tests {
         for (err, code) in cases {
             assert_eq!(ApiError::from(err.clone()).status.as_u16(), code, "{err:?}");
         }
-        assert_eq!(ApiError::from(ControlError::OutOfSequence).message, OUT_OF_SEQUENCE);
+        assert_eq!(
+            ApiError::from(ControlError::OutOfSequence).message,
+            OUT_OF_SEQUENCE
+        );
     }
 }

@@ -19,9 +19,11 @@ impl Filters {
         if raw.trim().is_empty() {
             return Ok(Filters::default());
         }
-        let value: serde_json::Value =
-            serde_json::from_str(raw).map_err(|e| ApiError::bad_request(format!("invalid filter JSON: {e}")))?;
-        let obj = value.as_object().ok_or_else(|| ApiError::bad_request("invalid filter JSON: expected an object"))?;
+        let value: serde_json::Value = serde_json::from_str(raw)
+            .map_err(|e| ApiError::bad_request(format!("invalid filter JSON: {e}")))?;
+        let obj = value
+            .as_object()
+            .ok_or_else(|| ApiError::bad_request("invalid filter JSON: expected an object"))?;
         let mut map = BTreeMap::new();
         for (key, values) in obj {
             let set: BTreeSet<String> = match values {
@@ -30,8 +32,16 @@ impl Filters {
                     .iter()
                     .map(|v| v.as_str().map(str::to_string))
                     .collect::<Option<_>>()
-                    .ok_or_else(|| ApiError::bad_request(format!("invalid filter JSON: values of '{key}' must be strings")))?,
-                _ => return Err(ApiError::bad_request(format!("invalid filter JSON: bad value for '{key}'"))),
+                    .ok_or_else(|| {
+                        ApiError::bad_request(format!(
+                            "invalid filter JSON: values of '{key}' must be strings"
+                        ))
+                    })?,
+                _ => {
+                    return Err(ApiError::bad_request(format!(
+                        "invalid filter JSON: bad value for '{key}'"
+                    )));
+                }
             };
             map.insert(key.clone(), set);
         }
@@ -48,7 +58,10 @@ impl Filters {
 
     /// The values of `key` (empty when absent).
     pub fn get(&self, key: &str) -> Vec<&str> {
-        self.0.get(key).map(|s| s.iter().map(String::as_str).collect()).unwrap_or_default()
+        self.0
+            .get(key)
+            .map(|s| s.iter().map(String::as_str).collect())
+            .unwrap_or_default()
     }
 
     /// True when `key` was given.
@@ -63,12 +76,16 @@ impl Filters {
 
     /// `key` absent, or `value` equals one of its values.
     pub fn exact(&self, key: &str, value: &str) -> bool {
-        self.0.get(key).is_none_or(|s| s.is_empty() || s.contains(value))
+        self.0
+            .get(key)
+            .is_none_or(|s| s.is_empty() || s.contains(value))
     }
 
     /// `key` absent, or `value` starts with one of its values.
     pub fn prefix(&self, key: &str, value: &str) -> bool {
-        self.0.get(key).is_none_or(|s| s.is_empty() || s.iter().any(|p| value.starts_with(p.as_str())))
+        self.0
+            .get(key)
+            .is_none_or(|s| s.is_empty() || s.iter().any(|p| value.starts_with(p.as_str())))
     }
 
     /// Label semantics: every `k` or `k=v` under `key` must match `labels`
@@ -101,8 +118,12 @@ mod tests {
     #[test]
     fn validation_and_matching() {
         let f = Filters::parse(r#"{"nope":{"x":true}}"#).expect("parse");
-        assert_eq!(f.validate(&["name"]).expect_err("bad").message, "invalid filter 'nope'");
-        let f = Filters::parse(r#"{"name":{"we":true,"db":true},"id":{"abc":true}}"#).expect("parse");
+        assert_eq!(
+            f.validate(&["name"]).expect_err("bad").message,
+            "invalid filter 'nope'"
+        );
+        let f =
+            Filters::parse(r#"{"name":{"we":true,"db":true},"id":{"abc":true}}"#).expect("parse");
         assert!(f.prefix("name", "web"));
         assert!(f.prefix("name", "db1"));
         assert!(!f.prefix("name", "cache"));
@@ -111,9 +132,11 @@ mod tests {
         let mut labels = Labels::new();
         labels.insert("com.docker.stack.namespace".into(), "web".into());
         labels.insert("tier".into(), "front".into());
-        let f = Filters::parse(r#"{"label":{"com.docker.stack.namespace=web":true,"tier":true}}"#).expect("parse");
+        let f = Filters::parse(r#"{"label":{"com.docker.stack.namespace=web":true,"tier":true}}"#)
+            .expect("parse");
         assert!(f.labels("label", &labels));
-        let f = Filters::parse(r#"{"label":{"com.docker.stack.namespace=db":true,"tier":true}}"#).expect("parse");
+        let f = Filters::parse(r#"{"label":{"com.docker.stack.namespace=db":true,"tier":true}}"#)
+            .expect("parse");
         assert!(!f.labels("label", &labels));
         let f = Filters::parse(r#"{"label":{"missing":true}}"#).expect("parse");
         assert!(!f.labels("label", &labels));

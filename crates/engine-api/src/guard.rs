@@ -10,8 +10,7 @@ use crate::error::ApiError;
 /// Message for a node whose swarm is autolocked.
 pub const LOCKED: &str = "Swarm is encrypted and needs to be unlocked before it can be used. Please use \"docker swarm unlock\" to unlock it.";
 /// Message for a manager that is not (yet) able to serve.
-pub const MANAGER_NOT_READY: &str =
-    "This node is not a swarm manager. Manager is being prepared or has trouble connecting to the cluster.";
+pub const MANAGER_NOT_READY: &str = "This node is not a swarm manager. Manager is being prepared or has trouble connecting to the cluster.";
 
 /// Cluster state (services, nodes, tasks, logs, `GET /swarm`, updates)
 /// needs an active manager.
@@ -59,18 +58,40 @@ mod tests {
     use super::*;
 
     fn info(state: LocalNodeState, control: bool) -> NodeInfo {
-        NodeInfo { state, control_available: control, ..Default::default() }
+        NodeInfo {
+            state,
+            control_available: control,
+            ..Default::default()
+        }
     }
 
     #[test]
     fn states() {
         assert_eq!(check_manager(&info(LocalNodeState::Active, true)), Ok(()));
-        assert_eq!(check_manager(&info(LocalNodeState::Active, false)), Err(ControlError::WorkerNotManager));
-        assert_eq!(check_manager(&info(LocalNodeState::Inactive, false)), Err(ControlError::NotAManager));
-        assert_eq!(check_in_swarm(&info(LocalNodeState::Inactive, false)), Err(ControlError::NotInSwarm));
-        assert_eq!(swarm_status(&info(LocalNodeState::Active, false)), "active/worker");
-        assert_eq!(swarm_status(&info(LocalNodeState::Active, true)), "active/manager");
+        assert_eq!(
+            check_manager(&info(LocalNodeState::Active, false)),
+            Err(ControlError::WorkerNotManager)
+        );
+        assert_eq!(
+            check_manager(&info(LocalNodeState::Inactive, false)),
+            Err(ControlError::NotAManager)
+        );
+        assert_eq!(
+            check_in_swarm(&info(LocalNodeState::Inactive, false)),
+            Err(ControlError::NotInSwarm)
+        );
+        assert_eq!(
+            swarm_status(&info(LocalNodeState::Active, false)),
+            "active/worker"
+        );
+        assert_eq!(
+            swarm_status(&info(LocalNodeState::Active, true)),
+            "active/manager"
+        );
         assert_eq!(swarm_status(&info(LocalNodeState::Locked, false)), "locked");
-        assert_eq!(swarm_status(&info(LocalNodeState::Inactive, false)), "inactive");
+        assert_eq!(
+            swarm_status(&info(LocalNodeState::Inactive, false)),
+            "inactive"
+        );
     }
 }

@@ -45,7 +45,9 @@ pub fn query_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             b' ' => out.push('+'),
             other => out.push_str(&format!("%{other:02X}")),
         }
@@ -61,7 +63,11 @@ pub fn details(msg: &LogMessage) -> String {
         ("com.docker.swarm.task.id", msg.task_id.as_str()),
     ];
     attrs.sort_by_key(|(k, _)| *k);
-    attrs.iter().map(|(k, v)| format!("{}={}", query_escape(k), query_escape(v))).collect::<Vec<_>>().join(",")
+    attrs
+        .iter()
+        .map(|(k, v)| format!("{}={}", query_escape(k), query_escape(v)))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// The bytes for one message, or `None` when its stream is not wanted.
@@ -116,30 +122,50 @@ mod tests {
 
     #[test]
     fn frames_are_byte_exact() {
-        let opts = FrameOptions { stdout: true, stderr: true, ..Default::default() };
+        let opts = FrameOptions {
+            stdout: true,
+            stderr: true,
+            ..Default::default()
+        };
         let b = encode(&msg(1, "hello"), &opts).expect("frame");
         assert_eq!(&b[..], b"\x01\x00\x00\x00\x00\x00\x00\x06hello\n");
         let b = encode(&msg(2, "oops"), &opts).expect("frame");
         assert_eq!(&b[..8], &[2, 0, 0, 0, 0, 0, 0, 5]);
-        let only_out = FrameOptions { stdout: true, ..Default::default() };
+        let only_out = FrameOptions {
+            stdout: true,
+            ..Default::default()
+        };
         assert!(encode(&msg(2, "oops"), &only_out).is_none());
     }
 
     #[test]
     fn timestamps_and_details() {
-        let opts = FrameOptions { stdout: true, timestamps: true, details: true, ..Default::default() };
+        let opts = FrameOptions {
+            stdout: true,
+            timestamps: true,
+            details: true,
+            ..Default::default()
+        };
         let b = encode(&msg(1, "x"), &opts).expect("frame");
         let text = std::str::from_utf8(&b[8..]).expect("utf8");
         assert_eq!(
             text,
             "2025-01-02T03:04:05.000000120Z com.docker.swarm.node.id=node1,com.docker.swarm.service.id=svc+1,com.docker.swarm.task.id=task%2F1 x\n"
         );
-        assert_eq!(u32::from_be_bytes([b[4], b[5], b[6], b[7]]) as usize, text.len());
+        assert_eq!(
+            u32::from_be_bytes([b[4], b[5], b[6], b[7]]) as usize,
+            text.len()
+        );
     }
 
     #[test]
     fn tty_is_raw() {
-        let opts = FrameOptions { stdout: true, stderr: true, tty: true, ..Default::default() };
+        let opts = FrameOptions {
+            stdout: true,
+            stderr: true,
+            tty: true,
+            ..Default::default()
+        };
         assert_eq!(&encode(&msg(1, "top"), &opts).expect("raw")[..], b"top\n");
     }
 }

@@ -74,14 +74,18 @@ pub fn parse_go_bool(s: &str) -> Option<bool> {
 
 fn unescape(s: &str) -> String {
     let spaced = s.replace('+', " ");
-    urlencoding::decode(&spaced).map(|c| c.into_owned()).unwrap_or(spaced)
+    urlencoding::decode(&spaced)
+        .map(|c| c.into_owned())
+        .unwrap_or(spaced)
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Params {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let RawQuery(raw) = RawQuery::from_request_parts(parts, state).await.unwrap_or(RawQuery(None));
+        let RawQuery(raw) = RawQuery::from_request_parts(parts, state)
+            .await
+            .unwrap_or(RawQuery(None));
         Ok(Params::parse(raw.as_deref().unwrap_or("")))
     }
 }
@@ -105,12 +109,28 @@ mod tests {
 
     #[test]
     fn versions() {
-        assert_eq!(Params::parse("version=42").object_version("service"), Ok(42));
-        let e = Params::parse("").object_version("swarm").expect_err("missing");
-        assert_eq!(e.message, "invalid swarm version '': strconv.ParseUint: parsing \"\": invalid syntax");
-        let e = Params::parse("version=-1").object_version("node").expect_err("negative");
-        assert!(e.message.starts_with("invalid node version '-1'"), "{}", e.message);
-        let e = Params::parse("version=99999999999999999999999").object_version("node").expect_err("big");
+        assert_eq!(
+            Params::parse("version=42").object_version("service"),
+            Ok(42)
+        );
+        let e = Params::parse("")
+            .object_version("swarm")
+            .expect_err("missing");
+        assert_eq!(
+            e.message,
+            "invalid swarm version '': strconv.ParseUint: parsing \"\": invalid syntax"
+        );
+        let e = Params::parse("version=-1")
+            .object_version("node")
+            .expect_err("negative");
+        assert!(
+            e.message.starts_with("invalid node version '-1'"),
+            "{}",
+            e.message
+        );
+        let e = Params::parse("version=99999999999999999999999")
+            .object_version("node")
+            .expect_err("big");
         assert!(e.message.ends_with("value out of range"), "{}", e.message);
     }
 }

@@ -39,7 +39,9 @@ pub async fn serve_unix(
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
     tracing::info!(socket = %path.display(), "engine API listening");
     let result = with_grace(shutdown, |graceful| async move {
-        axum::serve(listener, router).with_graceful_shutdown(graceful).await
+        axum::serve(listener, router)
+            .with_graceful_shutdown(graceful)
+            .await
     })
     .await;
     let _ = std::fs::remove_file(path);
@@ -55,13 +57,20 @@ pub async fn serve_tcp(
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "engine API listening");
     }
-    with_grace(shutdown, |graceful| async move { axum::serve(listener, router).with_graceful_shutdown(graceful).await })
-        .await
+    with_grace(shutdown, |graceful| async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(graceful)
+            .await
+    })
+    .await
 }
 
 /// Runs `serve(graceful)`; returns when it finishes, or [`SHUTDOWN_GRACE`]
 /// after `shutdown` fired if connections are still open.
-async fn with_grace<S, F>(shutdown: impl Future<Output = ()> + Send + 'static, serve: S) -> std::io::Result<()>
+async fn with_grace<S, F>(
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    serve: S,
+) -> std::io::Result<()>
 where
     S: FnOnce(std::pin::Pin<Box<dyn Future<Output = ()> + Send>>) -> F,
     F: Future<Output = std::io::Result<()>>,

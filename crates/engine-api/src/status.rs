@@ -10,15 +10,26 @@ use std::collections::HashSet;
 use rswarm_types::{ModeKind, Node, NodeState, Service, ServiceStatus, Task, TaskState};
 
 /// The status of `service` given all tasks and the IDs of down nodes.
-pub fn service_status(service: &Service, tasks: &[Task], down_nodes: &HashSet<&str>) -> ServiceStatus {
+pub fn service_status(
+    service: &Service,
+    tasks: &[Task],
+    down_nodes: &HashSet<&str>,
+) -> ServiceStatus {
     let mut status = ServiceStatus::default();
     let kind = service.spec.mode.kind();
     let global = matches!(kind, Some(ModeKind::Global) | Some(ModeKind::GlobalJob));
     match kind {
-        Some(ModeKind::Replicated) => status.desired_tasks = service.spec.mode.replicas().unwrap_or(1),
+        Some(ModeKind::Replicated) => {
+            status.desired_tasks = service.spec.mode.replicas().unwrap_or(1)
+        }
         Some(ModeKind::ReplicatedJob) => {
-            status.desired_tasks =
-                service.spec.mode.replicated_job.as_ref().and_then(|j| j.max_concurrent).unwrap_or(1)
+            status.desired_tasks = service
+                .spec
+                .mode
+                .replicated_job
+                .as_ref()
+                .and_then(|j| j.max_concurrent)
+                .unwrap_or(1)
         }
         _ => {}
     }
@@ -38,7 +49,10 @@ pub fn service_status(service: &Service, tasks: &[Task], down_nodes: &HashSet<&s
         if global && task.desired_state == TaskState::Running {
             status.desired_tasks += 1;
         }
-        if global && task.desired_state == TaskState::Complete && task.status.state != TaskState::Complete {
+        if global
+            && task.desired_state == TaskState::Complete
+            && task.status.state != TaskState::Complete
+        {
             status.desired_tasks += 1;
         }
     }
@@ -47,7 +61,11 @@ pub fn service_status(service: &Service, tasks: &[Task], down_nodes: &HashSet<&s
 
 /// IDs of nodes whose state is `down`.
 pub fn down_nodes(nodes: &[Node]) -> HashSet<&str> {
-    nodes.iter().filter(|n| n.status.state == NodeState::Down).map(|n| n.id.as_str()).collect()
+    nodes
+        .iter()
+        .filter(|n| n.status.state == NodeState::Down)
+        .map(|n| n.id.as_str())
+        .collect()
 }
 
 #[cfg(test)]
@@ -56,14 +74,26 @@ mod tests {
     use rswarm_types::{ServiceMode, Version};
 
     fn task(svc: &str, node: &str, desired: TaskState, state: TaskState) -> Task {
-        let mut t = Task { service_id: svc.into(), node_id: node.into(), desired_state: desired, ..Default::default() };
+        let mut t = Task {
+            service_id: svc.into(),
+            node_id: node.into(),
+            desired_state: desired,
+            ..Default::default()
+        };
         t.status.state = state;
         t
     }
 
     #[test]
     fn replicated_and_global() {
-        let svc = Service { id: "s".into(), spec: rswarm_types::ServiceSpec { mode: ServiceMode::replicated(3), ..Default::default() }, ..Default::default() };
+        let svc = Service {
+            id: "s".into(),
+            spec: rswarm_types::ServiceSpec {
+                mode: ServiceMode::replicated(3),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
         let tasks = vec![
             task("s", "n1", TaskState::Running, TaskState::Running),
             task("s", "n2", TaskState::Running, TaskState::Running),
@@ -73,7 +103,10 @@ mod tests {
         ];
         let down: HashSet<&str> = ["n3"].into_iter().collect();
         let st = service_status(&svc, &tasks, &down);
-        assert_eq!((st.running_tasks, st.desired_tasks, st.completed_tasks), (2, 3, 0));
+        assert_eq!(
+            (st.running_tasks, st.desired_tasks, st.completed_tasks),
+            (2, 3, 0)
+        );
 
         let mut g = svc.clone();
         g.spec.mode = ServiceMode::global();
@@ -83,9 +116,18 @@ mod tests {
 
     #[test]
     fn jobs_count_current_iteration() {
-        let mut svc = Service { id: "j".into(), ..Default::default() };
-        svc.spec.mode.replicated_job = Some(rswarm_types::ReplicatedJob { max_concurrent: Some(2), total_completions: Some(4) });
-        svc.job_status = Some(rswarm_types::JobStatus { job_iteration: Version { index: 7 }, last_execution: None });
+        let mut svc = Service {
+            id: "j".into(),
+            ..Default::default()
+        };
+        svc.spec.mode.replicated_job = Some(rswarm_types::ReplicatedJob {
+            max_concurrent: Some(2),
+            total_completions: Some(4),
+        });
+        svc.job_status = Some(rswarm_types::JobStatus {
+            job_iteration: Version { index: 7 },
+            last_execution: None,
+        });
         let mut done = task("j", "n1", TaskState::Complete, TaskState::Complete);
         done.job_iteration = Some(Version { index: 7 });
         let mut old = task("j", "n1", TaskState::Complete, TaskState::Complete);
@@ -93,6 +135,9 @@ mod tests {
         let mut run = task("j", "n1", TaskState::Complete, TaskState::Running);
         run.job_iteration = Some(Version { index: 7 });
         let st = service_status(&svc, &[done, old, run], &HashSet::new());
-        assert_eq!((st.running_tasks, st.desired_tasks, st.completed_tasks), (1, 2, 1));
+        assert_eq!(
+            (st.running_tasks, st.desired_tasks, st.completed_tasks),
+            (1, 2, 1)
+        );
     }
 }

@@ -27,7 +27,10 @@ impl ApiVersion {
     /// Parses any dotted string; never fails.
     pub fn parse(raw: &str) -> ApiVersion {
         let parts = raw.split('.').map(|p| p.parse().unwrap_or(0)).collect();
-        ApiVersion { raw: raw.to_string(), parts }
+        ApiVersion {
+            raw: raw.to_string(),
+            parts,
+        }
     }
 
     /// The highest version we serve.
@@ -99,7 +102,8 @@ pub fn check(version: &ApiVersion) -> Result<(), ApiError> {
 /// Strips the version prefix, checks the version, and stamps the standard
 /// headers on whatever response comes back.
 pub async fn middleware(mut req: Request, next: Next) -> Response {
-    let split = split_prefix(req.uri().path()).map(|(v, rest)| (ApiVersion::parse(v), rest.to_string()));
+    let split =
+        split_prefix(req.uri().path()).map(|(v, rest)| (ApiVersion::parse(v), rest.to_string()));
     let mut response = match split {
         None => {
             req.extensions_mut().insert(ApiVersion::max());
@@ -126,7 +130,9 @@ fn rewrite(uri: &Uri, path: &str) -> Result<Uri, ApiError> {
         Some(q) => format!("{path}?{q}"),
         None => path.to_string(),
     };
-    path_and_query.parse::<Uri>().map_err(|e| ApiError::bad_request(format!("invalid request path: {e}")))
+    path_and_query
+        .parse::<Uri>()
+        .map_err(|e| ApiError::bad_request(format!("invalid request path: {e}")))
 }
 
 /// Adds `Api-Version`, `Ostype`, `Docker-Experimental` and `Server`.
@@ -152,7 +158,10 @@ mod tests {
     #[test]
     fn prefixes() {
         assert_eq!(split_prefix("/v1.41/info"), Some(("1.41", "/info")));
-        assert_eq!(split_prefix("/v1.51/services/web/logs"), Some(("1.51", "/services/web/logs")));
+        assert_eq!(
+            split_prefix("/v1.51/services/web/logs"),
+            Some(("1.51", "/services/web/logs"))
+        );
         assert_eq!(split_prefix("/info"), None);
         assert_eq!(split_prefix("/v1.41"), None);
         assert_eq!(split_prefix("/volumes/x"), None);
@@ -168,8 +177,15 @@ mod tests {
         assert!(check(&ApiVersion::parse("1.51")).is_ok());
         assert!(check(&ApiVersion::parse("1.24")).is_ok());
         let new = check(&ApiVersion::parse("1.52")).expect_err("too new");
-        assert_eq!(new.message, "client version 1.52 is too new. Maximum supported API version is 1.51");
+        assert_eq!(
+            new.message,
+            "client version 1.52 is too new. Maximum supported API version is 1.51"
+        );
         let old = check(&ApiVersion::parse("1.23")).expect_err("too old");
-        assert!(old.message.starts_with("client version 1.23 is too old. Minimum supported API version is 1.24"));
+        assert!(
+            old.message.starts_with(
+                "client version 1.23 is too old. Minimum supported API version is 1.24"
+            )
+        );
     }
 }

@@ -18,6 +18,7 @@
 
 pub mod control;
 pub mod dispatcher;
+pub mod grpc;
 pub mod loops;
 pub mod manager;
 

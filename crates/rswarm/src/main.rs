@@ -17,6 +17,7 @@ struct Cli {
     command: Command,
 }
 
+#[allow(clippy::large_enum_variant, reason = "parsed once per process")]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run a node daemon (outside any swarm until `swarm init`).

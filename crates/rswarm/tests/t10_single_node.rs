@@ -23,7 +23,7 @@ fn wait_pids(id: &str, n: usize) {
 #[test]
 fn replicated_service_scales_with_real_processes() {
     let d = TestDaemon::start("node-a");
-    d.ok(&["swarm", "init"]);
+    d.init();
     let id = create(
         &d,
         &[
@@ -67,7 +67,7 @@ fn replicated_service_scales_with_real_processes() {
 #[test]
 fn global_service_follows_node_availability() {
     let d = TestDaemon::start("node-g");
-    d.ok(&["swarm", "init"]);
+    d.init();
     let id = create(
         &d,
         &[
@@ -89,7 +89,7 @@ fn global_service_follows_node_availability() {
 #[test]
 fn killed_task_is_replaced_unless_restart_condition_none() {
     let d = TestDaemon::start("node-k");
-    d.ok(&["swarm", "init"]);
+    d.init();
     let id = create(
         &d,
         &[
@@ -153,7 +153,7 @@ fn killed_task_is_replaced_unless_restart_condition_none() {
 #[test]
 fn restart_keeps_identity_and_runs_tasks_without_duplicates() {
     let mut d = TestDaemon::start("node-r");
-    d.ok(&["swarm", "init"]);
+    d.init();
     let id = create(
         &d,
         &[
@@ -218,7 +218,7 @@ fn restart_keeps_identity_and_runs_tasks_without_duplicates() {
 #[test]
 fn daemon_killed_with_sigkill_leaves_no_stray_task_on_restart() {
     let mut d = TestDaemon::start("node-9");
-    d.ok(&["swarm", "init"]);
+    d.init();
     let id = create(
         &d,
         &[

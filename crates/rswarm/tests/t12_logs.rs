@@ -9,7 +9,7 @@ use common::{DOCKER_28, TestDaemon, wait_until};
 #[test]
 fn service_logs_show_each_tasks_output() {
     let d = TestDaemon::start("logs-node");
-    d.ok(&["swarm", "init"]);
+    d.init();
     d.ok(&[
         "service",
         "create",

@@ -23,7 +23,11 @@ fn bad_input_is_refused_with_docker_codes_and_changes_nothing() {
     assert!(r.message().contains("not a swarm manager"), "{}", r.body);
     assert_eq!(r.header("content-type"), Some("application/json"));
 
-    let r = d.http("POST", "/v1.51/swarm/init", Some("{}"));
+    let init = format!(
+        r#"{{"ListenAddr":"127.0.0.1:{}","AdvertiseAddr":"127.0.0.1"}}"#,
+        common::free_port()
+    );
+    let r = d.http("POST", "/v1.51/swarm/init", Some(&init));
     assert_eq!(r.status, 200, "{}", r.body);
     let r = d.http("POST", "/v1.51/services/create", Some(SPEC));
     assert_eq!(r.status, 201, "{}", r.body);
@@ -92,7 +96,7 @@ fn bad_input_is_refused_with_docker_codes_and_changes_nothing() {
     );
     assert_eq!(after["Spec"]["Mode"]["Replicated"]["Replicas"], 1);
 
-    let r = d.http("POST", "/v1.51/swarm/init", Some("{}"));
+    let r = d.http("POST", "/v1.51/swarm/init", Some(&init));
     assert_eq!(r.status, 503, "{}", r.body);
     assert!(r.message().contains("already part of a swarm"));
 }

@@ -37,10 +37,18 @@ fn require(docker: &str) {
 fn scenario(docker: &str, hostname: &str) {
     require(docker);
     let d = TestDaemon::start(hostname);
+    let listen = format!("127.0.0.1:{}", common::free_port());
     let init = must(
         &d,
         docker,
-        &["swarm", "init", "--advertise-addr", "127.0.0.1"],
+        &[
+            "swarm",
+            "init",
+            "--advertise-addr",
+            "127.0.0.1",
+            "--listen-addr",
+            &listen,
+        ],
     );
     assert!(init.contains("Swarm initialized: current node ("), "{init}");
     assert!(

@@ -69,7 +69,18 @@ fn docker_prints_the_same_against_rswarm_and_docker_swarm() {
     let ours = d.host();
 
     let init_ref = out(DOCKERD, &["swarm", "init", "--advertise-addr", "127.0.0.1"]);
-    let init_ours = out(&ours, &["swarm", "init", "--advertise-addr", "127.0.0.1"]);
+    let listen = format!("127.0.0.1:{}", common::free_port());
+    let init_ours = out(
+        &ours,
+        &[
+            "swarm",
+            "init",
+            "--advertise-addr",
+            "127.0.0.1",
+            "--listen-addr",
+            &listen,
+        ],
+    );
     let shape = |s: &str| {
         s.lines()
             .map(|l| {

@@ -98,7 +98,12 @@ pub struct DispatcherConfig {
 pub struct CaConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node_cert_expiry: Option<Nanos>,
-    #[serde(rename = "ExternalCAs", default, deserialize_with = "crate::meta::nullable", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "ExternalCAs",
+        default,
+        deserialize_with = "crate::meta::nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub external_cas: Vec<serde_json::Value>,
     #[serde(
         rename = "SigningCACert",

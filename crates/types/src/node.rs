@@ -114,9 +114,17 @@ pub struct NodeDescription {
 pub struct EngineDescription {
     #[serde(default)]
     pub engine_version: String,
-    #[serde(default, deserialize_with = "crate::meta::nullable", skip_serializing_if = "Labels::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "crate::meta::nullable",
+        skip_serializing_if = "Labels::is_empty"
+    )]
     pub labels: Labels,
-    #[serde(default, deserialize_with = "crate::meta::nullable", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "crate::meta::nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub plugins: Vec<serde_json::Value>,
 }
 

@@ -182,7 +182,11 @@ pub struct UpdateConfig {
 pub struct EndpointSpec {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub mode: String,
-    #[serde(default, deserialize_with = "crate::meta::nullable", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "crate::meta::nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub ports: Vec<PortConfig>,
 }
 
@@ -208,9 +212,18 @@ pub struct PortConfig {
 pub struct Endpoint {
     #[serde(default)]
     pub spec: EndpointSpec,
-    #[serde(default, deserialize_with = "crate::meta::nullable", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "crate::meta::nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub ports: Vec<PortConfig>,
-    #[serde(rename = "VirtualIPs", default, deserialize_with = "crate::meta::nullable", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "VirtualIPs",
+        default,
+        deserialize_with = "crate::meta::nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub virtual_ips: Vec<serde_json::Value>,
 }
 

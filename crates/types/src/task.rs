@@ -88,7 +88,11 @@ pub struct ContainerStatus {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PortStatus {
-    #[serde(default, deserialize_with = "crate::meta::nullable", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "crate::meta::nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub ports: Vec<crate::PortConfig>,
 }
 

@@ -23,7 +23,11 @@ pub struct TaskSpec {
     pub restart_policy: Option<RestartPolicy>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement: Option<Placement>,
-    #[serde(default, deserialize_with = "crate::meta::nullable", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "crate::meta::nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub networks: Vec<NetworkAttachmentConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_driver: Option<Driver>,
@@ -42,15 +46,31 @@ pub struct TaskSpec {
 pub struct ContainerSpec {
     #[serde(default)]
     pub image: String,
-    #[serde(default, deserialize_with = "crate::meta::nullable", skip_serializing_if = "Labels::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "crate::meta::nullable",
+        skip_serializing_if = "Labels::is_empty"
+    )]
     pub labels: Labels,
-    #[serde(default, deserialize_with = "crate::meta::nullable", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "crate::meta::nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub command: Vec<String>,
-    #[serde(default, deserialize_with = "crate::meta::nullable", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "crate::meta::nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub args: Vec<String>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub hostname: String,
-    #[serde(default, deserialize_with = "crate::meta::nullable", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "crate::meta::nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub env: Vec<String>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub dir: String,
@@ -174,13 +194,25 @@ impl RestartPolicy {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Placement {
-    #[serde(default, deserialize_with = "crate::meta::nullable", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "crate::meta::nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub constraints: Vec<String>,
-    #[serde(default, deserialize_with = "crate::meta::nullable", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "crate::meta::nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub preferences: Vec<serde_json::Value>,
     #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub max_replicas: u64,
-    #[serde(default, deserialize_with = "crate::meta::nullable", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "crate::meta::nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub platforms: Vec<Platform>,
 }
 
@@ -204,7 +236,11 @@ pub struct Platform {
 pub struct NetworkAttachmentConfig {
     #[serde(default)]
     pub target: String,
-    #[serde(default, deserialize_with = "crate::meta::nullable", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "crate::meta::nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub aliases: Vec<String>,
     #[serde(flatten)]
     pub extra: Extra,
@@ -216,7 +252,11 @@ pub struct NetworkAttachmentConfig {
 pub struct Driver {
     #[serde(default)]
     pub name: String,
-    #[serde(default, deserialize_with = "crate::meta::nullable", skip_serializing_if = "Labels::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "crate::meta::nullable",
+        skip_serializing_if = "Labels::is_empty"
+    )]
     pub options: Labels,
 }
 

@@ -10,6 +10,7 @@ use axum::routing::{get, post};
 use crate::backend::Backend;
 use crate::error::ApiError;
 
+mod info;
 mod logs;
 mod nodes;
 mod services;
@@ -26,7 +27,7 @@ pub(crate) fn api(backend: Shared) -> Router {
     Router::new()
         .route("/_ping", get(system::ping).head(system::ping_head))
         .route("/version", get(system::version))
-        .route("/info", get(system::info))
+        .route("/info", get(info::info))
         .route("/swarm", get(swarm::inspect))
         .route("/swarm/init", post(swarm::init))
         .route("/swarm/join", post(swarm::join))
@@ -39,7 +40,10 @@ pub(crate) fn api(backend: Shared) -> Router {
         .route("/nodes/{id}/update", post(nodes::update))
         .route("/services", get(services::list))
         .route("/services/create", post(services::create))
-        .route("/services/{id}", get(services::inspect).delete(services::remove))
+        .route(
+            "/services/{id}",
+            get(services::inspect).delete(services::remove),
+        )
         .route("/services/{id}/update", post(services::update))
         .route("/services/{id}/logs", get(logs::service_logs))
         .route("/tasks", get(tasks::list))

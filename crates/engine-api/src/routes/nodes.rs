@@ -26,7 +26,9 @@ pub fn node_filters(raw: &str) -> Result<Filters, ApiError> {
     }
     for m in f.get("membership") {
         if !m.is_empty() && !matches!(m.to_ascii_lowercase().as_str(), "accepted" | "pending") {
-            return Err(ApiError::bad_request(format!("Invalid membership filter: '{m}'")));
+            return Err(ApiError::bad_request(format!(
+                "Invalid membership filter: '{m}'"
+            )));
         }
     }
     Ok(f)
@@ -34,8 +36,16 @@ pub fn node_filters(raw: &str) -> Result<Filters, ApiError> {
 
 /// True when `node` passes `f` (swarmkit `ListNodes` semantics).
 pub fn node_matches(f: &Filters, node: &Node) -> bool {
-    let roles: Vec<String> = f.get("role").iter().map(|r| r.to_ascii_lowercase()).collect();
-    let memberships: Vec<String> = f.get("membership").iter().map(|m| m.to_ascii_lowercase()).collect();
+    let roles: Vec<String> = f
+        .get("role")
+        .iter()
+        .map(|r| r.to_ascii_lowercase())
+        .collect();
+    let memberships: Vec<String> = f
+        .get("membership")
+        .iter()
+        .map(|m| m.to_ascii_lowercase())
+        .collect();
     f.prefix("id", &node.id)
         && f.prefix("name", &node.description.hostname)
         && f.labels("label", &node.description.engine.labels)
@@ -48,7 +58,12 @@ pub fn node_matches(f: &Filters, node: &Node) -> bool {
 pub(super) async fn list(State(backend): State<Shared>, params: Params) -> ApiResult {
     let f = node_filters(params.get("filters"))?;
     guard::manager(backend.as_ref()).await?;
-    let nodes: Vec<Node> = backend.list_nodes().await?.into_iter().filter(|n| node_matches(&f, n)).collect();
+    let nodes: Vec<Node> = backend
+        .list_nodes()
+        .await?
+        .into_iter()
+        .filter(|n| node_matches(&f, n))
+        .collect();
     Ok(Json(nodes).into_response())
 }
 
@@ -74,7 +89,11 @@ pub(super) async fn update(
 }
 
 /// `DELETE /nodes/{id}[?force=1]`.
-pub(super) async fn remove(State(backend): State<Shared>, Path(id): Path<String>, params: Params) -> ApiResult {
+pub(super) async fn remove(
+    State(backend): State<Shared>,
+    Path(id): Path<String>,
+    params: Params,
+) -> ApiResult {
     guard::manager(backend.as_ref()).await?;
     let node = resolve(backend.list_nodes().await?, &id)?;
     backend.remove_node(&node.id, params.flag("force")).await?;

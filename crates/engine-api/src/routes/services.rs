@@ -26,7 +26,11 @@ const NAME_ATTEMPTS: usize = 5;
 
 /// The runtime of a task spec as swarmkit names it (`container` for us).
 pub fn runtime_of(spec: &rswarm_types::TaskSpec) -> String {
-    if spec.container_spec.is_some() { "container".into() } else { spec.runtime.to_ascii_lowercase() }
+    if spec.container_spec.is_some() {
+        "container".into()
+    } else {
+        spec.runtime.to_ascii_lowercase()
+    }
 }
 
 /// True when `service` passes `f` (swarmkit `ListServices` + moby's `mode`).
@@ -56,8 +60,13 @@ pub(super) async fn list(
         false
     };
     guard::manager(backend.as_ref()).await?;
-    let services: Vec<Service> =
-        backend.list_services().await?.into_iter().filter(|s| service_matches(&f, s)).map(service_out).collect();
+    let services: Vec<Service> = backend
+        .list_services()
+        .await?
+        .into_iter()
+        .filter(|s| service_matches(&f, s))
+        .map(service_out)
+        .collect();
     if !status {
         return Ok(Json(services).into_response());
     }
@@ -75,7 +84,11 @@ pub(super) async fn list(
 }
 
 /// `GET /services/{id}[?insertDefaults=true]`.
-pub(super) async fn inspect(State(backend): State<Shared>, Path(id): Path<String>, params: Params) -> ApiResult {
+pub(super) async fn inspect(
+    State(backend): State<Shared>,
+    Path(id): Path<String>,
+    params: Params,
+) -> ApiResult {
     let defaults = params
         .strict_flag("insertDefaults")
         .map_err(|raw| ApiError::bad_request(format!("invalid value for insertDefaults: {raw}")))?
@@ -89,7 +102,10 @@ pub(super) async fn inspect(State(backend): State<Shared>, Path(id): Path<String
 }
 
 /// `POST /services/create`: 201 `{"ID","Warnings":null}`.
-pub(super) async fn create(State(backend): State<Shared>, JsonBody(mut spec): JsonBody<ServiceSpec>) -> ApiResult {
+pub(super) async fn create(
+    State(backend): State<Shared>,
+    JsonBody(mut spec): JsonBody<ServiceSpec>,
+) -> ApiResult {
     move_deprecated_networks(&mut spec)?;
     guard::manager(backend.as_ref()).await?;
     let generated = spec.name.is_empty();
@@ -100,7 +116,9 @@ pub(super) async fn create(State(backend): State<Shared>, JsonBody(mut spec): Js
             spec.name = names::random();
         }
         match backend.create_service(spec.clone()).await {
-            Err(ControlError::NameConflict { .. }) if generated && attempt < NAME_ATTEMPTS => continue,
+            Err(ControlError::NameConflict { .. }) if generated && attempt < NAME_ATTEMPTS => {
+                continue;
+            }
             other => break other?,
         }
     };
@@ -119,16 +137,26 @@ pub(super) async fn update(
     let rollback = match params.get("rollback") {
         "" | "none" => false,
         "previous" => true,
-        other => return Err(ApiError::bad_request(format!("unrecognized rollback option {other}"))),
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "unrecognized rollback option {other}"
+            )));
+        }
     };
     match params.get("registryAuthFrom") {
         "" | "spec" | "previous-spec" => {}
-        other => return Err(ApiError::bad_request(format!("unsupported registryAuthFrom value {other}"))),
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "unsupported registryAuthFrom value {other}"
+            )));
+        }
     }
     move_deprecated_networks(&mut spec)?;
     guard::manager(backend.as_ref()).await?;
     let service = resolve(backend.list_services().await?, &id)?;
-    backend.update_service(&service.id, version, spec, rollback).await?;
+    backend
+        .update_service(&service.id, version, spec, rollback)
+        .await?;
     Ok(Json(serde_json::json!({ "Warnings": null })).into_response())
 }
 

@@ -1,8 +1,8 @@
 //! `/swarm/*`: init, join, leave, inspect, update, unlock key, unlock.
 
+use axum::Json;
 use axum::extract::{Extension, State};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use rswarm_types::{ControlError, SwarmSpec};
 
 use super::Shared;
@@ -32,7 +32,10 @@ pub(super) async fn init(
 }
 
 /// `POST /swarm/join`.
-pub(super) async fn join(State(backend): State<Shared>, JsonBody(req): JsonBody<JoinRequest>) -> ApiResult {
+pub(super) async fn join(
+    State(backend): State<Shared>,
+    JsonBody(req): JsonBody<JoinRequest>,
+) -> ApiResult {
     backend.swarm_join(req).await?;
     Ok(().into_response())
 }
@@ -80,16 +83,24 @@ pub(super) async fn unlock_key(State(backend): State<Shared>) -> ApiResult {
     guard::manager(backend.as_ref()).await?;
     let cluster = backend.swarm_inspect().await?;
     if cluster.spec.encryption_config.auto_lock_managers {
-        return Err(ControlError::NotImplemented("swarm autolock is not supported yet in rswarm".into()).into());
+        return Err(ControlError::NotImplemented(
+            "swarm autolock is not supported yet in rswarm".into(),
+        )
+        .into());
     }
     Ok(Json(serde_json::json!({ "UnlockKey": "" })).into_response())
 }
 
 /// `POST /swarm/unlock`.
-pub(super) async fn unlock(State(backend): State<Shared>, JsonBody(_req): JsonBody<serde_json::Value>) -> Response {
+pub(super) async fn unlock(
+    State(backend): State<Shared>,
+    JsonBody(_req): JsonBody<serde_json::Value>,
+) -> Response {
     let info = backend.info().await;
     let err = match info.state {
-        LocalNodeState::Locked => ControlError::NotImplemented("swarm unlock is not supported yet in rswarm".into()),
+        LocalNodeState::Locked => {
+            ControlError::NotImplemented("swarm unlock is not supported yet in rswarm".into())
+        }
         _ => match guard::check_manager(&info) {
             Err(e) => e,
             Ok(()) => ControlError::FailedPrecondition("swarm is not locked".into()),

@@ -22,7 +22,16 @@ use crate::guard;
 use crate::query::Params;
 use crate::resolve::{resolve, task_name};
 
-const ACCEPTED: &[&str] = &["id", "name", "label", "service", "node", "desired-state", "_up-to-date", "runtime"];
+const ACCEPTED: &[&str] = &[
+    "id",
+    "name",
+    "label",
+    "service",
+    "node",
+    "desired-state",
+    "_up-to-date",
+    "runtime",
+];
 
 /// Parses `desired-state` values (any task state name; `allocated`, which
 /// swarmkit knows but rswarm never uses, matches nothing).
@@ -35,7 +44,11 @@ pub fn desired_states(f: &Filters) -> Result<Option<Vec<TaskState>>, ApiError> {
         match TaskState::parse(&s.to_ascii_lowercase()) {
             Some(st) => states.push(st),
             None if s.is_empty() || s.eq_ignore_ascii_case("allocated") => {}
-            None => return Err(ApiError::bad_request(format!("Invalid desired-state filter: '{s}'"))),
+            None => {
+                return Err(ApiError::bad_request(format!(
+                    "Invalid desired-state filter: '{s}'"
+                )));
+            }
         }
     }
     Ok(Some(states))

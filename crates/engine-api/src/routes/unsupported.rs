@@ -47,8 +47,10 @@ async fn plugins() -> ApiError {
 }
 
 async fn distribution() -> ApiError {
-    ControlError::NotImplemented("rswarm does not query image registries: image digests are not resolved".into())
-        .into()
+    ControlError::NotImplemented(
+        "rswarm does not query image registries: image digests are not resolved".into(),
+    )
+    .into()
 }
 
 async fn no_networks() -> Response {
@@ -77,19 +79,46 @@ async fn config_not_found(State(backend): State<Shared>, Path(id): Path<String>)
 /// The routes of this module.
 pub(super) fn routes() -> axum::Router<Shared> {
     let mut r = axum::Router::new();
-    for prefix in ["/containers", "/images", "/volumes", "/exec", "/build", "/system/df", "/events", "/commit", "/session"] {
-        r = r.route(prefix, any(local_only)).route(&format!("{prefix}/{{*rest}}"), any(local_only));
+    for prefix in [
+        "/containers",
+        "/images",
+        "/volumes",
+        "/exec",
+        "/build",
+        "/system/df",
+        "/events",
+        "/commit",
+        "/session",
+    ] {
+        r = r
+            .route(prefix, any(local_only))
+            .route(&format!("{prefix}/{{*rest}}"), any(local_only));
     }
     r.route("/plugins", any(plugins))
         .route("/plugins/{*rest}", any(plugins))
         .route("/networks", get(no_networks).fallback(networks))
-        .route("/networks/{id}", get(network_not_found).delete(network_not_found).fallback(networks))
+        .route(
+            "/networks/{id}",
+            get(network_not_found)
+                .delete(network_not_found)
+                .fallback(networks),
+        )
         .route("/networks/{id}/{*rest}", any(networks))
         .route("/secrets", get(empty_list).fallback(secrets))
-        .route("/secrets/{id}", get(secret_not_found).delete(secret_not_found).fallback(secrets))
+        .route(
+            "/secrets/{id}",
+            get(secret_not_found)
+                .delete(secret_not_found)
+                .fallback(secrets),
+        )
         .route("/secrets/{id}/update", any(secrets))
         .route("/configs", get(empty_list).fallback(configs))
-        .route("/configs/{id}", get(config_not_found).delete(config_not_found).fallback(configs))
+        .route(
+            "/configs/{id}",
+            get(config_not_found)
+                .delete(config_not_found)
+                .fallback(configs),
+        )
         .route("/configs/{id}/update", any(configs))
         .route("/distribution/{*rest}", get(distribution))
 }

@@ -39,7 +39,12 @@ impl Daemon {
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-        Daemon { _dir: dir, socket, config, stop: Some(tx) }
+        Daemon {
+            _dir: dir,
+            socket,
+            config,
+            stop: Some(tx),
+        }
     }
 
     /// Runs `bin args...`; returns (success, stdout, stderr).
@@ -78,8 +83,16 @@ impl Drop for Daemon {
     }
 }
 
+/// Both docker clients; a missing one fails the test (`scripts/setup.sh`
+/// installs Debian's 20.10).
 fn clients() -> Vec<&'static str> {
-    CLIENTS.into_iter().filter(|b| Path::new(b).exists()).collect()
+    for b in CLIENTS {
+        assert!(
+            Path::new(b).exists(),
+            "{b} is missing: run scripts/setup.sh"
+        );
+    }
+    CLIENTS.to_vec()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -87,33 +100,105 @@ async fn handshake_info_and_lists() {
     let fake = Fake::manager();
     let d = Daemon::start(&fake).await;
     for bin in clients() {
-        let v = d.ok(bin, &["version", "--format", "{{.Server.Version}} {{.Server.APIVersion}} {{.Server.Os}}"]).await;
-        assert!(v.starts_with("28.5.2-rswarm") && v.trim_end().ends_with(" 1.51 linux"), "{bin}: {v}");
-        let s = d.ok(bin, &["info", "--format", "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}} {{.Swarm.Cluster.ID}}"]).await;
+        let v = d
+            .ok(
+                bin,
+                &[
+                    "version",
+                    "--format",
+                    "{{.Server.Version}} {{.Server.APIVersion}} {{.Server.Os}}",
+                ],
+            )
+            .await;
+        assert!(
+            v.starts_with("28.5.2-rswarm") && v.trim_end().ends_with(" 1.51 linux"),
+            "{bin}: {v}"
+        );
+        let s = d
+            .ok(
+                bin,
+                &[
+                    "info",
+                    "--format",
+                    "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}} {{.Swarm.Cluster.ID}}",
+                ],
+            )
+            .await;
         assert_eq!(s.trim(), "active true cluster1xxxxxxxxxxxxxxxxx", "{bin}");
         let pretty = d.ok(bin, &["info"]).await;
-        assert!(pretty.contains("Swarm: active") && pretty.contains("Is Manager: true"), "{bin}: {pretty}");
+        assert!(
+            pretty.contains("Swarm: active") && pretty.contains("Is Manager: true"),
+            "{bin}: {pretty}"
+        );
 
         let nodes = d.ok(bin, &["node", "ls"]).await;
-        let self_line = nodes.lines().find(|l| l.contains("host-a")).expect("host-a listed");
-        assert!(self_line.contains(" * ") && self_line.contains("Leader") && self_line.contains("Ready"), "{bin}: {nodes}");
-        assert!(nodes.lines().any(|l| l.contains("host-b") && l.contains("Down")), "{bin}: {nodes}");
+        let self_line = nodes
+            .lines()
+            .find(|l| l.contains("host-a"))
+            .expect("host-a listed");
+        assert!(
+            self_line.contains(" * ")
+                && self_line.contains("Leader")
+                && self_line.contains("Ready"),
+            "{bin}: {nodes}"
+        );
+        assert!(
+            nodes
+                .lines()
+                .any(|l| l.contains("host-b") && l.contains("Down")),
+            "{bin}: {nodes}"
+        );
 
         let services = d.ok(bin, &["service", "ls"]).await;
-        let line = |name: &str| services.lines().find(|l| l.split_whitespace().nth(1) == Some(name)).unwrap_or("").to_string();
-        assert!(line("web").contains("replicated") && line("web").contains("1/2"), "{bin}: {services}");
-        assert!(line("db").contains("global") && line("db").contains("1/1"), "{bin}: {services}");
+        let line = |name: &str| {
+            services
+                .lines()
+                .find(|l| l.split_whitespace().nth(1) == Some(name))
+                .unwrap_or("")
+                .to_string()
+        };
+        assert!(
+            line("web").contains("replicated") && line("web").contains("1/2"),
+            "{bin}: {services}"
+        );
+        assert!(
+            line("db").contains("global") && line("db").contains("1/1"),
+            "{bin}: {services}"
+        );
         assert!(line("top").contains("0/1"), "{bin}: {services}");
 
         let ps = d.ok(bin, &["service", "ps", "web"]).await;
-        assert!(ps.lines().any(|l| l.contains("web.1") && l.contains("nginx:latest") && l.contains("host-a")), "{bin}: {ps}");
-        let ids = d.ok(bin, &["service", "ls", "-q", "--filter", "label=com.docker.stack.namespace=shop"]).await;
+        assert!(
+            ps.lines()
+                .any(|l| l.contains("web.1") && l.contains("nginx:latest") && l.contains("host-a")),
+            "{bin}: {ps}"
+        );
+        let ids = d
+            .ok(
+                bin,
+                &[
+                    "service",
+                    "ls",
+                    "-q",
+                    "--filter",
+                    "label=com.docker.stack.namespace=shop",
+                ],
+            )
+            .await;
         assert_eq!(ids.trim(), &WEB[..12], "{bin}");
 
         let inspect = d.ok(bin, &["service", "inspect", "--pretty", "web"]).await;
-        assert!(inspect.contains("Name:") && inspect.contains("web") && inspect.contains("nginx:latest"), "{bin}: {inspect}");
+        assert!(
+            inspect.contains("Name:")
+                && inspect.contains("web")
+                && inspect.contains("nginx:latest"),
+            "{bin}: {inspect}"
+        );
         let tokens = d.ok(bin, &["swarm", "join-token", "worker"]).await;
-        assert!(tokens.contains("docker swarm join --token SWMTKN-1-abc-worker 127.0.0.1:2377"), "{bin}: {tokens}");
+        assert!(
+            tokens.contains("docker swarm join --token SWMTKN-1-abc-worker 127.0.0.1:2377"),
+            "{bin}: {tokens}"
+        );
     }
 }
 
@@ -124,15 +209,27 @@ async fn logs_and_errors() {
     for bin in clients() {
         let (ok, out, err) = d.docker(bin, &["service", "logs", "web"]).await;
         assert!(ok, "{bin}: {err}");
-        assert!(out.contains("web.1.") && out.contains("@host-a") && out.contains("| hello from web"), "{bin}: {out}");
+        assert!(
+            out.contains("web.1.") && out.contains("@host-a") && out.contains("| hello from web"),
+            "{bin}: {out}"
+        );
         assert!(err.contains("| warning: disk"), "{bin}: {err}");
         let raw = d.ok(bin, &["service", "logs", "--raw", "-t", "web"]).await;
-        assert_eq!(raw, "2025-01-02T03:04:05.000000007Z hello from web\n", "{bin}");
+        assert_eq!(
+            raw, "2025-01-02T03:04:05.000000007Z hello from web\n",
+            "{bin}"
+        );
 
         let (ok, _, err) = d.docker(bin, &["container", "ls"]).await;
-        assert!(!ok && err.contains("rswarm does not manage local containers"), "{bin}: {err}");
+        assert!(
+            !ok && err.contains("rswarm does not manage local containers"),
+            "{bin}: {err}"
+        );
         let (ok, _, err) = d.docker(bin, &["service", "inspect", "nope"]).await;
-        assert!(!ok && err.to_lowercase().contains("no such service: nope"), "{bin}: {err}");
+        assert!(
+            !ok && err.to_lowercase().contains("no such service: nope"),
+            "{bin}: {err}"
+        );
     }
 }
 
@@ -141,10 +238,22 @@ async fn create_update_remove() {
     for bin in clients() {
         let fake = Fake::manager();
         let d = Daemon::start(&fake).await;
-        let (ok, out, err) = d.docker(bin, &["service", "create", "--detach", "--name", "fresh", "busybox", "sleep", "60"]).await;
+        let (ok, out, err) = d
+            .docker(
+                bin,
+                &[
+                    "service", "create", "--detach", "--name", "fresh", "busybox", "sleep", "60",
+                ],
+            )
+            .await;
         assert!(ok, "{bin}: {err}");
         assert_eq!(out.trim(), "new000000000000000000000s", "{bin}");
-        let out = d.ok(bin, &["service", "update", "--detach", "--replicas", "3", "web"]).await;
+        let out = d
+            .ok(
+                bin,
+                &["service", "update", "--detach", "--replicas", "3", "web"],
+            )
+            .await;
         assert_eq!(out.trim(), "web", "{bin}");
         let out = d.ok(bin, &["service", "rm", "abd"]).await;
         assert_eq!(out.trim(), "abd", "{bin}");
@@ -155,8 +264,20 @@ async fn create_update_remove() {
         });
         let create = create.expect("created");
         assert_eq!(create.name, "fresh");
-        assert_eq!(create.task_template.container_spec.as_ref().map(|c| c.args.clone()), Some(vec!["sleep".into(), "60".into()]));
+        assert_eq!(
+            create
+                .task_template
+                .container_spec
+                .as_ref()
+                .map(|c| c.args.clone()),
+            Some(vec!["sleep".into(), "60".into()])
+        );
         assert!(calls.iter().any(|c| matches!(c, Call::UpdateService(id, 10, s, false) if id == WEB && s.mode.replicas() == Some(3))), "{calls:?}");
-        assert!(calls.iter().any(|c| matches!(c, Call::RemoveService(id) if id == crate::fake::DB)), "{calls:?}");
+        assert!(
+            calls
+                .iter()
+                .any(|c| matches!(c, Call::RemoveService(id) if id == crate::fake::DB)),
+            "{calls:?}"
+        );
     }
 }

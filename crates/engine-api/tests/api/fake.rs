@@ -7,11 +7,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use futures_util::stream::{self, BoxStream, StreamExt};
 use rswarm_engine_api::{
-    Backend, InitRequest, JoinRequest, LocalNodeState, LogMessage, LogOptions, LogTarget, NodeInfo, Rotation,
+    Backend, InitRequest, JoinRequest, LocalNodeState, LogMessage, LogOptions, LogTarget, NodeInfo,
+    Rotation,
 };
 use rswarm_types::{
-    Cluster, ContainerSpec, ControlError, JoinTokens, Meta, Node, NodeRole, NodeSpec, NodeState, Service,
-    ServiceMode, ServiceSpec, SwarmSpec, Task, TaskState, Version,
+    Cluster, ContainerSpec, ControlError, JoinTokens, Meta, Node, NodeRole, NodeSpec, NodeState,
+    Service, ServiceMode, ServiceSpec, SwarmSpec, Task, TaskState, Version,
 };
 
 /// IDs used by the fixture (25 characters, base 36).
@@ -76,7 +77,11 @@ impl Fake {
     /// A fake node outside any swarm.
     pub fn inactive() -> Fake {
         let mut s = fixture();
-        s.info = NodeInfo { hostname: "host-a".into(), data_root: "/var/lib/rswarm".into(), ..Default::default() };
+        s.info = NodeInfo {
+            hostname: "host-a".into(),
+            data_root: "/var/lib/rswarm".into(),
+            ..Default::default()
+        };
         Fake(Arc::new(Mutex::new(s)))
     }
 
@@ -106,11 +111,20 @@ fn meta(index: u64) -> Meta {
     let t = chrono::DateTime::parse_from_rfc3339("2025-01-02T03:04:05.123456789Z")
         .expect("time")
         .with_timezone(&chrono::Utc);
-    Meta { version: Version { index }, created_at: t, updated_at: t }
+    Meta {
+        version: Version { index },
+        created_at: t,
+        updated_at: t,
+    }
 }
 
 fn node(id: &str, host: &str, role: NodeRole, state: NodeState) -> Node {
-    let mut n = Node { id: id.into(), meta: meta(3), role, ..Default::default() };
+    let mut n = Node {
+        id: id.into(),
+        meta: meta(3),
+        role,
+        ..Default::default()
+    };
     n.spec.role = role;
     n.description.hostname = host.into();
     n.description.engine.engine_version = "28.5.2-rswarm".into();
@@ -120,14 +134,30 @@ fn node(id: &str, host: &str, role: NodeRole, state: NodeState) -> Node {
 }
 
 fn service(id: &str, name: &str, mode: ServiceMode, image: &str, tty: bool) -> Service {
-    let mut s = Service { id: id.into(), meta: meta(10), spec_version: Some(Version { index: 10 }), ..Default::default() };
+    let mut s = Service {
+        id: id.into(),
+        meta: meta(10),
+        spec_version: Some(Version { index: 10 }),
+        ..Default::default()
+    };
     s.spec.name = name.into();
     s.spec.mode = mode;
-    s.spec.task_template.container_spec = Some(ContainerSpec { image: image.into(), tty, ..Default::default() });
+    s.spec.task_template.container_spec = Some(ContainerSpec {
+        image: image.into(),
+        tty,
+        ..Default::default()
+    });
     s
 }
 
-fn task(id: &str, svc: &Service, slot: u64, node: &str, desired: TaskState, state: TaskState) -> Task {
+fn task(
+    id: &str,
+    svc: &Service,
+    slot: u64,
+    node: &str,
+    desired: TaskState,
+    state: TaskState,
+) -> Task {
     let mut t = Task {
         id: id.into(),
         meta: meta(11),
@@ -149,33 +179,93 @@ fn task(id: &str, svc: &Service, slot: u64, node: &str, desired: TaskState, stat
 }
 
 fn fixture() -> State {
-    let mut cluster = Cluster { id: "cluster1xxxxxxxxxxxxxxxxx".into(), meta: meta(2), ..Default::default() };
+    let mut cluster = Cluster {
+        id: "cluster1xxxxxxxxxxxxxxxxx".into(),
+        meta: meta(2),
+        ..Default::default()
+    };
     cluster.spec.fill_defaults();
-    cluster.ca_cert_pem = "-----BEGIN CERTIFICATE-----\nnot-a-real-cert\n-----END CERTIFICATE-----\n".into();
-    cluster.ca_key_pem = "-----BEGIN PRIVATE KEY-----\nTOPSECRETKEY\n-----END PRIVATE KEY-----\n".into();
-    cluster.join_tokens = JoinTokens { worker: "SWMTKN-1-abc-worker".into(), manager: "SWMTKN-1-abc-manager".into() };
+    cluster.ca_cert_pem =
+        "-----BEGIN CERTIFICATE-----\nnot-a-real-cert\n-----END CERTIFICATE-----\n".into();
+    cluster.ca_key_pem =
+        "-----BEGIN PRIVATE KEY-----\nTOPSECRETKEY\n-----END PRIVATE KEY-----\n".into();
+    cluster.join_tokens = JoinTokens {
+        worker: "SWMTKN-1-abc-worker".into(),
+        manager: "SWMTKN-1-abc-manager".into(),
+    };
 
     let mut n1 = node(NODE1, "host-a", NodeRole::Manager, NodeState::Ready);
     n1.spec.labels.insert("zone".into(), "east".into());
-    n1.description.engine.labels.insert("engine-kind".into(), "fast".into());
-    n1.manager_status =
-        Some(rswarm_types::ManagerStatus { leader: true, reachability: "reachable".into(), addr: "127.0.0.1:2377".into() });
+    n1.description
+        .engine
+        .labels
+        .insert("engine-kind".into(), "fast".into());
+    n1.manager_status = Some(rswarm_types::ManagerStatus {
+        leader: true,
+        reachability: "reachable".into(),
+        addr: "127.0.0.1:2377".into(),
+    });
     let n2 = node(NODE2, "host-b", NodeRole::Worker, NodeState::Down);
 
-    let mut web = service(WEB, "web", ServiceMode::replicated(2), "nginx:latest", false);
-    web.spec.labels.insert("com.docker.stack.namespace".into(), "shop".into());
+    let mut web = service(
+        WEB,
+        "web",
+        ServiceMode::replicated(2),
+        "nginx:latest",
+        false,
+    );
+    web.spec
+        .labels
+        .insert("com.docker.stack.namespace".into(), "shop".into());
     let db = service(DB, "db", ServiceMode::global(), "postgres:16", false);
-    let top = service(TOP, "top", ServiceMode { replicated: Some(Default::default()), ..Default::default() }, "busybox", true);
+    let top = service(
+        TOP,
+        "top",
+        ServiceMode {
+            replicated: Some(Default::default()),
+            ..Default::default()
+        },
+        "busybox",
+        true,
+    );
 
-    let mut old = task(T_WEB_OLD, &web, 1, NODE1, TaskState::Shutdown, TaskState::Failed);
+    let mut old = task(
+        T_WEB_OLD,
+        &web,
+        1,
+        NODE1,
+        TaskState::Shutdown,
+        TaskState::Failed,
+    );
     old.spec.force_update = 7;
     old.spec_version = Some(Version { index: 4 });
     let tasks = vec![
-        task(T_WEB1, &web, 1, NODE1, TaskState::Running, TaskState::Running),
-        task(T_WEB2, &web, 2, NODE2, TaskState::Running, TaskState::Running),
+        task(
+            T_WEB1,
+            &web,
+            1,
+            NODE1,
+            TaskState::Running,
+            TaskState::Running,
+        ),
+        task(
+            T_WEB2,
+            &web,
+            2,
+            NODE2,
+            TaskState::Running,
+            TaskState::Running,
+        ),
         old,
         task(T_DB1, &db, 0, NODE1, TaskState::Running, TaskState::Running),
-        task(T_TOP1, &top, 1, NODE1, TaskState::Running, TaskState::Starting),
+        task(
+            T_TOP1,
+            &top,
+            1,
+            NODE1,
+            TaskState::Running,
+            TaskState::Starting,
+        ),
     ];
     let at = |s: i64| chrono::DateTime::from_timestamp(1_735_787_045 + s, 7).expect("time");
     let line = |stream: u8, s: i64, text: &str, svc: &str, task: &str| LogMessage {
@@ -205,11 +295,23 @@ fn fixture() -> State {
         data_root: "/var/lib/rswarm".into(),
         runtime: "process".into(),
     };
-    State { info, cluster, nodes: vec![n1, n2], services: vec![web, db, top], tasks, logs, calls: Vec::new() }
+    State {
+        info,
+        cluster,
+        nodes: vec![n1, n2],
+        services: vec![web, db, top],
+        tasks,
+        logs,
+        calls: Vec::new(),
+    }
 }
 
 fn check_version(have: u64, given: u64) -> Result<(), ControlError> {
-    if have == given { Ok(()) } else { Err(ControlError::OutOfSequence) }
+    if have == given {
+        Ok(())
+    } else {
+        Err(ControlError::OutOfSequence)
+    }
 }
 
 #[async_trait]
@@ -241,7 +343,12 @@ impl Backend for Fake {
         Ok(self.state().cluster.clone())
     }
 
-    async fn swarm_update(&self, version: u64, spec: SwarmSpec, rotation: Rotation) -> Result<(), ControlError> {
+    async fn swarm_update(
+        &self,
+        version: u64,
+        spec: SwarmSpec,
+        rotation: Rotation,
+    ) -> Result<(), ControlError> {
         let mut s = self.state();
         check_version(s.cluster.meta.version.index, version)?;
         s.cluster.spec = spec;
@@ -253,10 +360,22 @@ impl Backend for Fake {
         Ok(self.state().nodes.clone())
     }
 
-    async fn update_node(&self, id: &str, version: u64, spec: NodeSpec) -> Result<(), ControlError> {
+    async fn update_node(
+        &self,
+        id: &str,
+        version: u64,
+        spec: NodeSpec,
+    ) -> Result<(), ControlError> {
         let mut s = self.state();
-        let have = s.nodes.iter().find(|n| n.id == id).map(|n| n.meta.version.index);
-        check_version(have.ok_or_else(|| ControlError::not_found("node", id))?, version)?;
+        let have = s
+            .nodes
+            .iter()
+            .find(|n| n.id == id)
+            .map(|n| n.meta.version.index);
+        check_version(
+            have.ok_or_else(|| ControlError::not_found("node", id))?,
+            version,
+        )?;
         s.calls.push(Call::UpdateNode(id.into(), version, spec));
         Ok(())
     }
@@ -272,12 +391,23 @@ impl Backend for Fake {
 
     async fn create_service(&self, mut spec: ServiceSpec) -> Result<Service, ControlError> {
         let mut s = self.state();
-        if s.services.iter().any(|x| x.spec.name.eq_ignore_ascii_case(&spec.name)) {
-            return Err(ControlError::NameConflict { kind: "service", name: spec.name });
+        if s.services
+            .iter()
+            .any(|x| x.spec.name.eq_ignore_ascii_case(&spec.name))
+        {
+            return Err(ControlError::NameConflict {
+                kind: "service",
+                name: spec.name,
+            });
         }
         rswarm_types::validate::validate_service_spec(&mut spec)?;
         s.calls.push(Call::CreateService(spec.clone()));
-        let svc = Service { id: "new000000000000000000000s".into(), meta: meta(20), spec, ..Default::default() };
+        let svc = Service {
+            id: "new000000000000000000000s".into(),
+            meta: meta(20),
+            spec,
+            ..Default::default()
+        };
         s.services.push(svc.clone());
         Ok(svc)
     }
@@ -290,9 +420,17 @@ impl Backend for Fake {
         rollback: bool,
     ) -> Result<(), ControlError> {
         let mut s = self.state();
-        let have = s.services.iter().find(|x| x.id == id).map(|x| x.meta.version.index);
-        check_version(have.ok_or_else(|| ControlError::not_found("service", id))?, version)?;
-        s.calls.push(Call::UpdateService(id.into(), version, spec, rollback));
+        let have = s
+            .services
+            .iter()
+            .find(|x| x.id == id)
+            .map(|x| x.meta.version.index);
+        check_version(
+            have.ok_or_else(|| ControlError::not_found("service", id))?,
+            version,
+        )?;
+        s.calls
+            .push(Call::UpdateService(id.into(), version, spec, rollback));
         Ok(())
     }
 

@@ -43,7 +43,10 @@ impl Reply {
 
     /// A header value ("" when absent).
     pub fn header(&self, name: &str) -> &str {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
     }
 
     /// Asserts an error reply: status, exact JSON content type, message.
@@ -61,11 +64,20 @@ pub async fn send(fake: &Fake, method: Method, uri: &str, body: Option<&str>) ->
     if body.is_some() {
         req = req.header("content-type", "application/json");
     }
-    let req = req.body(body.map(|b| Body::from(b.to_string())).unwrap_or_else(Body::empty)).expect("request");
+    let req = req
+        .body(
+            body.map(|b| Body::from(b.to_string()))
+                .unwrap_or_else(Body::empty),
+        )
+        .expect("request");
     let resp = app.oneshot(req).await.expect("infallible");
     let (parts, body) = resp.into_parts();
     let body = body.collect().await.expect("body").to_bytes();
-    Reply { status: parts.status, headers: parts.headers, body }
+    Reply {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    }
 }
 
 /// `GET uri`.

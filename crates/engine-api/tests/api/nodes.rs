@@ -6,7 +6,13 @@ use crate::fake::{Call, Fake, NODE1, NODE2};
 use crate::{filters, get, post, send};
 
 fn ids(j: &serde_json::Value) -> Vec<String> {
-    j.as_array().map(|a| a.iter().filter_map(|n| n["ID"].as_str().map(String::from)).collect()).unwrap_or_default()
+    j.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|n| n["ID"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[tokio::test]
@@ -21,7 +27,10 @@ async fn list_has_the_keys_node_ls_reads() {
     assert_eq!(n["ManagerStatus"]["Leader"], true);
     assert_eq!(n["ManagerStatus"]["Addr"], "127.0.0.1:2377");
     assert_eq!(n["Description"]["Engine"]["EngineVersion"], "28.5.2-rswarm");
-    assert!(j[1].get("ManagerStatus").is_none(), "workers have no ManagerStatus");
+    assert!(
+        j[1].get("ManagerStatus").is_none(),
+        "workers have no ManagerStatus"
+    );
     assert_eq!(j[1]["Status"]["State"], "down");
 }
 
@@ -29,16 +38,50 @@ async fn list_has_the_keys_node_ls_reads() {
 async fn filters_match_like_swarmkit() {
     let fake = Fake::manager();
     let q = |f: &str| format!("/nodes?filters={}", filters(f));
-    assert_eq!(ids(&get(&fake, &q(r#"{"role":{"manager":true}}"#)).await.json()), vec![NODE1]);
-    assert_eq!(ids(&get(&fake, &q(r#"{"role":["worker"]}"#)).await.json()), vec![NODE2]);
-    assert_eq!(ids(&get(&fake, &q(r#"{"name":{"host-":true}}"#)).await.json()), vec![NODE1, NODE2]);
-    assert_eq!(ids(&get(&fake, &q(r#"{"name":{"host-b":true}}"#)).await.json()), vec![NODE2]);
-    assert_eq!(ids(&get(&fake, &q(r#"{"id":{"node2":true}}"#)).await.json()), vec![NODE2]);
-    assert_eq!(ids(&get(&fake, &q(r#"{"node.label":{"zone=east":true}}"#)).await.json()), vec![NODE1]);
-    assert_eq!(ids(&get(&fake, &q(r#"{"label":{"engine-kind":true}}"#)).await.json()), vec![NODE1]);
-    assert!(ids(&get(&fake, &q(r#"{"membership":{"pending":true}}"#)).await.json()).is_empty());
-    get(&fake, &q(r#"{"colour":{"red":true}}"#)).await.assert_error(400, "invalid filter 'colour'");
-    get(&fake, &q(r#"{"role":{"boss":true}}"#)).await.assert_error(400, "Invalid role filter: 'boss'");
+    assert_eq!(
+        ids(&get(&fake, &q(r#"{"role":{"manager":true}}"#)).await.json()),
+        vec![NODE1]
+    );
+    assert_eq!(
+        ids(&get(&fake, &q(r#"{"role":["worker"]}"#)).await.json()),
+        vec![NODE2]
+    );
+    assert_eq!(
+        ids(&get(&fake, &q(r#"{"name":{"host-":true}}"#)).await.json()),
+        vec![NODE1, NODE2]
+    );
+    assert_eq!(
+        ids(&get(&fake, &q(r#"{"name":{"host-b":true}}"#)).await.json()),
+        vec![NODE2]
+    );
+    assert_eq!(
+        ids(&get(&fake, &q(r#"{"id":{"node2":true}}"#)).await.json()),
+        vec![NODE2]
+    );
+    assert_eq!(
+        ids(&get(&fake, &q(r#"{"node.label":{"zone=east":true}}"#))
+            .await
+            .json()),
+        vec![NODE1]
+    );
+    assert_eq!(
+        ids(&get(&fake, &q(r#"{"label":{"engine-kind":true}}"#))
+            .await
+            .json()),
+        vec![NODE1]
+    );
+    assert!(
+        ids(&get(&fake, &q(r#"{"membership":{"pending":true}}"#))
+            .await
+            .json())
+        .is_empty()
+    );
+    get(&fake, &q(r#"{"colour":{"red":true}}"#))
+        .await
+        .assert_error(400, "invalid filter 'colour'");
+    get(&fake, &q(r#"{"role":{"boss":true}}"#))
+        .await
+        .assert_error(400, "Invalid role filter: 'boss'");
 }
 
 #[tokio::test]
@@ -48,8 +91,12 @@ async fn inspect_resolves_id_hostname_and_prefix() {
         let r = get(&fake, &format!("/v1.41/nodes/{input}")).await;
         assert_eq!(r.json()["ID"], NODE1, "{input}");
     }
-    get(&fake, "/nodes/node").await.assert_error(400, "node node is ambiguous (2 matches found)");
-    get(&fake, "/nodes/host-z").await.assert_error(404, "node host-z not found");
+    get(&fake, "/nodes/node")
+        .await
+        .assert_error(400, "node node is ambiguous (2 matches found)");
+    get(&fake, "/nodes/host-z")
+        .await
+        .assert_error(404, "node host-z not found");
 }
 
 #[tokio::test]
@@ -58,16 +105,21 @@ async fn update_and_remove_pass_full_ids() {
     let body = r#"{"Labels":{"zone":"west"},"Role":"worker","Availability":"drain"}"#;
     let r = post(&fake, "/v1.51/nodes/host-b/update?version=3", body).await;
     assert_eq!((r.status.as_u16(), r.body.len()), (200, 0), "{}", r.text());
-    post(&fake, "/nodes/host-b/update", body).await.assert_error(
-        400,
-        "invalid node version '': strconv.ParseUint: parsing \"\": invalid syntax",
-    );
+    post(&fake, "/nodes/host-b/update", body)
+        .await
+        .assert_error(
+            400,
+            "invalid node version '': strconv.ParseUint: parsing \"\": invalid syntax",
+        );
     post(&fake, "/nodes/host-b/update?version=1", body)
         .await
-        .assert_error(500, "rpc error: code = Unknown desc = update out of sequence");
+        .assert_error(
+            500,
+            "rpc error: code = Unknown desc = update out of sequence",
+        );
     post(&fake, "/nodes/host-b/update?version=3", r#"{"Availability":"sleepy"}"#).await.assert_error(
         400,
-        "invalid JSON body: Availability: unknown variant `sleepy`, expected one of `active`, `pause`, `drain` at line 1 column 25",
+        "invalid JSON body: Availability: unknown variant `sleepy`, expected one of `active`, `pause`, `drain` at line 1 column 24",
     );
     let r = send(&fake, Method::DELETE, "/nodes/node2?force=1", None).await;
     assert_eq!(r.status, 200);

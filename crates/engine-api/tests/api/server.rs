@@ -13,7 +13,10 @@ use crate::fake::Fake;
 async fn raw_request<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, request: &str) -> String {
     s.write_all(request.as_bytes()).await.expect("write");
     let mut out = Vec::new();
-    tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out)).await.expect("timely").expect("read");
+    tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out))
+        .await
+        .expect("timely")
+        .expect("read");
     String::from_utf8_lossy(&out).into_owned()
 }
 
@@ -44,7 +47,11 @@ async fn unix_socket_replaces_stale_file_and_cleans_up() {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let mode = std::fs::metadata(&path).expect("socket").permissions().mode() & 0o777;
+    let mode = std::fs::metadata(&path)
+        .expect("socket")
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(mode, 0o660);
     let reply = raw_request(stream.expect("connected"), PING).await;
     assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "{reply}");
@@ -53,14 +60,19 @@ async fn unix_socket_replaces_stale_file_and_cleans_up() {
     assert!(lower.contains("swarm: active/manager\r\n"), "{reply}");
 
     let _ = tx.send(());
-    let result = tokio::time::timeout(Duration::from_secs(10), server).await.expect("stops").expect("joined");
+    let result = tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("stops")
+        .expect("joined");
     assert!(result.is_ok(), "{result:?}");
     assert!(!path.exists(), "socket removed on shutdown");
 }
 
 #[tokio::test]
 async fn tcp_serves_versioned_requests() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (tx, rx) = oneshot::channel::<()>();
     let router = rswarm_engine_api::router(Arc::new(Fake::manager()));
@@ -68,10 +80,17 @@ async fn tcp_serves_versioned_requests() {
         let _ = rx.await;
     }));
     let s = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let reply = raw_request(s, "GET /v1.41/services/web HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
+    let reply = raw_request(
+        s,
+        "GET /v1.41/services/web HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .await;
     assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "{reply}");
     assert!(reply.contains("\"Name\":\"web\""), "{reply}");
     let _ = tx.send(());
-    let result = tokio::time::timeout(Duration::from_secs(10), server).await.expect("stops").expect("joined");
+    let result = tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("stops")
+        .expect("joined");
     assert!(result.is_ok());
 }

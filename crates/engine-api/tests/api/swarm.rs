@@ -13,19 +13,36 @@ async fn init_returns_a_json_string() {
     assert_eq!(r.text().trim_end(), format!("\"{NODE1}\""));
     assert_eq!(r.json(), serde_json::json!(NODE1));
     match fake.calls().as_slice() {
-        [Call::Init(req)] => assert_eq!((req.listen_addr.as_str(), req.subnet_size), ("0.0.0.0:2377", 24)),
+        [Call::Init(req)] => assert_eq!(
+            (req.listen_addr.as_str(), req.subnet_size),
+            ("0.0.0.0:2377", 24)
+        ),
         other => panic!("{other:?}"),
     }
-    post(&Fake::manager(), "/swarm/init", "{}").await.assert_error(503, &rswarm_types::ControlError::AlreadyInSwarm.to_string());
+    post(&Fake::manager(), "/swarm/init", "{}")
+        .await
+        .assert_error(503, &rswarm_types::ControlError::AlreadyInSwarm.to_string());
 }
 
 #[tokio::test]
 async fn init_ignores_fields_older_apis_lack() {
     let fake = Fake::inactive();
-    let r = post(&fake, "/v1.38/swarm/init", r#"{"DefaultAddrPool":["10.20.0.0/16"],"SubnetSize":26,"DataPathPort":7777}"#).await;
+    let r = post(
+        &fake,
+        "/v1.38/swarm/init",
+        r#"{"DefaultAddrPool":["10.20.0.0/16"],"SubnetSize":26,"DataPathPort":7777}"#,
+    )
+    .await;
     assert_eq!(r.status, 200);
     match fake.calls().as_slice() {
-        [Call::Init(req)] => assert_eq!((req.default_addr_pool.clone(), req.subnet_size, req.data_path_port), (None, 0, 0)),
+        [Call::Init(req)] => assert_eq!(
+            (
+                req.default_addr_pool.clone(),
+                req.subnet_size,
+                req.data_path_port
+            ),
+            (None, 0, 0)
+        ),
         other => panic!("{other:?}"),
     }
 }
@@ -33,7 +50,12 @@ async fn init_ignores_fields_older_apis_lack() {
 #[tokio::test]
 async fn join_and_leave() {
     let fake = Fake::inactive();
-    let r = post(&fake, "/swarm/join", r#"{"ListenAddr":"0.0.0.0:2377","RemoteAddrs":["10.0.0.1:2377"],"JoinToken":"SWMTKN-1-x"}"#).await;
+    let r = post(
+        &fake,
+        "/swarm/join",
+        r#"{"ListenAddr":"0.0.0.0:2377","RemoteAddrs":["10.0.0.1:2377"],"JoinToken":"SWMTKN-1-x"}"#,
+    )
+    .await;
     assert_eq!((r.status.as_u16(), r.body.len()), (200, 0));
     let fake = Fake::manager();
     let r = post(&fake, "/swarm/leave?force=1", "").await;
@@ -58,10 +80,22 @@ async fn inspect_has_cluster_info_and_tokens_but_no_key() {
     assert_eq!(j["JoinTokens"]["Manager"], "SWMTKN-1-abc-manager");
     assert_eq!(j["Spec"]["Name"], "default");
     assert_eq!(j["TLSInfo"]["TrustRoot"], cert.pem());
-    assert!(j["TLSInfo"]["CertIssuerSubject"].as_str().is_some_and(|s| s.len() > 4));
-    assert!(j["TLSInfo"]["CertIssuerPublicKey"].as_str().is_some_and(|s| s.starts_with("MF")), "{j}");
+    assert!(
+        j["TLSInfo"]["CertIssuerSubject"]
+            .as_str()
+            .is_some_and(|s| s.len() > 4)
+    );
+    assert!(
+        j["TLSInfo"]["CertIssuerPublicKey"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("MF")),
+        "{j}"
+    );
     let text = r.text();
-    assert!(!text.contains("PRIVATE KEY") && !text.contains("CaKeyPem") && !text.contains("CaCertPem"), "{text}");
+    assert!(
+        !text.contains("PRIVATE KEY") && !text.contains("CaKeyPem") && !text.contains("CaCertPem"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -72,16 +106,29 @@ async fn update_checks_version_and_strict_rotate_flags() {
         400,
         "invalid swarm version '': strconv.ParseUint: parsing \"\": invalid syntax",
     );
-    post(&fake, "/swarm/update?version=abc", &spec).await.assert_error(
-        400,
-        "invalid swarm version 'abc': strconv.ParseUint: parsing \"abc\": invalid syntax",
+    post(&fake, "/swarm/update?version=abc", &spec)
+        .await
+        .assert_error(
+            400,
+            "invalid swarm version 'abc': strconv.ParseUint: parsing \"abc\": invalid syntax",
+        );
+    post(
+        &fake,
+        "/swarm/update?version=2&rotateWorkerToken=yes",
+        &spec,
+    )
+    .await
+    .assert_error(400, "invalid value for rotateWorkerToken: yes");
+    post(
+        &fake,
+        "/swarm/update?version=1&rotateWorkerToken=false",
+        &spec,
+    )
+    .await
+    .assert_error(
+        500,
+        "rpc error: code = Unknown desc = update out of sequence",
     );
-    post(&fake, "/swarm/update?version=2&rotateWorkerToken=yes", &spec)
-        .await
-        .assert_error(400, "invalid value for rotateWorkerToken: yes");
-    post(&fake, "/swarm/update?version=1&rotateWorkerToken=false", &spec)
-        .await
-        .assert_error(500, "rpc error: code = Unknown desc = update out of sequence");
     let r = post(
         &fake,
         "/v1.51/swarm/update?version=2&rotateWorkerToken=true&rotateManagerToken=False&rotateManagerUnlockKey=0",
@@ -100,10 +147,24 @@ async fn update_checks_version_and_strict_rotate_flags() {
 #[tokio::test]
 async fn unlock_key_and_unlock() {
     let fake = Fake::manager();
-    assert_eq!(get(&fake, "/swarm/unlockkey").await.json(), serde_json::json!({ "UnlockKey": "" }));
-    post(&fake, "/swarm/unlock", r#"{"UnlockKey":"SWMKEY-1-x"}"#).await.assert_error(400, "swarm is not locked");
-    fake.state().cluster.spec.encryption_config.auto_lock_managers = true;
+    assert_eq!(
+        get(&fake, "/swarm/unlockkey").await.json(),
+        serde_json::json!({ "UnlockKey": "" })
+    );
+    post(&fake, "/swarm/unlock", r#"{"UnlockKey":"SWMKEY-1-x"}"#)
+        .await
+        .assert_error(400, "swarm is not locked");
+    fake.state()
+        .cluster
+        .spec
+        .encryption_config
+        .auto_lock_managers = true;
     assert_eq!(get(&fake, "/swarm/unlockkey").await.status, 501);
     fake.state().info.state = rswarm_engine_api::LocalNodeState::Locked;
-    assert_eq!(post(&fake, "/swarm/unlock", r#"{"UnlockKey":"SWMKEY-1-x"}"#).await.status, 501);
+    assert_eq!(
+        post(&fake, "/swarm/unlock", r#"{"UnlockKey":"SWMKEY-1-x"}"#)
+            .await
+            .status,
+        501
+    );
 }

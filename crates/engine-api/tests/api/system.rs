@@ -10,7 +10,11 @@ fn assert_standard_headers(r: &crate::Reply) {
     assert_eq!(r.header("api-version"), "1.51");
     assert_eq!(r.header("ostype"), "linux");
     assert_eq!(r.header("docker-experimental"), "false");
-    assert!(r.header("server").starts_with("Docker/28.5.2-rswarm"), "{}", r.header("server"));
+    assert!(
+        r.header("server").starts_with("Docker/28.5.2-rswarm"),
+        "{}",
+        r.header("server")
+    );
     assert!(r.header("server").ends_with(" (linux)"));
 }
 
@@ -20,7 +24,10 @@ async fn head_ping_has_negotiation_headers_and_no_body() {
     assert_eq!(r.status, 200);
     assert_standard_headers(&r);
     assert_eq!(r.header("swarm"), "active/manager");
-    assert_eq!(r.header("cache-control"), "no-cache, no-store, must-revalidate");
+    assert_eq!(
+        r.header("cache-control"),
+        "no-cache, no-store, must-revalidate"
+    );
     assert_eq!(r.header("pragma"), "no-cache");
     assert_eq!(r.header("content-length"), "0");
     assert!(r.body.is_empty());
@@ -31,8 +38,14 @@ async fn get_ping_says_ok_and_reports_swarm_state() {
     let r = get(&Fake::manager(), "/_ping").await;
     assert_eq!((r.status.as_u16(), r.text().as_str()), (200, "OK"));
     assert_standard_headers(&r);
-    assert_eq!(get(&Fake::worker(), "/_ping").await.header("swarm"), "active/worker");
-    assert_eq!(get(&Fake::inactive(), "/_ping").await.header("swarm"), "inactive");
+    assert_eq!(
+        get(&Fake::worker(), "/_ping").await.header("swarm"),
+        "active/worker"
+    );
+    assert_eq!(
+        get(&Fake::inactive(), "/_ping").await.header("swarm"),
+        "inactive"
+    );
     let versioned = get(&Fake::manager(), "/v1.41/_ping").await;
     assert_eq!(versioned.text(), "OK");
 }
@@ -40,11 +53,19 @@ async fn get_ping_says_ok_and_reports_swarm_state() {
 #[tokio::test]
 async fn version_prefixes_are_accepted_in_range() {
     let fake = Fake::manager();
-    for uri in ["/version", "/v1.24/version", "/v1.41/version", "/v1.51/version"] {
+    for uri in [
+        "/version",
+        "/v1.24/version",
+        "/v1.41/version",
+        "/v1.51/version",
+    ] {
         assert_eq!(get(&fake, uri).await.status, 200, "{uri}");
     }
     let r = get(&fake, "/v1.52/info").await;
-    r.assert_error(400, "client version 1.52 is too new. Maximum supported API version is 1.51");
+    r.assert_error(
+        400,
+        "client version 1.52 is too new. Maximum supported API version is 1.51",
+    );
     assert_standard_headers(&r);
     let r = get(&fake, "/v1.12/services").await;
     r.assert_error(
@@ -59,14 +80,27 @@ async fn version_has_engine_component_and_top_level_fields() {
     let engine = &j["Components"][0];
     assert_eq!(engine["Name"], "Engine");
     assert_eq!(engine["Version"], j["Version"]);
-    for k in ["ApiVersion", "MinAPIVersion", "GitCommit", "GoVersion", "Os", "Arch", "Experimental", "KernelVersion"] {
+    for k in [
+        "ApiVersion",
+        "MinAPIVersion",
+        "GitCommit",
+        "GoVersion",
+        "Os",
+        "Arch",
+        "Experimental",
+        "KernelVersion",
+    ] {
         assert!(engine["Details"][k].is_string(), "Details.{k}: {j}");
     }
     assert_eq!(j["ApiVersion"], "1.51");
     assert_eq!(j["MinAPIVersion"], "1.24");
     assert_eq!(j["Os"], "linux");
     assert!(j["Platform"]["Name"].is_string());
-    assert!(j["Version"].as_str().is_some_and(|v| v.starts_with("28.5.2-rswarm")));
+    assert!(
+        j["Version"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("28.5.2-rswarm"))
+    );
 }
 
 #[tokio::test]
@@ -78,7 +112,11 @@ async fn info_has_go_types_and_swarm_section() {
     assert_eq!(j["DockerRootDir"], "/var/lib/rswarm");
     assert!(j["NCPU"].as_u64().is_some_and(|n| n >= 1));
     assert!(j["MemTotal"].is_i64());
-    assert!(j["KernelVersion"].is_string() && j["OperatingSystem"].is_string() && j["Architecture"].is_string());
+    assert!(
+        j["KernelVersion"].is_string()
+            && j["OperatingSystem"].is_string()
+            && j["Architecture"].is_string()
+    );
     assert_eq!(j["SecurityOptions"], serde_json::json!([]));
     assert_eq!(j["Warnings"], serde_json::json!([]));
     for k in ["Volume", "Network", "Authorization", "Log"] {
@@ -105,14 +143,30 @@ async fn info_has_go_types_and_swarm_section() {
     assert_eq!(c["CreatedAt"], "2025-01-02T03:04:05.123456789Z");
     assert_eq!(c["Spec"]["Orchestration"]["TaskHistoryRetentionLimit"], 5);
     assert_eq!(c["Spec"]["Raft"]["SnapshotInterval"], 10000);
-    assert_eq!(c["Spec"]["Dispatcher"]["HeartbeatPeriod"], 5_000_000_000_i64);
+    assert_eq!(
+        c["Spec"]["Dispatcher"]["HeartbeatPeriod"],
+        5_000_000_000_i64
+    );
     assert_eq!(c["Spec"]["EncryptionConfig"]["AutoLockManagers"], false);
-    assert!(c["TLSInfo"]["TrustRoot"].as_str().is_some_and(|t| t.contains("BEGIN CERTIFICATE")));
-    assert!(c["TLSInfo"]["CertIssuerSubject"].is_string() && c["TLSInfo"]["CertIssuerPublicKey"].is_string());
+    assert!(
+        c["TLSInfo"]["TrustRoot"]
+            .as_str()
+            .is_some_and(|t| t.contains("BEGIN CERTIFICATE"))
+    );
+    assert!(
+        c["TLSInfo"]["CertIssuerSubject"].is_string()
+            && c["TLSInfo"]["CertIssuerPublicKey"].is_string()
+    );
     assert_eq!(c["RootRotationInProgress"], false);
     assert_eq!(c["DefaultAddrPool"], serde_json::json!(["10.0.0.0/8"]));
-    assert_eq!((c["SubnetSize"].as_u64(), c["DataPathPort"].as_u64()), (Some(24), Some(4789)));
-    assert!(c.get("JoinTokens").is_none(), "tokens are not part of ClusterInfo");
+    assert_eq!(
+        (c["SubnetSize"].as_u64(), c["DataPathPort"].as_u64()),
+        (Some(24), Some(4789))
+    );
+    assert!(
+        c.get("JoinTokens").is_none(),
+        "tokens are not part of ClusterInfo"
+    );
 }
 
 #[tokio::test]
@@ -126,8 +180,14 @@ async fn info_never_contains_the_ca_key() {
     }
     for uri in ["/info", "/swarm"] {
         let text = get(&fake, uri).await.text();
-        assert!(!text.contains("TOPSECRETKEY") && !text.contains("PRIVATE KEY"), "{uri}: {text}");
-        assert!(!text.contains("USER-SIGNING-KEY") && !text.contains("SigningCAKey"), "{uri}: {text}");
+        assert!(
+            !text.contains("TOPSECRETKEY") && !text.contains("PRIVATE KEY"),
+            "{uri}: {text}"
+        );
+        assert!(
+            !text.contains("USER-SIGNING-KEY") && !text.contains("SigningCAKey"),
+            "{uri}: {text}"
+        );
     }
 }
 
@@ -150,20 +210,31 @@ async fn unknown_routes_and_methods_are_page_not_found() {
     let r = get(&fake, "/v1.51/nope").await;
     r.assert_error(404, "page not found");
     assert_standard_headers(&r);
-    send(&fake, Method::DELETE, "/info", None).await.assert_error(404, "page not found");
-    send(&fake, Method::PUT, "/v1.41/services/web", None).await.assert_error(404, "page not found");
+    send(&fake, Method::DELETE, "/info", None)
+        .await
+        .assert_error(404, "page not found");
+    send(&fake, Method::PUT, "/v1.41/services/web", None)
+        .await
+        .assert_error(404, "page not found");
 }
 
 #[tokio::test]
 async fn local_engine_endpoints_are_501() {
     let fake = Fake::manager();
-    let msg = "rswarm does not manage local containers, images or volumes: it runs swarm services only";
-    get(&fake, "/v1.51/containers/json?all=1").await.assert_error(501, msg);
+    let msg =
+        "rswarm does not manage local containers, images or volumes: it runs swarm services only";
+    get(&fake, "/v1.51/containers/json?all=1")
+        .await
+        .assert_error(501, msg);
     get(&fake, "/images/json").await.assert_error(501, msg);
-    post(&fake, "/v1.41/containers/create", "{}").await.assert_error(501, msg);
+    post(&fake, "/v1.41/containers/create", "{}")
+        .await
+        .assert_error(501, msg);
     get(&fake, "/volumes").await.assert_error(501, msg);
     post(&fake, "/build", "").await.assert_error(501, msg);
-    post(&fake, "/exec/abc/start", "{}").await.assert_error(501, msg);
+    post(&fake, "/exec/abc/start", "{}")
+        .await
+        .assert_error(501, msg);
     get(&fake, "/events").await.assert_error(501, msg);
     get(&fake, "/system/df").await.assert_error(501, msg);
 }
@@ -174,48 +245,95 @@ async fn networks_secrets_configs_plugins_are_not_implemented_but_lists_are_empt
     post(&fake, "/v1.51/networks/create", r#"{"Name":"n"}"#)
         .await
         .assert_error(501, "networks are not implemented yet in rswarm");
-    post(&fake, "/secrets/create", r#"{"Name":"s"}"#).await.assert_error(501, "secrets are not implemented yet in rswarm");
-    post(&fake, "/configs/create", r#"{"Name":"c"}"#).await.assert_error(501, "configs are not implemented yet in rswarm");
-    get(&fake, "/plugins").await.assert_error(501, "plugins are not implemented yet in rswarm");
+    post(&fake, "/secrets/create", r#"{"Name":"s"}"#)
+        .await
+        .assert_error(501, "secrets are not implemented yet in rswarm");
+    post(&fake, "/configs/create", r#"{"Name":"c"}"#)
+        .await
+        .assert_error(501, "configs are not implemented yet in rswarm");
+    get(&fake, "/plugins")
+        .await
+        .assert_error(501, "plugins are not implemented yet in rswarm");
     assert_eq!(get(&fake, "/networks").await.json(), serde_json::json!([]));
-    assert_eq!(get(&fake, "/secrets?filters=%7B%7D").await.json(), serde_json::json!([]));
+    assert_eq!(
+        get(&fake, "/secrets?filters=%7B%7D").await.json(),
+        serde_json::json!([])
+    );
     assert_eq!(get(&fake, "/configs").await.json(), serde_json::json!([]));
-    get(&fake, "/networks/front?scope=swarm").await.assert_error(404, "network front not found");
-    get(&fake, "/secrets/shop_key").await.assert_error(404, "secret shop_key not found");
+    get(&fake, "/networks/front?scope=swarm")
+        .await
+        .assert_error(404, "network front not found");
+    get(&fake, "/secrets/shop_key")
+        .await
+        .assert_error(404, "secret shop_key not found");
     let r = get(&fake, "/v1.51/distribution/ghcr.io/org/img:1.0/json").await;
-    assert!(!r.status.is_success(), "the CLI must fall back to its warning");
+    assert!(
+        !r.status.is_success(),
+        "the CLI must fall back to its warning"
+    );
     assert_eq!(r.header("content-type"), "application/json");
-    get(&Fake::inactive(), "/secrets").await.assert_error(503, &rswarm_types::ControlError::NotAManager.to_string());
+    get(&Fake::inactive(), "/secrets")
+        .await
+        .assert_error(503, &rswarm_types::ControlError::NotAManager.to_string());
 }
 
 #[tokio::test]
 async fn guard_follows_node_state() {
     use rswarm_types::ControlError;
     let inactive = Fake::inactive();
-    for uri in ["/services", "/nodes", "/tasks", "/services/web", "/swarm", "/services/web/logs?stdout=1"] {
-        get(&inactive, uri).await.assert_error(503, &ControlError::NotAManager.to_string());
+    for uri in [
+        "/services",
+        "/nodes",
+        "/tasks",
+        "/services/web",
+        "/swarm",
+        "/services/web/logs?stdout=1",
+    ] {
+        get(&inactive, uri)
+            .await
+            .assert_error(503, &ControlError::NotAManager.to_string());
     }
-    post(&inactive, "/swarm/leave", "").await.assert_error(503, "This node is not part of a swarm");
+    post(&inactive, "/swarm/leave", "")
+        .await
+        .assert_error(503, "This node is not part of a swarm");
     let worker = Fake::worker();
-    get(&worker, "/v1.51/services").await.assert_error(503, &ControlError::WorkerNotManager.to_string());
-    get(&worker, "/nodes/host-a").await.assert_error(503, &ControlError::WorkerNotManager.to_string());
+    get(&worker, "/v1.51/services")
+        .await
+        .assert_error(503, &ControlError::WorkerNotManager.to_string());
+    get(&worker, "/nodes/host-a")
+        .await
+        .assert_error(503, &ControlError::WorkerNotManager.to_string());
     let locked = Fake::manager();
     locked.state().info.state = rswarm_engine_api::LocalNodeState::Locked;
-    get(&locked, "/tasks").await.assert_error(503, rswarm_engine_api::guard::LOCKED);
+    get(&locked, "/tasks")
+        .await
+        .assert_error(503, rswarm_engine_api::guard::LOCKED);
     assert!(inactive.calls().is_empty() && worker.calls().is_empty());
 }
 
 #[tokio::test]
 async fn malformed_json_is_400_naming_the_problem() {
     let fake = Fake::manager();
-    let r = post(&fake, "/services/create", r#"{"Name":"x","Mode":{"Replicated":{"Replicas":-1}}}"#).await;
+    let r = post(
+        &fake,
+        "/services/create",
+        r#"{"Name":"x","Mode":{"Replicated":{"Replicas":-1}}}"#,
+    )
+    .await;
     assert_eq!(r.status, 400);
     assert_eq!(r.header("content-type"), "application/json");
     let msg = r.json()["message"].as_str().unwrap_or_default().to_string();
-    assert!(msg.starts_with("invalid JSON body: Mode.Replicated.Replicas: "), "{msg}");
+    assert!(
+        msg.starts_with("invalid JSON body: Mode.Replicated.Replicas: "),
+        "{msg}"
+    );
     assert!(msg.contains("line 1 column"), "{msg}");
     let r = post(&fake, "/swarm/init", "{not json").await;
     assert_eq!(r.status, 400);
-    assert!(r.json()["message"].as_str().is_some_and(|m| m.starts_with("invalid JSON body: ")));
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("invalid JSON body: "))
+    );
     assert!(fake.calls().is_empty());
 }

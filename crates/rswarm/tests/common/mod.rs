@@ -159,6 +159,21 @@ impl TestDaemon {
             .expect("run docker")
     }
 
+    /// `swarm init` on loopback with a free swarm port; returns the
+    /// `ip:port` managers listen on.
+    pub fn init(&self) -> String {
+        let addr = format!("127.0.0.1:{}", free_port());
+        self.ok(&[
+            "swarm",
+            "init",
+            "--advertise-addr",
+            "127.0.0.1",
+            "--listen-addr",
+            &addr,
+        ]);
+        addr
+    }
+
     /// Raw HTTP against the socket.
     pub fn http(&self, method: &str, path: &str, body: Option<&str>) -> HttpResponse {
         http(&self.socket_path(), method, path, body).expect("http request")
@@ -272,6 +287,14 @@ fn dechunk(mut s: &str) -> String {
         s = rest[n..].trim_start_matches("\r\n");
     }
     out
+}
+
+/// A TCP port that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
 }
 
 /// Polls `cond` every 100 ms until it holds or `timeout` passes (then panics).

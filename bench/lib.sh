@@ -1,0 +1,173 @@
+# Shared helpers for the rswarm benchmark scripts (sourced, not run).
+# Every helper that starts something records it so that bench_cleanup (run
+# from an EXIT trap) can stop exactly what this script started.
+
+BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RSWARM_BIN=${RSWARM_BIN:-$BENCH_ROOT/target/release/rswarm}
+DOCKER_BIN=${DOCKER_BIN:-docker}
+DOCKER_HOST_SOCK=${DOCKER_HOST_SOCK:-unix:///var/run/docker.sock}
+DOCKER_IMAGE=${DOCKER_IMAGE:-rswarm-test/busybox:latest}
+POLL=${POLL:-0.02}
+
+# State owned by this script.
+BENCH_TMPDIRS=()
+RSWARM_DAEMON_PID=""
+RSWARM_SOCK=""
+RSWARM_SERVICE_IDS=()
+DOCKER_SWARM_OURS=0
+DOCKER_SERVICE_NAMES=()
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+now() { printf '%s\n' "$EPOCHREALTIME"; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+rs() { "$RSWARM_BIN" -H "unix://$RSWARM_SOCK" "$@"; }
+dk() { "$DOCKER_BIN" -H "$DOCKER_HOST_SOCK" "$@"; }
+
+require_binary() {
+  [ -x "$RSWARM_BIN" ] || die "$RSWARM_BIN missing; build it with: cargo build --release -p rswarm"
+}
+
+# Number of live processes whose environment holds RSWARM_SERVICE_ID=<id>
+# for any of the given ids.
+count_task_procs() {
+  local args=() id
+  for id in "$@"; do args+=(-e "RSWARM_SERVICE_ID=$id"); done
+  { grep -lsazxF "${args[@]}" /proc/[0-9]*/environ 2>/dev/null || true; } | wc -l
+}
+
+# PIDs of those processes.
+task_pids() {
+  local args=() id f
+  for id in "$@"; do args+=(-e "RSWARM_SERVICE_ID=$id"); done
+  for f in $({ grep -lsazxF "${args[@]}" /proc/[0-9]*/environ 2>/dev/null || true; }); do
+    f=${f#/proc/}; printf '%s\n' "${f%/environ}"
+  done
+}
+
+pss_kb() { awk '/^Pss:/ { print $2 }' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
+vmrss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+kb_to_mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+
+# Starts a fresh rswarm daemon in a new temp dir; sets RSWARM_DAEMON_PID,
+# RSWARM_SOCK, RSWARM_DIR.
+start_rswarm_daemon() {
+  require_binary
+  RSWARM_DIR=$(mktemp -d /tmp/rswarm-bench.XXXXXX)
+  BENCH_TMPDIRS+=("$RSWARM_DIR")
+  RSWARM_SOCK=$RSWARM_DIR/rswarm.sock
+  "$RSWARM_BIN" daemon -H "unix://$RSWARM_SOCK" --data-root "$RSWARM_DIR/data" \
+    --hostname bench-node --runtime process >"$RSWARM_DIR/daemon.log" 2>&1 &
+  RSWARM_DAEMON_PID=$!
+  local i
+  for i in $(seq 1 250); do
+    if [ "$(curl -s --max-time 1 --unix-socket "$RSWARM_SOCK" http://rswarm/_ping 2>/dev/null)" = OK ]; then return 0; fi
+    kill -0 "$RSWARM_DAEMON_PID" 2>/dev/null || { cat "$RSWARM_DIR/daemon.log" >&2; die "rswarm daemon exited at start"; }
+    sleep 0.02
+  done
+  die "rswarm daemon did not answer within 5 s (log: $RSWARM_DIR/daemon.log)"
+}
+
+# SIGTERM, wait up to 60 s, then SIGKILL; then kill any task process of ours
+# that survived (it would be orphaned by a SIGKILLed daemon).
+stop_rswarm_daemon() {
+  local pid=$RSWARM_DAEMON_PID i
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "warning: rswarm daemon $pid ignored SIGTERM for 60 s; sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+  fi
+  RSWARM_DAEMON_PID=""
+  if [ "${#RSWARM_SERVICE_IDS[@]}" -gt 0 ]; then
+    local left
+    left=$(task_pids "${RSWARM_SERVICE_IDS[@]}")
+    if [ -n "$left" ]; then
+      log "warning: $(echo "$left" | wc -l) rswarm task process(es) outlived the daemon; killing them"
+      # shellcheck disable=SC2086
+      kill -KILL $left 2>/dev/null || true
+    fi
+  fi
+  RSWARM_SERVICE_IDS=()
+}
+
+docker_swarm_init() {
+  dk version >/dev/null 2>&1 || die "no Docker engine at $DOCKER_HOST_SOCK (run: bash scripts/setup.sh)"
+  local state
+  state=$(dk info --format '{{.Swarm.LocalNodeState}}')
+  [ "$state" = inactive ] || die "Docker engine is already in swarm state '$state' (someone else is using it); not touching it"
+  dk image inspect "$DOCKER_IMAGE" >/dev/null 2>&1 || die "image $DOCKER_IMAGE missing (run: bash scripts/setup.sh)"
+  dk swarm init --advertise-addr 127.0.0.1 >/dev/null
+  DOCKER_SWARM_OURS=1
+}
+
+docker_swarm_leave() {
+  local n
+  if [ "$DOCKER_SWARM_OURS" = 1 ]; then
+    for n in "${DOCKER_SERVICE_NAMES[@]}"; do dk service rm "$n" >/dev/null 2>&1 || true; done
+    dk swarm leave --force >/dev/null 2>&1 || log "warning: docker swarm leave --force failed"
+    DOCKER_SWARM_OURS=0
+  fi
+  DOCKER_SERVICE_NAMES=()
+}
+
+# `docker service create -d ARGS...`, quiet; drops only the CLI's warning that
+# the local-only image has no registry digest (the lookup fails fast).
+dk_create() {
+  local err
+  err=$(mktemp /tmp/rswarm-bench-err.XXXXXX); BENCH_TMPDIRS+=("$err")
+  if ! dk service create -d "$@" >/dev/null 2>"$err"; then cat "$err" >&2; return 1; fi
+  grep -v -e 'could not be accessed on a registry' -e 'its digest. Each node' -e 'possibly leading to different' \
+    -e 'versions of the image' -e '^$' "$err" >&2 || true
+}
+
+# Running containers of a Docker Swarm service.
+docker_running() {
+  dk ps -q --filter "label=com.docker.swarm.service.name=$1" | wc -l
+}
+
+# Any containers (running or not) of a Docker Swarm service.
+docker_containers() {
+  dk ps -aq --filter "label=com.docker.swarm.service.name=$1" | wc -l
+}
+
+# Waits until `$1 service ls` (rs or dk) shows <want> for service $2. Bounded.
+wait_replicas() {
+  local cli=$1 name=$2 want=$3 timeout=${4:-600} t0 got
+  t0=$SECONDS
+  while :; do
+    got=$($cli service ls --filter "name=$name" --format '{{.Name}} {{.Replicas}}' 2>/dev/null | awk -v n="$name" '$1 == n { print $2 }')
+    [ "$got" = "$want" ] && return 0
+    [ $((SECONDS - t0)) -ge "$timeout" ] && { log "timeout: $cli service ls shows '$got' for $name, want $want"; return 1; }
+    sleep "$POLL"
+  done
+}
+
+bench_cleanup() {
+  local rc=$?
+  set +e
+  stop_rswarm_daemon
+  docker_swarm_leave
+  local d
+  for d in "${BENCH_TMPDIRS[@]}"; do rm -rf "$d"; done
+  BENCH_TMPDIRS=()
+  return $rc
+}
+
+# median and spread (min-max) of a list of numbers
+stats() {
+  printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+    if (NR == 0) { print "n/a"; exit }
+    m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+    printf "median %.2f (min %.2f, max %.2f, n=%d)", m, v[1], v[NR], NR }'
+}
+median() {
+  printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+    m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.2f", m }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "%.1fx", b / a; else print "inf" }'; }

@@ -1,0 +1,279 @@
+//! [`DispatcherClient`] over the network: the agent's session with the
+//! managers' dispatcher, over mutual TLS with the node certificate.
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rswarm_pki::NodeIdentity;
+use rswarm_proto::dispatcher::dispatcher_client::DispatcherClient as GrpcDispatcher;
+use rswarm_proto::dispatcher::{
+    AssignmentsRequest, HeartbeatRequest, SessionMessage, SessionRequest,
+    TaskStatusUpdate as WireStatus, UpdateTaskStatusRequest,
+};
+use rswarm_types::{DEFAULT_HEARTBEAT_PERIOD, NodeDescription, Task, TaskStatus};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tonic::transport::Channel;
+use tonic::{Code, Status, Streaming};
+
+use super::{RPC_TIMEOUT, describe};
+use crate::{AgentError, DispatcherClient};
+
+/// The dispatcher of the managers at the given addresses, reached over
+/// mTLS. Connects lazily, on the first call; after a transport failure it
+/// drops the connection and tries the next manager on the following call.
+///
+/// Errors: `PermissionDenied` (e.g. the node was removed from the swarm)
+/// is [`AgentError::Rejected`]; everything else is
+/// [`AgentError::Unavailable`].
+#[derive(Debug)]
+pub struct RemoteDispatcherClient {
+    identity: NodeIdentity,
+    advertise_ip: String,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// `ip:port` of the managers; the session adds what it learns.
+    managers: Vec<String>,
+    /// Index into `managers` of the one to use.
+    next: usize,
+    channel: Option<Channel>,
+    session_id: String,
+    /// Holds the open Session stream.
+    session: Option<JoinHandle<()>>,
+}
+
+impl RemoteDispatcherClient {
+    /// A client for `managers` (`ip:port` each) with this node's identity;
+    /// `advertise_ip` is sent as the node's address (empty: the manager
+    /// records the address it sees).
+    pub fn new(
+        managers: Vec<String>,
+        identity: NodeIdentity,
+        advertise_ip: String,
+    ) -> RemoteDispatcherClient {
+        RemoteDispatcherClient {
+            identity,
+            advertise_ip,
+            state: Mutex::new(State {
+                managers,
+                ..Default::default()
+            }),
+        }
+    }
+
+    /// The managers this client knows, in order of use.
+    pub fn managers(&self) -> Vec<String> {
+        self.state().managers.clone()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The current channel, created (lazily connecting) if needed.
+    fn grpc(&self) -> Result<GrpcDispatcher<Channel>, AgentError> {
+        let mut state = self.state();
+        if let Some(channel) = &state.channel {
+            return Ok(GrpcDispatcher::new(channel.clone()));
+        }
+        if state.managers.is_empty() {
+            return Err(AgentError::Unavailable("no manager address known".into()));
+        }
+        let addr = state.managers[state.next % state.managers.len()].clone();
+        let config = rswarm_tls::client_config(&self.identity)
+            .map_err(|e| AgentError::Unavailable(e.to_string()))?;
+        let channel = rswarm_tls::connect_lazy(&addr, config)
+            .map_err(|e| AgentError::Unavailable(e.to_string()))?;
+        state.channel = Some(channel.clone());
+        Ok(GrpcDispatcher::new(channel))
+    }
+
+    fn session_id(&self) -> String {
+        self.state().session_id.clone()
+    }
+
+    /// Maps a failed call to an agent error; transport-like failures drop
+    /// the channel so the next call dials the next manager.
+    fn failed(&self, rpc: &str, status: Status) -> AgentError {
+        match status.code() {
+            Code::PermissionDenied => AgentError::Rejected(status.message().to_string()),
+            code => {
+                if matches!(
+                    code,
+                    Code::Unavailable | Code::Unknown | Code::Cancelled | Code::DeadlineExceeded
+                ) {
+                    self.reset_channel();
+                }
+                AgentError::Unavailable(format!("{rpc}: {}", describe(&status)))
+            }
+        }
+    }
+
+    fn timed_out(&self, rpc: &str) -> AgentError {
+        self.reset_channel();
+        AgentError::Unavailable(format!("{rpc}: no answer within {RPC_TIMEOUT:?}"))
+    }
+
+    fn reset_channel(&self) {
+        let mut state = self.state();
+        if state.channel.take().is_some() {
+            state.next = state.next.wrapping_add(1);
+        }
+    }
+
+    /// Adopts what the first session message says.
+    fn start_session(&self, first: &SessionMessage, hold: JoinHandle<()>) {
+        let mut state = self.state();
+        state.session_id = first.session_id.clone();
+        for m in &first.managers {
+            if !state.managers.contains(m) {
+                state.managers.push(m.clone());
+            }
+        }
+        if let Some(old) = state.session.replace(hold) {
+            old.abort();
+        }
+    }
+}
+
+impl Drop for RemoteDispatcherClient {
+    fn drop(&mut self) {
+        if let Some(session) = self.state().session.take() {
+            session.abort();
+        }
+    }
+}
+
+/// Runs `fut` under [`RPC_TIMEOUT`].
+async fn timed<T>(fut: impl Future<Output = T>) -> Option<T> {
+    tokio::time::timeout(RPC_TIMEOUT, fut).await.ok()
+}
+
+#[async_trait]
+impl DispatcherClient for RemoteDispatcherClient {
+    /// Opens the Session stream and waits for its first message; the
+    /// stream then stays open in the background until the next register
+    /// or until this client is dropped.
+    async fn register(&self, description: NodeDescription) -> Result<Duration, AgentError> {
+        if let Some(old) = self.state().session.take() {
+            old.abort();
+        }
+        let mut grpc = self.grpc()?;
+        let request = SessionRequest {
+            description: serde_json::to_vec(&description)
+                .map_err(|e| AgentError::Unavailable(format!("encoding description: {e}")))?,
+            addr: self.advertise_ip.clone(),
+        };
+        let mut stream: Streaming<SessionMessage> = timed(grpc.session(request))
+            .await
+            .ok_or_else(|| self.timed_out("Session"))?
+            .map_err(|s| self.failed("Session", s))?
+            .into_inner();
+        let first = timed(stream.message())
+            .await
+            .ok_or_else(|| self.timed_out("Session"))?
+            .map_err(|s| self.failed("Session", s))?
+            .ok_or_else(|| {
+                self.reset_channel();
+                AgentError::Unavailable("Session: closed before its first message".into())
+            })?;
+        let hold = tokio::spawn(async move {
+            loop {
+                match stream.message().await {
+                    Ok(Some(_)) => {}
+                    Ok(None) => break tracing::debug!("agent: session stream ended"),
+                    Err(s) => break tracing::debug!("agent: session stream: {}", describe(&s)),
+                }
+            }
+        });
+        self.start_session(&first, hold);
+        let nanos = if first.heartbeat_period > 0 {
+            first.heartbeat_period
+        } else {
+            DEFAULT_HEARTBEAT_PERIOD
+        };
+        Ok(Duration::from_nanos(nanos.unsigned_abs()))
+    }
+
+    async fn assignments(&self) -> Result<mpsc::Receiver<Vec<Task>>, AgentError> {
+        let mut grpc = self.grpc()?;
+        let request = AssignmentsRequest {
+            session_id: self.session_id(),
+        };
+        let mut stream = timed(grpc.assignments(request))
+            .await
+            .ok_or_else(|| self.timed_out("Assignments"))?
+            .map_err(|s| self.failed("Assignments", s))?
+            .into_inner();
+        let (tx, rx) = mpsc::channel(16);
+        tokio::spawn(async move {
+            loop {
+                let message = tokio::select! {
+                    _ = tx.closed() => return,
+                    m = stream.message() => m,
+                };
+                let set = match message {
+                    Ok(Some(m)) => match serde_json::from_slice::<Vec<Task>>(&m.tasks) {
+                        Ok(set) => set,
+                        Err(e) => return tracing::warn!("agent: bad assignments message: {e}"),
+                    },
+                    Ok(None) => return tracing::debug!("agent: assignments stream ended"),
+                    Err(s) => {
+                        return tracing::debug!("agent: assignments stream: {}", describe(&s));
+                    }
+                };
+                if tx.send(set).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(rx)
+    }
+
+    async fn update_task_status(
+        &self,
+        updates: Vec<(String, TaskStatus)>,
+    ) -> Result<(), AgentError> {
+        let mut grpc = self.grpc()?;
+        let updates = updates
+            .into_iter()
+            .map(|(task_id, status)| {
+                serde_json::to_vec(&status)
+                    .map(|status| WireStatus { task_id, status })
+                    .map_err(|e| AgentError::Unavailable(format!("encoding task status: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let request = UpdateTaskStatusRequest {
+            session_id: self.session_id(),
+            updates,
+        };
+        timed(grpc.update_task_status(request))
+            .await
+            .ok_or_else(|| self.timed_out("UpdateTaskStatus"))?
+            .map_err(|s| self.failed("UpdateTaskStatus", s))?;
+        Ok(())
+    }
+
+    async fn heartbeat(&self) -> Result<Duration, AgentError> {
+        let mut grpc = self.grpc()?;
+        let request = HeartbeatRequest {
+            session_id: self.session_id(),
+        };
+        let period = timed(grpc.heartbeat(request))
+            .await
+            .ok_or_else(|| self.timed_out("Heartbeat"))?
+            .map_err(|s| self.failed("Heartbeat", s))?
+            .into_inner()
+            .period;
+        let nanos = if period > 0 {
+            period
+        } else {
+            DEFAULT_HEARTBEAT_PERIOD
+        };
+        Ok(Duration::from_nanos(nanos.unsigned_abs()))
+    }
+}

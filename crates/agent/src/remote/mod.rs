@@ -1,0 +1,57 @@
+//! A worker's side of the network: joining a swarm through a manager's
+//! CA, and the agent's dispatcher session over mutual TLS.
+//!
+//! ```text
+//! join(addr, token)                                  RemoteDispatcherClient
+//!   1 CA.GetRootCACertificate  (TLS, unverified)       Session / Heartbeat /
+//!   2 digest(root) == token digest?                    Assignments / UpdateTaskStatus
+//!   3 NodeCA.IssueNodeCertificate (TLS, root-verified, (mTLS with the node
+//!     no client cert) -> NodeIdentity                   certificate)
+//! ```
+//!
+//! What it does not do: save the identity (the caller does, with
+//! `NodeIdentity::save`), renew certificates, join as a manager, or retry
+//! sessions (the agent's session loop backs off and calls again).
+
+mod client;
+mod join;
+
+use std::time::Duration;
+
+pub use client::RemoteDispatcherClient;
+pub use join::{FETCH_ATTEMPTS, FETCH_RETRY_DELAY, JoinError, join};
+
+/// Limit on each RPC (and on the first message of a stream): Swarm's 5 s.
+pub const RPC_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A status as one line: its message and the causes tonic hides behind
+/// "transport error".
+pub(crate) fn describe(status: &tonic::Status) -> String {
+    let mut out = if status.message().is_empty() {
+        status.code().description().to_string()
+    } else {
+        status.message().to_string()
+    };
+    if let Some(source) = std::error::Error::source(status) {
+        out.push_str(": ");
+        out.push_str(&rswarm_tls::error_chain(source));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describe_shows_message_or_code() {
+        assert_eq!(
+            describe(&tonic::Status::permission_denied("node x is not a member")),
+            "node x is not a member"
+        );
+        assert_eq!(
+            describe(&tonic::Status::new(tonic::Code::Unavailable, "")),
+            tonic::Code::Unavailable.description()
+        );
+    }
+}

@@ -1,0 +1,61 @@
+//! `swarm join`: gets a certificate from a manager with a join token
+//! (the token pins the cluster CA) and starts this node as a worker.
+
+use rswarm_agent::remote::{JoinError, join};
+use rswarm_engine_api::JoinRequest;
+use rswarm_types::{ControlError, NodeRole};
+
+use crate::node::{LocalNode, SwarmConfig};
+use crate::swarm_init::{advertise_addr, with_port};
+
+impl LocalNode {
+    /// Joins the swarm whose manager is at `req.RemoteAddrs[0]`.
+    pub async fn join(&self, req: JoinRequest) -> Result<(), ControlError> {
+        if self.membership.lock().await.is_some() {
+            return Err(ControlError::AlreadyInSwarm);
+        }
+        let remote = req
+            .remote_addrs
+            .first()
+            .filter(|a| !a.trim().is_empty())
+            .ok_or_else(|| ControlError::invalid("at least 1 RemoteAddr is required to join"))?;
+        let manager = with_port(remote)?;
+        if req.join_token.trim().is_empty() {
+            return Err(ControlError::invalid(
+                "a join token is required to join a swarm",
+            ));
+        }
+        let listen_addr = with_port(if req.listen_addr.is_empty() {
+            "0.0.0.0:2377"
+        } else {
+            &req.listen_addr
+        })?;
+        let advertise_addr = advertise_addr(&req.advertise_addr, &listen_addr)?;
+        let ip = advertise_addr
+            .rsplit_once(':')
+            .map(|(h, _)| h.to_string())
+            .unwrap_or_default();
+        let identity = join(&manager, req.join_token.trim(), req.availability, &ip)
+            .await
+            .map_err(join_error)?;
+        identity
+            .save(&self.paths.certificates())
+            .map_err(|e| ControlError::Internal(format!("saving the node certificate: {e}")))?;
+        let config = SwarmConfig {
+            node_id: identity.node_id.clone(),
+            cluster_id: identity.cluster_id.clone(),
+            role: NodeRole::Worker,
+            advertise_addr,
+            listen_addr,
+            managers: vec![manager],
+        };
+        self.activate(config, identity, None).await
+    }
+}
+
+fn join_error(e: JoinError) -> ControlError {
+    match e {
+        JoinError::InvalidToken(m) => ControlError::InvalidArgument(m),
+        other => ControlError::InvalidArgument(other.to_string()),
+    }
+}

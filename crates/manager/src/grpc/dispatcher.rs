@@ -1,0 +1,167 @@
+//! The `Dispatcher` service: agent sessions over the network. The node is
+//! always the caller's certificate CN, never something the request says.
+
+use std::pin::Pin;
+
+use futures_util::{Stream, StreamExt, stream};
+use rswarm_proto::dispatcher::dispatcher_server::Dispatcher;
+use rswarm_proto::dispatcher::{
+    AssignmentsMessage, AssignmentsRequest, HeartbeatRequest, HeartbeatResponse, SessionMessage,
+    SessionRequest, UpdateTaskStatusRequest, UpdateTaskStatusResponse,
+};
+use rswarm_types::{ControlError, NodeDescription, Task, TaskStatus};
+use tonic::{Request, Response, Status};
+
+use super::Shared;
+use super::auth::{Rpc, authorize};
+use super::status::from_control;
+use crate::dispatcher::TaskStatusUpdate;
+
+type MessageStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+/// `Dispatcher` on the swarm port.
+#[derive(Debug)]
+pub(super) struct DispatcherService {
+    shared: Shared,
+}
+
+impl DispatcherService {
+    pub(super) fn new(shared: Shared) -> Self {
+        DispatcherService { shared }
+    }
+
+    /// The authorized caller's node ID and its address.
+    fn caller<T>(&self, rpc: Rpc, request: &Request<T>) -> Result<(String, String), Status> {
+        let caller = authorize(&self.shared.manager.store, rpc, request)?;
+        Ok((caller.node_id()?.to_string(), caller.ip()))
+    }
+
+    /// `ip:port` of every manager that has one.
+    fn managers(&self) -> Vec<String> {
+        self.shared.manager.store.view(|t| {
+            t.nodes()
+                .filter_map(|n| n.manager_status.as_ref())
+                .map(|m| m.addr.clone())
+                .filter(|a| !a.is_empty())
+                .collect()
+        })
+    }
+}
+
+#[tonic::async_trait]
+impl Dispatcher for DispatcherService {
+    type SessionStream = MessageStream<SessionMessage>;
+    type AssignmentsStream = MessageStream<AssignmentsMessage>;
+
+    /// Registers the node (it becomes `ready`), sends one `SessionMessage`
+    /// and holds the stream open until the agent goes away or the server
+    /// stops.
+    async fn session(
+        &self,
+        request: Request<SessionRequest>,
+    ) -> Result<Response<Self::SessionStream>, Status> {
+        let (node_id, observed_ip) = self.caller(Rpc::Session, &request)?;
+        let req = request.into_inner();
+        let description: NodeDescription = if req.description.is_empty() {
+            NodeDescription::default()
+        } else {
+            serde_json::from_slice(&req.description)
+                .map_err(|e| Status::invalid_argument(format!("invalid node description: {e}")))?
+        };
+        let addr = if req.addr.is_empty() {
+            observed_ip
+        } else {
+            req.addr
+        };
+        let dispatcher = &self.shared.manager.dispatcher;
+        dispatcher
+            .register(&node_id, description, &addr)
+            .await
+            .map_err(from_control)?;
+        tracing::debug!("node {node_id} opened a session from {addr}");
+        let first = SessionMessage {
+            session_id: rswarm_rt::new_id(),
+            heartbeat_period: nanos(dispatcher.heartbeat_period()),
+            managers: self.managers(),
+        };
+        let shutdown = self.shared.shutdown.clone();
+        let hold = stream::once(async move { shutdown.wait().await })
+            .filter_map(|()| async { None::<Result<SessionMessage, Status>> });
+        Ok(Response::new(Box::pin(
+            stream::once(async move { Ok(first) }).chain(hold),
+        )))
+    }
+
+    async fn heartbeat(
+        &self,
+        request: Request<HeartbeatRequest>,
+    ) -> Result<Response<HeartbeatResponse>, Status> {
+        let (node_id, _) = self.caller(Rpc::Heartbeat, &request)?;
+        let period = self.shared.manager.dispatcher.heartbeat(&node_id);
+        Ok(Response::new(HeartbeatResponse {
+            period: nanos(period),
+        }))
+    }
+
+    /// Full task sets as JSON: the current one, then one per change.
+    async fn assignments(
+        &self,
+        request: Request<AssignmentsRequest>,
+    ) -> Result<Response<Self::AssignmentsStream>, Status> {
+        let (node_id, _) = self.caller(Rpc::Assignments, &request)?;
+        let rx = self
+            .shared
+            .manager
+            .dispatcher
+            .assignments(&node_id, self.shared.shutdown.clone());
+        let sets = stream::unfold(rx, |mut rx| async move {
+            let set = rx.recv().await?;
+            Some((encode_tasks(&set), rx))
+        });
+        Ok(Response::new(Box::pin(sets)))
+    }
+
+    /// Records status reports; a report for another node's task refuses
+    /// the whole batch.
+    async fn update_task_status(
+        &self,
+        request: Request<UpdateTaskStatusRequest>,
+    ) -> Result<Response<UpdateTaskStatusResponse>, Status> {
+        let (node_id, _) = self.caller(Rpc::UpdateTaskStatus, &request)?;
+        let updates = request
+            .into_inner()
+            .updates
+            .into_iter()
+            .map(|u| {
+                let status: TaskStatus = serde_json::from_slice(&u.status).map_err(|e| {
+                    Status::invalid_argument(format!("invalid status of task {}: {e}", u.task_id))
+                })?;
+                Ok(TaskStatusUpdate {
+                    task_id: u.task_id,
+                    status,
+                })
+            })
+            .collect::<Result<Vec<_>, Status>>()?;
+        self.shared
+            .manager
+            .dispatcher
+            .update_task_status(&node_id, updates)
+            .await
+            .map_err(|e| match e {
+                // Swarm: "cannot update a task not assigned this node".
+                ControlError::FailedPrecondition(m) => Status::permission_denied(m),
+                e => from_control(e),
+            })?;
+        Ok(Response::new(UpdateTaskStatusResponse {}))
+    }
+}
+
+fn encode_tasks(set: &[Task]) -> Result<AssignmentsMessage, Status> {
+    serde_json::to_vec(set)
+        .map(|tasks| AssignmentsMessage { tasks })
+        .map_err(|e| Status::internal(format!("encoding assignments: {e}")))
+}
+
+fn nanos(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,183 @@
+//! The `NodeCA` service: a joining node trades a join token and a CSR for
+//! a node certificate (and a node object in the store).
+
+use std::net::IpAddr;
+
+use rswarm_pki::{DEFAULT_NODE_CERT_VALIDITY, PkiError, RootCa, constant_time_eq};
+use rswarm_proto::ca::node_ca_server::NodeCa;
+use rswarm_proto::ca::{IssueNodeCertificateRequest, IssueNodeCertificateResponse};
+use rswarm_store::Object;
+use rswarm_types::{
+    Availability, Cluster, ControlError, JoinTokens, Node, NodeRole, NodeSpec, NodeState,
+    NodeStatus,
+};
+use tonic::{Request, Response, Status};
+
+use super::Shared;
+use super::auth::{Rpc, authorize};
+use super::status::from_control;
+
+/// Swarm's answer to a token that matches neither join token.
+pub const INVALID_TOKEN: &str = "A valid join token is necessary to join this cluster";
+
+/// The answer to the manager join token, until multi-manager support lands.
+pub const MANAGER_JOIN_UNSUPPORTED: &str =
+    "joining as a manager is not supported yet: promote a worker once multi-manager support lands";
+
+/// `NodeCA` on the swarm port.
+#[derive(Debug)]
+pub(super) struct NodeCaService {
+    shared: Shared,
+}
+
+impl NodeCaService {
+    pub(super) fn new(shared: Shared) -> Self {
+        NodeCaService { shared }
+    }
+}
+
+#[tonic::async_trait]
+impl NodeCa for NodeCaService {
+    /// Checks the token (constant time, manager token first, like Swarm),
+    /// then signs the CSR for a new worker node and records the node. Any
+    /// refusal leaves the store unchanged.
+    async fn issue_node_certificate(
+        &self,
+        request: Request<IssueNodeCertificateRequest>,
+    ) -> Result<Response<IssueNodeCertificateResponse>, Status> {
+        let store = &self.shared.manager.store;
+        let caller = authorize(store, Rpc::IssueNodeCertificate, &request)?;
+        let req = request.into_inner();
+        let cluster = store
+            .view(|t| t.cluster().cloned())
+            .ok_or_else(|| Status::unavailable("This node is not part of a swarm"))?;
+        match token_role(&cluster.join_tokens, &req.token) {
+            None => return Err(Status::invalid_argument(INVALID_TOKEN)),
+            Some(NodeRole::Manager) => return Err(Status::unimplemented(MANAGER_JOIN_UNSUPPORTED)),
+            Some(NodeRole::Worker) => {}
+        }
+        let availability = parse_availability(&req.availability)?;
+        let addr = if req.addr.is_empty() {
+            caller.ip()
+        } else {
+            req.addr
+                .parse::<IpAddr>()
+                .map_err(|_| {
+                    Status::invalid_argument(format!(
+                        "invalid advertise address {:?}: expected an IP address",
+                        req.addr
+                    ))
+                })?
+                .to_string()
+        };
+
+        let node_id = rswarm_rt::new_id();
+        let certificate = self.sign(&cluster, &req.csr, &node_id)?;
+        let node = Node {
+            id: node_id.clone(),
+            spec: NodeSpec {
+                role: NodeRole::Worker,
+                availability,
+                ..Default::default()
+            },
+            status: NodeStatus {
+                state: NodeState::Unknown,
+                message: String::new(),
+                addr,
+            },
+            role: NodeRole::Worker,
+            ..Default::default()
+        };
+        store
+            .update(|tx| {
+                tx.create(Object::Node(node))?;
+                Ok::<_, ControlError>(())
+            })
+            .await
+            .map_err(from_control)?;
+        tracing::info!("node {node_id} joined the swarm as a worker");
+        Ok(Response::new(IssueNodeCertificateResponse {
+            node_id,
+            certificate,
+            root_ca: cluster.ca_cert_pem,
+        }))
+    }
+}
+
+impl NodeCaService {
+    /// A worker certificate for `node_id` with the cluster's CA key and
+    /// configured validity.
+    fn sign(&self, cluster: &Cluster, csr: &str, node_id: &str) -> Result<String, Status> {
+        let root = RootCa::from_pems(cluster.ca_cert_pem.clone(), cluster.ca_key_pem.clone())
+            .map_err(|e| Status::internal(format!("the cluster root CA is unusable: {e}")))?;
+        let validity = cluster
+            .spec
+            .ca_config
+            .node_cert_expiry
+            .map(chrono::Duration::nanoseconds)
+            .unwrap_or(DEFAULT_NODE_CERT_VALIDITY);
+        root.issue_node_certificate(
+            csr,
+            node_id,
+            NodeRole::Worker,
+            &cluster.id,
+            validity,
+            self.shared.clock.now(),
+        )
+        .map_err(|e| match e {
+            PkiError::InvalidCsr(_) => Status::invalid_argument(e.to_string()),
+            e => Status::internal(format!("signing the node certificate: {e}")),
+        })
+    }
+}
+
+/// The role `token` grants: the whole token compared in constant time with
+/// the manager token, then the worker token. Empty tokens match nothing.
+fn token_role(tokens: &JoinTokens, token: &str) -> Option<NodeRole> {
+    let matches = |t: &str| !t.is_empty() && !token.is_empty() && constant_time_eq(t, token);
+    if matches(&tokens.manager) {
+        Some(NodeRole::Manager)
+    } else if matches(&tokens.worker) {
+        Some(NodeRole::Worker)
+    } else {
+        None
+    }
+}
+
+/// `""` (active), `active`, `pause` or `drain`.
+fn parse_availability(s: &str) -> Result<Availability, Status> {
+    match s {
+        "" | "active" => Ok(Availability::Active),
+        "pause" => Ok(Availability::Pause),
+        "drain" => Ok(Availability::Drain),
+        other => Err(Status::invalid_argument(format!(
+            "invalid availability {other:?}: expected active, pause or drain"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_decide_the_role() {
+        let tokens = JoinTokens {
+            worker: "SWMTKN-1-a-w".into(),
+            manager: "SWMTKN-1-a-m".into(),
+        };
+        assert_eq!(token_role(&tokens, "SWMTKN-1-a-m"), Some(NodeRole::Manager));
+        assert_eq!(token_role(&tokens, "SWMTKN-1-a-w"), Some(NodeRole::Worker));
+        assert_eq!(token_role(&tokens, "SWMTKN-1-a-x"), None);
+        assert_eq!(token_role(&tokens, ""), None);
+        assert_eq!(token_role(&JoinTokens::default(), ""), None);
+    }
+
+    #[test]
+    fn availability_defaults_to_active() {
+        assert_eq!(parse_availability("").ok(), Some(Availability::Active));
+        assert_eq!(parse_availability("drain").ok(), Some(Availability::Drain));
+        let err = parse_availability("sleepy").expect_err("bad");
+        assert_eq!(err.code(), tonic::Code::InvalidArgument);
+    }
+}

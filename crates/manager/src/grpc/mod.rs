@@ -1,0 +1,93 @@
+//! The manager's gRPC server on the swarm port: the cluster CA (root
+//! certificate, node certificates for joining workers) and the dispatcher
+//! (agent sessions), over TLS with certificates from the cluster CA.
+//!
+//! ```text
+//! TcpListener ─► rswarm_tls::TlsIncoming ─► tonic ─► authorize(rpc) ─► CA / NodeCA / Dispatcher
+//!                 (client cert optional,              (one table:        │
+//!                  verified against the root)          auth::Rpc)        └─► store, Manager::dispatcher
+//! ```
+//!
+//! Every RPC is checked by [`auth::authorize`] against its row in the
+//! table of [`auth::Rpc::allowed`]: the CA's `GetRootCACertificate` and
+//! `IssueNodeCertificate` need no client certificate (the join token
+//! authorizes); everything else needs a certificate of this cluster whose
+//! role is allowed, for a node that is still in the store (so a removed
+//! node's certificate stops working at once).
+//!
+//! What it does not do: forward to a leader (one manager for now), rotate
+//! or renew certificates, join managers (refused with `Unimplemented`),
+//! track session IDs (any session ID is accepted; the node is the
+//! certificate's CN), or push anything after the first `SessionMessage`.
+
+pub mod auth;
+mod ca;
+mod dispatcher;
+mod issue;
+mod status;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rswarm_pki::NodeIdentity;
+use rswarm_proto::ca::ca_server::CaServer;
+use rswarm_proto::ca::node_ca_server::NodeCaServer;
+use rswarm_proto::dispatcher::dispatcher_server::DispatcherServer;
+use rswarm_rt::{Clock, Shutdown, SystemClock};
+use rswarm_tls::{TlsError, TlsIncoming, error_chain};
+use tokio::net::TcpListener;
+
+use crate::Manager;
+
+pub use issue::{INVALID_TOKEN, MANAGER_JOIN_UNSUPPORTED};
+
+/// Why the swarm port server could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum GrpcError {
+    /// The node's identity cannot make a TLS server configuration.
+    #[error("swarm port TLS configuration: {0}")]
+    Tls(#[from] TlsError),
+    /// The server stopped with an error.
+    #[error("swarm port server failed: {0}")]
+    Serve(String),
+}
+
+/// What the services share.
+#[derive(Clone, Debug)]
+struct Shared {
+    manager: Manager,
+    /// Wall time for certificate validity (peers check it with real clocks).
+    clock: Arc<dyn Clock>,
+    /// Ends open streams when the server stops.
+    shutdown: Shutdown,
+}
+
+/// Serves the CA, NodeCA and Dispatcher services on `listener` with this
+/// manager's `identity` until `shutdown` fires; then stops accepting,
+/// ends open streams and waits for connections to close.
+pub async fn serve(
+    listener: TcpListener,
+    identity: NodeIdentity,
+    manager: Manager,
+    shutdown: Shutdown,
+) -> Result<(), GrpcError> {
+    let config = rswarm_tls::server_config(&identity)?;
+    let shared = Shared {
+        manager,
+        clock: Arc::new(SystemClock),
+        shutdown: shutdown.clone(),
+    };
+    let incoming = TlsIncoming::new(listener, config);
+    tonic::transport::Server::builder()
+        // Notice agents that vanished without closing their session.
+        .http2_keepalive_interval(Some(Duration::from_secs(10)))
+        .http2_keepalive_timeout(Some(Duration::from_secs(20)))
+        .add_service(CaServer::new(ca::CaService::new(shared.clone())))
+        .add_service(NodeCaServer::new(issue::NodeCaService::new(shared.clone())))
+        .add_service(DispatcherServer::new(dispatcher::DispatcherService::new(
+            shared,
+        )))
+        .serve_with_incoming_shutdown(incoming, async move { shutdown.wait().await })
+        .await
+        .map_err(|e| GrpcError::Serve(error_chain(&e)))
+}

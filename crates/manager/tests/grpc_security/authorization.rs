@@ -1,0 +1,150 @@
+//! Authorization: who may call what, and certificates that must not work.
+
+use rswarm_agent::AgentError;
+use rswarm_agent::DispatcherClient;
+use rswarm_pki::{NodeIdentity, RootCa};
+use rswarm_proto::ca::ca_client::CaClient;
+use rswarm_proto::ca::{GetRootCaCertificateRequest, GetUnlockKeyRequest};
+use rswarm_types::{NodeDescription, NodeRole};
+use tonic::Code;
+
+use crate::harness::Swarm;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dispatcher_calls_need_a_certificate() {
+    let swarm = Swarm::start().await;
+    let anonymous = rswarm_tls::ca_client_config(swarm.root.cert_pem()).expect("config");
+
+    // The CA's root is open to all, byte for byte.
+    let channel = rswarm_tls::connect(&swarm.addr.to_string(), anonymous.clone())
+        .await
+        .expect("connect");
+    let pem = CaClient::new(channel)
+        .get_root_ca_certificate(GetRootCaCertificateRequest {})
+        .await
+        .expect("root")
+        .into_inner()
+        .certificate;
+    assert_eq!(pem, swarm.root.cert_pem());
+
+    let (code, message) = swarm.raw_heartbeat(anonymous).await.expect_err("no cert");
+    assert_eq!(code, Code::PermissionDenied);
+    assert_eq!(message, "no client certificate");
+    swarm.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_cannot_call_manager_only_rpcs() {
+    let swarm = Swarm::start().await;
+    let worker = swarm.join_worker().await;
+    let get_unlock_key = |identity: &NodeIdentity| {
+        let config = rswarm_tls::client_config(identity).expect("config");
+        let addr = swarm.addr.to_string();
+        async move {
+            let channel = rswarm_tls::connect(&addr, config).await.expect("connect");
+            CaClient::new(channel)
+                .get_unlock_key(GetUnlockKeyRequest {})
+                .await
+                .map(|r| r.into_inner().unlock_key)
+        }
+    };
+    let status = get_unlock_key(&worker).await.expect_err("worker");
+    assert_eq!(status.code(), Code::PermissionDenied);
+    assert!(
+        status
+            .message()
+            .starts_with("unauthorized peer role: swarm-worker"),
+        "{}",
+        status.message()
+    );
+    let key = get_unlock_key(&swarm.manager_identity)
+        .await
+        .expect("manager");
+    assert_eq!(key, "");
+    // The worker may use the dispatcher.
+    let config = rswarm_tls::client_config(&worker).expect("config");
+    assert!(swarm.raw_heartbeat(config).await.is_ok());
+    swarm.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificates_from_elsewhere_are_refused() {
+    let swarm = Swarm::start().await;
+    let now = chrono::Utc::now();
+
+    // Signed by another CA (same subject shape, same cluster ID): the TLS
+    // handshake refuses it.
+    let other = RootCa::generate(now).expect("other root");
+    let (cert, key) = other
+        .issue_self("intruder", NodeRole::Worker, &swarm.cluster_id, now)
+        .expect("issue");
+    let forged = NodeIdentity {
+        node_id: "intruder".into(),
+        cluster_id: swarm.cluster_id.clone(),
+        role: NodeRole::Worker,
+        cert_pem: cert,
+        key_pem: key,
+        root_ca_pem: swarm.root.cert_pem().to_string(),
+    };
+    let config = rswarm_tls::client_config(&forged).expect("config");
+    let err = swarm.raw_heartbeat(config).await.expect_err("foreign CA");
+    assert_ne!(err.0, Code::Ok);
+    let client = swarm.client(forged);
+    let err = client
+        .register(NodeDescription::default())
+        .await
+        .expect_err("foreign CA session");
+    assert!(matches!(err, AgentError::Unavailable(_)), "{err}");
+
+    // Signed by our CA, but for another cluster.
+    let (cert, key) = swarm
+        .root
+        .issue_self("stranger", NodeRole::Worker, "another-cluster", now)
+        .expect("issue");
+    let stranger = NodeIdentity::from_pems(cert, key, swarm.root.cert_pem()).expect("identity");
+    let config = rswarm_tls::client_config(&stranger).expect("config");
+    let (code, message) = swarm
+        .raw_heartbeat(config)
+        .await
+        .expect_err("other cluster");
+    assert_eq!(code, Code::PermissionDenied);
+    assert_eq!(message, "certificate is not from this cluster");
+    swarm.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_nodes_certificate_stops_working() {
+    let swarm = Swarm::start().await;
+    let identity = swarm.join_worker().await;
+    let client = swarm.client(identity.clone());
+    client
+        .register(NodeDescription::default())
+        .await
+        .expect("register while a member");
+    swarm
+        .manager
+        .control
+        .remove_node(&identity.node_id, true)
+        .await
+        .expect("remove");
+
+    let expected = format!("node {} is not a member of this swarm", identity.node_id);
+    let err = client
+        .heartbeat()
+        .await
+        .expect_err("heartbeat after removal");
+    assert!(
+        matches!(&err, AgentError::Rejected(m) if *m == expected),
+        "{err}"
+    );
+    let fresh = swarm.client(identity);
+    let err = fresh
+        .register(NodeDescription::default())
+        .await
+        .expect_err("session after removal");
+    assert!(
+        matches!(&err, AgentError::Rejected(m) if *m == expected),
+        "{err}"
+    );
+    swarm.stop().await;
+}
