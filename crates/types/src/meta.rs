@@ -88,6 +88,16 @@ pub fn is_object_id(s: &str) -> bool {
             .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
 }
 
+/// Deserializes `null` as the type's default: Go encodes nil maps and
+/// slices as `null`.
+pub fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,14 +133,4 @@ mod tests {
         assert!(!is_object_id("0123456789ABCDEFGHIJKLMNO"));
         assert!(!is_object_id("web"));
     }
-}
-
-/// Deserializes `null` as the type's default: Go encodes nil maps and
-/// slices as `null`.
-pub fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }

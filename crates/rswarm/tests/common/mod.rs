@@ -174,6 +174,38 @@ impl TestDaemon {
         addr
     }
 
+    /// `swarm join-token -q worker`.
+    pub fn worker_token(&self) -> String {
+        self.ok(&["swarm", "join-token", "-q", "worker"])
+            .trim()
+            .to_string()
+    }
+
+    /// `swarm join` as a worker advertising `ip`.
+    pub fn join(&self, token: &str, manager: &str, ip: &str) {
+        let out = self.ok(&[
+            "swarm",
+            "join",
+            "--token",
+            token,
+            "--advertise-addr",
+            ip,
+            manager,
+        ]);
+        assert!(
+            out.contains("This node joined a swarm as a worker."),
+            "{out}"
+        );
+    }
+
+    /// This node's ID (from `/info`).
+    pub fn node_id(&self) -> String {
+        self.get_json("/info")["Swarm"]["NodeID"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
     /// Raw HTTP against the socket.
     pub fn http(&self, method: &str, path: &str, body: Option<&str>) -> HttpResponse {
         http(&self.socket_path(), method, path, body).expect("http request")
