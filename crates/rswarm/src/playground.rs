@@ -12,6 +12,12 @@ use tokio::process::{Child, Command};
 /// Flags of `rswarm playground`.
 #[derive(Debug, clap::Args)]
 pub struct PlaygroundArgs {
+    /// Number of manager nodes (1 until multi-manager Raft support lands).
+    #[arg(long, default_value_t = 1)]
+    pub managers: u32,
+    /// Number of worker nodes.
+    #[arg(long, default_value_t = 2)]
+    pub workers: u32,
     /// Number of replicas of the demo service.
     #[arg(long, default_value_t = 3)]
     pub replicas: u32,
@@ -31,15 +37,36 @@ pub async fn run(args: PlaygroundArgs) -> anyhow::Result<()> {
         .prefix("rswarm-playground-")
         .tempdir()
         .context("creating a temporary directory")?;
+    if args.managers != 1 {
+        bail!(
+            "--managers {}: only 1 manager is supported until multi-manager (Raft) support lands",
+            args.managers
+        );
+    }
+    if args.workers > 250 {
+        bail!(
+            "--workers {}: at most 250 workers fit on the loopback addresses 127.0.0.2-251",
+            args.workers
+        );
+    }
     let exe = std::env::current_exe().context("finding the rswarm binary")?;
-    let mut daemon = start_daemon(&exe, dir.path(), "manager1").await?;
-    let result = demo(&exe, &daemon, &args).await;
+    let mut daemons = vec![start_daemon(&exe, dir.path(), "manager1").await?];
+    for i in 1..=args.workers {
+        match start_daemon(&exe, dir.path(), &format!("worker{i}")).await {
+            Ok(d) => daemons.push(d),
+            Err(e) => {
+                stop_all(&mut daemons).await;
+                return Err(e);
+            }
+        }
+    }
+    let result = demo(&exe, &daemons, &args).await;
     if result.is_ok() && !args.no_wait {
         println!("\nThe playground runs until Ctrl-C.");
         let _ = tokio::signal::ctrl_c().await;
         println!("\nStopping the playground...");
     }
-    stop_daemon(&mut daemon).await;
+    stop_all(&mut daemons).await;
     drop(dir);
     result
 }
@@ -78,6 +105,12 @@ async fn start_daemon(exe: &Path, dir: &Path, name: &str) -> anyhow::Result<Daem
     )
 }
 
+async fn stop_all(daemons: &mut [Daemon]) {
+    for d in daemons.iter_mut().rev() {
+        stop_daemon(d).await;
+    }
+}
+
 async fn stop_daemon(d: &mut Daemon) {
     if let Some(pid) = d.child.id() {
         let _ = nix::sys::signal::kill(
@@ -108,9 +141,47 @@ async fn cli(exe: &Path, socket: &str, args: &[&str]) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn demo(exe: &Path, d: &Daemon, args: &PlaygroundArgs) -> anyhow::Result<()> {
-    let s = d.socket.as_str();
-    cli(exe, s, &["swarm", "init", "--advertise-addr", "127.0.0.1"]).await?;
+async fn demo(exe: &Path, daemons: &[Daemon], args: &PlaygroundArgs) -> anyhow::Result<()> {
+    let Some((manager, workers)) = daemons.split_first() else {
+        bail!("no daemon started")
+    };
+    let s = manager.socket.as_str();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .context("finding a free swarm port")?
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    cli(
+        exe,
+        s,
+        &[
+            "swarm",
+            "init",
+            "--advertise-addr",
+            "127.0.0.1",
+            "--listen-addr",
+            &listen,
+        ],
+    )
+    .await?;
+    let token = capture(exe, s, &["swarm", "join-token", "-q", "worker"]).await?;
+    for (i, w) in workers.iter().enumerate() {
+        let ip = format!("127.0.0.{}", i + 2);
+        cli(
+            exe,
+            &w.socket,
+            &[
+                "swarm",
+                "join",
+                "--token",
+                token.trim(),
+                "--advertise-addr",
+                &ip,
+                &listen,
+            ],
+        )
+        .await?;
+    }
     let replicas = args.replicas.to_string();
     cli(
         exe,
@@ -132,9 +203,28 @@ async fn demo(exe: &Path, d: &Daemon, args: &PlaygroundArgs) -> anyhow::Result<(
     cli(exe, s, &["node", "ls"]).await?;
     cli(exe, s, &["service", "ls"]).await?;
     cli(exe, s, &["service", "ps", "hello"]).await?;
-    println!("\nTry it:");
-    println!("  rswarm -H {s} service scale hello=5");
+    println!("\nTry it (the manager's socket):");
+    println!("  rswarm -H {s} service scale hello=6");
     println!("  rswarm -H {s} service logs hello");
+    println!("  rswarm -H {s} node update --availability drain worker1");
     println!("  docker -H {s} service ls");
     Ok(())
+}
+
+async fn capture(exe: &Path, socket: &str, args: &[&str]) -> anyhow::Result<String> {
+    let out = Command::new(exe)
+        .arg("-H")
+        .arg(socket)
+        .args(args)
+        .output()
+        .await
+        .context("running rswarm")?;
+    if !out.status.success() {
+        bail!(
+            "`rswarm {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }

@@ -178,3 +178,95 @@ fn docker_28_drives_rswarm() {
 fn docker_20_10_drives_rswarm() {
     scenario(DOCKER_20, "docker20-node");
 }
+
+fn multi_node(docker: &str, prefix: &str) {
+    require(docker);
+    let m = TestDaemon::start(&format!("{prefix}-m"));
+    let w = TestDaemon::start(&format!("{prefix}-w"));
+    let listen = format!("127.0.0.1:{}", common::free_port());
+    must(
+        &m,
+        docker,
+        &[
+            "swarm",
+            "init",
+            "--advertise-addr",
+            "127.0.0.1",
+            "--listen-addr",
+            &listen,
+        ],
+    );
+    let token = must(&m, docker, &["swarm", "join-token", "-q", "worker"]);
+    let joined = must(
+        &w,
+        docker,
+        &[
+            "swarm",
+            "join",
+            "--token",
+            token.trim(),
+            "--advertise-addr",
+            "127.0.0.2",
+            &listen,
+        ],
+    );
+    assert!(
+        joined.contains("This node joined a swarm as a worker."),
+        "{joined}"
+    );
+    wait_until("2 ready nodes", T, || {
+        must(&m, docker, &["node", "ls"])
+            .lines()
+            .filter(|l| l.contains("Ready"))
+            .count()
+            == 2
+    });
+    let created = must(
+        &m,
+        docker,
+        &[
+            "service",
+            "create",
+            "--name",
+            "pair",
+            "--replicas",
+            "4",
+            "busybox",
+            "sleep",
+            "1000",
+        ],
+    );
+    assert!(created.contains("converged"), "{created}");
+    let ps = must(&m, docker, &["node", "ps", &format!("{prefix}-w")]);
+    assert_eq!(
+        ps.lines().filter(|l| l.contains("Running")).count(),
+        2,
+        "{ps}"
+    );
+    let on_worker = w.docker(docker, &["node", "ls"]);
+    assert!(!on_worker.status.success());
+    assert!(
+        String::from_utf8_lossy(&on_worker.stderr)
+            .contains("Worker nodes can't be used to view or modify cluster state")
+    );
+    let left = must(&w, docker, &["swarm", "leave"]);
+    assert!(left.contains("Node left the swarm."), "{left}");
+    must(
+        &m,
+        docker,
+        &["node", "rm", "--force", &format!("{prefix}-w")],
+    );
+    wait_until("4 tasks back on the manager", T, || {
+        must(&m, docker, &["service", "ls"]).contains("4/4")
+    });
+}
+
+#[test]
+fn docker_28_joins_and_manages_nodes() {
+    multi_node(DOCKER_28, "d28");
+}
+
+#[test]
+fn docker_20_10_joins_and_manages_nodes() {
+    multi_node(DOCKER_20, "d20");
+}
