@@ -131,7 +131,11 @@ run_docker() {
 }
 
 echo "# create_to_running.sh N=$N RUNS=$RUNS flags='${FLAGS[*]}' $(nproc) cores, kernel $(uname -r), $(date -u +%Y-%m-%dT%H:%MZ)"
-echo "# rswarm: $RSWARM_BIN (process runtime: tasks are host processes); Docker Swarm: engine $( [ "$SKIP_DOCKER" = 1 ] || dk version --format '{{.Server.Version}}'), image $DOCKER_IMAGE (tasks are containers)"
+if [ "$SKIP_DOCKER" = 1 ]; then
+  echo "# rswarm: $RSWARM_BIN (process runtime: tasks are host processes); Docker Swarm skipped"
+else
+  echo "# rswarm: $RSWARM_BIN (process runtime: tasks are host processes); Docker Swarm: engine $(dk version --format '{{.Server.Version}}'), image $DOCKER_IMAGE (tasks are containers)"
+fi
 [ "$SKIP_DOCKER" = 1 ] || docker_swarm_init
 for run in $(seq 1 "$RUNS"); do
   run_rswarm "$run"
@@ -141,19 +145,19 @@ done
 # shellcheck disable=SC2086
 {
   echo "# medians over $RUNS run(s) (min-max in parentheses); timing starts just before the create/scale/rm command"
-  echo "rswarm create->$N processes: $(stats ${R[rs_procs]})"
-  echo "rswarm create->service ls $N/$N: $(stats ${R[rs_ls]})"
-  echo "rswarm scale-down $N->0: $(stats ${R[rs_down]}); scale-up 0->$N: $(stats ${R[rs_up]}); service rm: $(stats ${R[rs_rm]})"
+  echo "rswarm create->$N processes: $(stats ${R[rs_procs]:-})"
+  echo "rswarm create->service ls $N/$N: $(stats ${R[rs_ls]:-})"
+  echo "rswarm scale-down $N->0: $(stats ${R[rs_down]:-}); scale-up 0->$N: $(stats ${R[rs_up]:-}); service rm: $(stats ${R[rs_rm]:-})"
   if [ "$SKIP_DOCKER" != 1 ]; then
-    echo "Docker Swarm create->service ls $N/$N: $(stats ${R[dk_ls]})"
-    echo "Docker Swarm scale-down $N->0: $(stats ${R[dk_down]}); scale-up 0->$N: $(stats ${R[dk_up]}); service rm: $(stats ${R[dk_rm]})"
-    a=$(median ${R[rs_ls]}); b=$(median ${R[dk_ls]})
+    echo "Docker Swarm create->service ls $N/$N: $(stats ${R[dk_ls]:-})"
+    echo "Docker Swarm scale-down $N->0: $(stats ${R[dk_down]:-}); scale-up 0->$N: $(stats ${R[dk_up]:-}); service rm: $(stats ${R[dk_rm]:-})"
+    a=$(median ${R[rs_ls]:-}); b=$(median ${R[dk_ls]:-})
     echo "create-to-running $N replicas: rswarm $a s, Docker Swarm $b s ($(ratio "$a" "$b"))"
-    a=$(median ${R[rs_down]}); b=$(median ${R[dk_down]})
+    a=$(median ${R[rs_down]:-}); b=$(median ${R[dk_down]:-})
     echo "scale-down $N->0: rswarm $a s, Docker Swarm $b s ($(ratio "$a" "$b"))"
-    a=$(median ${R[rs_up]}); b=$(median ${R[dk_up]})
+    a=$(median ${R[rs_up]:-}); b=$(median ${R[dk_up]:-})
     echo "scale-up 0->$N: rswarm $a s, Docker Swarm $b s ($(ratio "$a" "$b"))"
-    a=$(median ${R[rs_rm]}); b=$(median ${R[dk_rm]})
+    a=$(median ${R[rs_rm]:-}); b=$(median ${R[dk_rm]:-})
     echo "service rm $N replicas: rswarm $a s, Docker Swarm $b s ($(ratio "$a" "$b"))"
     echo "note: Docker Swarm starts containers while rswarm's process runtime starts host processes, so each ratio measures orchestration + runtime start/stop cost, not orchestration alone."
   fi

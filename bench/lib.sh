@@ -110,7 +110,15 @@ docker_swarm_leave() {
   local n
   if [ "$DOCKER_SWARM_OURS" = 1 ]; then
     for n in "${DOCKER_SERVICE_NAMES[@]}"; do dk service rm "$n" >/dev/null 2>&1 || true; done
-    dk swarm leave --force >/dev/null 2>&1 || log "warning: docker swarm leave --force failed"
+    # Retry for a minute: the shared engine may be restarting (scripts/setup.sh
+    # restarts dockerd when its bridge is gone).
+    local i
+    for i in $(seq 1 60); do
+      dk swarm leave --force >/dev/null 2>&1 && break
+      [ "$(dk info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null)" = inactive ] && break
+      [ "$i" = 60 ] && log "warning: docker swarm leave --force failed for 60 s; run it by hand"
+      sleep 1
+    done
     DOCKER_SWARM_OURS=0
   fi
   DOCKER_SERVICE_NAMES=()
@@ -161,6 +169,7 @@ bench_cleanup() {
 
 # median and spread (min-max) of a list of numbers
 stats() {
+  [ "$#" -gt 0 ] || { echo "n/a"; return; }
   printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
     if (NR == 0) { print "n/a"; exit }
     m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2

@@ -122,15 +122,19 @@ fi
 # shellcheck disable=SC2086
 {
   echo "# medians (MB) over the runs, min-max in parentheses"
-  echo "rswarm daemon RSS idle before init: $(stats ${R[rs_idle]})"
-  echo "rswarm daemon RSS idle after init: $(stats ${R[rs_init]})"
-  echo "rswarm daemon RSS with $TASKS tasks: $(stats ${R[rs_full]}); peak $(stats ${R[rs_hwm]})"
-  if [ "$DOCKER_TASKS" -gt 0 ]; then
-    echo "dockerd+containerd RSS idle before init: $(stats ${R[dk_idle]})"
-    echo "dockerd+containerd RSS idle after init: $(stats ${R[dk_init]})"
-    echo "dockerd+containerd RSS with $DOCKER_TASKS containers: $(stats ${R[dk_full]}); containerd-shims RSS sum: $(stats ${R[dk_shim]}), PSS sum: $(stats ${R[dk_shim_pss]})"
+  if [ "$RUNS" -gt 0 ]; then
+    echo "rswarm daemon RSS idle before init: $(stats ${R[rs_idle]:-})"
+    echo "rswarm daemon RSS idle after init: $(stats ${R[rs_init]:-})"
+    echo "rswarm daemon RSS with $TASKS tasks: $(stats ${R[rs_full]:-}); peak $(stats ${R[rs_hwm]:-})"
   fi
-  idle=$(median ${R[rs_init]})
-  if awk -v v="$idle" 'BEGIN { exit !(v < 40) }'; then verdict=met; else verdict="NOT met"; fi
-  echo "goal rswarm < 40 MB idle (after init): $idle MB, $verdict"
+  if [ "$DOCKER_TASKS" -gt 0 ]; then
+    echo "dockerd+containerd RSS idle before init: $(stats ${R[dk_idle]:-})"
+    echo "dockerd+containerd RSS idle after init: $(stats ${R[dk_init]:-})"
+    echo "dockerd+containerd RSS with $DOCKER_TASKS containers: $(stats ${R[dk_full]:-}); containerd-shims RSS sum: $(stats ${R[dk_shim]:-}), PSS sum: $(stats ${R[dk_shim_pss]:-})"
+  fi
+  if [ "$RUNS" -gt 0 ]; then
+    idle=$(median ${R[rs_init]:-})
+    if awk -v v="$idle" 'BEGIN { exit !(v < 40) }'; then verdict=met; else verdict="NOT met"; fi
+    echo "goal rswarm < 40 MB idle (after init): $idle MB, $verdict"
+  fi
 }

@@ -85,7 +85,11 @@ fn docker_prints_the_same_against_rswarm_and_docker_swarm() {
         s.lines()
             .map(|l| {
                 l.split_whitespace()
-                    .filter(|w| !w.starts_with("SWMTKN-1-") && !w.starts_with('('))
+                    .filter(|w| {
+                        !w.starts_with("SWMTKN-1-")
+                            && !w.starts_with('(')
+                            && !w.starts_with("127.0.0.1:")
+                    })
                     .collect::<Vec<_>>()
                     .join(" ")
             })
