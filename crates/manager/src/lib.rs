@@ -14,6 +14,9 @@
 //! only bus. Decisions are made by the pure crates (`rswarm-orchestrator`,
 //! `rswarm-scheduler`); the loops here only feed them and apply plans.
 //!
+//! The [`grpc`] module serves the CA and the dispatcher to other nodes
+//! over mutual TLS, checking each caller's role and cluster.
+//!
 //! What it does not do: run tasks (the agent does) or speak HTTP.
 
 pub mod control;

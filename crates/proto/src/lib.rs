@@ -20,3 +20,33 @@ pub mod ca {
 pub mod dispatcher {
     tonic::include_proto!("rswarm.dispatcher");
 }
+
+#[cfg(test)]
+mod tests {
+    use prost::Message;
+
+    #[test]
+    fn messages_round_trip_on_the_wire() {
+        let m = super::dispatcher::UpdateTaskStatusRequest {
+            session_id: "s".into(),
+            updates: vec![super::dispatcher::TaskStatusUpdate {
+                task_id: "t".into(),
+                status: b"{}".to_vec(),
+            }],
+        };
+        let bytes = m.encode_to_vec();
+        let back =
+            super::dispatcher::UpdateTaskStatusRequest::decode(bytes.as_slice()).expect("decode");
+        assert_eq!(back, m);
+        let r = super::ca::IssueNodeCertificateRequest {
+            csr: "c".into(),
+            token: "t".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            super::ca::IssueNodeCertificateRequest::decode(r.encode_to_vec().as_slice())
+                .expect("decode"),
+            r
+        );
+    }
+}
