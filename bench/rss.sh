@@ -76,7 +76,16 @@ docker_pids() { # dockerd and the containerd it manages
   [ -n "$c" ] || c=$(pgrep -x containerd | head -n 1)
   echo "$d $c"
 }
-shim_pids() { pgrep -f '^/usr/bin/containerd-shim|^containerd-shim' || true; }
+# containerd-shim processes of the containers of our services (one each).
+shim_pids() {
+  local ids n p
+  ids=$(for n in "${DOCKER_SERVICE_NAMES[@]}"; do dk ps -q --no-trunc --filter "label=com.docker.swarm.service.name=$n"; done)
+  for p in $(pgrep -f '^/usr/bin/containerd-shim|^containerd-shim' || true); do
+    if tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | awk 'f { print; exit } $0 == "-id" { f = 1 }' | grep -qxF -f <(printf '%s\n' "$ids"); then
+      echo "$p"
+    fi
+  done
+}
 
 dk_all_running() {
   local want=$((DOCKER_TASKS / SERVICES))
@@ -103,9 +112,12 @@ run_docker() {
   tconv=$(elapsed "$t0" "$(now)")
   sleep "$SETTLE"; full_d=$(vmrss_kb "$d"); full_c=$(vmrss_kb "$c")
   # shellcheck disable=SC2046
-  shims=$(sum_rss_kb $(shim_pids)); nshim=$(shim_pids | wc -l)
-  # shellcheck disable=SC2046
-  shims_pss=$(sum_pss_kb $(shim_pids))
+  local spids
+  spids=$(shim_pids)
+  # shellcheck disable=SC2086
+  shims=$(sum_rss_kb $spids); nshim=$(echo $spids | wc -w)
+  # shellcheck disable=SC2086
+  shims_pss=$(sum_pss_kb $spids)
   for name in "${DOCKER_SERVICE_NAMES[@]}"; do dk service rm "$name" >/dev/null; done
   wait_until "$TIMEOUT" "Docker Swarm: containers removed" bash -c "[ \"\$($DOCKER_BIN -H $DOCKER_HOST_SOCK ps -aq --filter label=com.docker.swarm.service.name | wc -l)\" -eq 0 ]" || true
   docker_swarm_leave

@@ -10,6 +10,9 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
 use crate::{Action, Kind, Object, Proposer, StoreError, Tables};
 
+/// Page cache of the database file.
+const CACHE_BYTES: usize = 8 * 1024 * 1024;
+
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const OBJECTS: [(Kind, TableDefinition<&str, &[u8]>); 4] = [
     (Kind::Cluster, TableDefinition::new("clusters")),
@@ -42,7 +45,12 @@ impl RedbProposer {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(err)?;
         }
-        let db = Database::create(path).map_err(err)?;
+        // redb caches up to 1 GiB by default; the whole cluster state is a
+        // few MiB and lives in memory anyway.
+        let db = redb::Builder::new()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
+            .map_err(err)?;
         Ok(RedbProposer { db })
     }
 
