@@ -7,8 +7,10 @@ use tokio::sync::{Mutex, broadcast};
 
 use crate::{Action, Commit, Proposer, StoreError, Tables, WriteTx};
 
-/// Capacity of the commit channel; a watcher further behind gets `Lagged`.
-const WATCH_CAPACITY: usize = 4096;
+/// Capacity of the commit channel; a watcher further behind gets `Lagged`
+/// and resyncs from a fresh view. The channel keeps this many commits (with
+/// their objects) alive, so it stays small.
+const WATCH_CAPACITY: usize = 256;
 
 /// The cluster store. Cheap to clone.
 #[derive(Clone, Debug)]

@@ -102,10 +102,15 @@ impl ProcessController {
             }
         }
         let user = self.plan.user.clone();
-        let identity = tokio::task::spawn_blocking(move || resolve_user(&user))
-            .await
-            .map_err(|e| ExecError::StartFailed(format!("user lookup did not finish: {e}")))?
-            .map_err(ExecError::InvalidSpec)?;
+        let identity = if user.is_empty() {
+            None
+        } else {
+            // passwd/group lookups may block (NSS); keep them off the workers.
+            tokio::task::spawn_blocking(move || resolve_user(&user))
+                .await
+                .map_err(|e| ExecError::StartFailed(format!("user lookup did not finish: {e}")))?
+                .map_err(ExecError::InvalidSpec)?
+        };
         let writer = self.logs.writer(&self.plan.task_id)?;
         Ok(Phase::Prepared { identity, writer })
     }

@@ -9,12 +9,16 @@ use crate::{LogLine, LogStream, LogWriter};
 /// splits at 16 KiB.
 const MAX_LINE: usize = 16 * 1024;
 
+/// Read buffer per output stream.
+const READ_BUFFER: usize = 4 * 1024;
+
 /// Reads `reader` to its end, appending each line (without its `\n`,
 /// invalid UTF-8 replaced) to `writer` with the time it was read. Output is
 /// always drained, even when the log cannot be written, so the process
 /// never blocks on a full pipe.
 pub(crate) async fn pump<R: AsyncRead + Unpin>(reader: R, stream: LogStream, writer: LogWriter) {
-    let mut reader = BufReader::with_capacity(64 * 1024, reader);
+    // Small: a daemon holds two of these per running task.
+    let mut reader = BufReader::with_capacity(READ_BUFFER, reader);
     let mut line: Vec<u8> = Vec::new();
     let mut failed = false;
     loop {
