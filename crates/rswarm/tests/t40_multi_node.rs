@@ -37,6 +37,15 @@ fn three_nodes(prefix: &str) -> Swarm {
     }
 }
 
+/// Waits until `node ls` shows `host` as Down (3 missed 5 s heartbeats).
+fn wait_down(m: &TestDaemon, host: &str) {
+    wait_until(&format!("{host} is Down"), Duration::from_secs(25), || {
+        m.ok(&["node", "ls"])
+            .lines()
+            .any(|l| l.contains(host) && l.contains("Down"))
+    });
+}
+
 fn ready_nodes(m: &TestDaemon) -> usize {
     m.ok(&["node", "ls"])
         .lines()
@@ -157,12 +166,7 @@ fn a_killed_worker_goes_down_its_tasks_move_and_it_comes_back_clean() {
     assert_eq!(victim_pids.len(), 2);
 
     s.workers[0].kill9();
-    wait_until("the killed worker is Down", Duration::from_secs(25), || {
-        s.manager
-            .ok(&["node", "ls"])
-            .lines()
-            .any(|l| l.contains("fail-2") && l.contains("Down"))
-    });
+    wait_down(&s.manager, "fail-2");
     wait_until("6 tasks run on the two live nodes", T, || {
         let per = running_per_node(&s.manager, &web);
         !per.contains_key(&victim_id) && per.values().sum::<usize>() == 6
@@ -247,12 +251,7 @@ fn removed_nodes_are_refused_and_rejoin_only_as_new_nodes() {
 
     let old_id = s.workers[1].node_id();
     s.workers[1].stop();
-    wait_until("rm-3 Down", Duration::from_secs(25), || {
-        s.manager
-            .ok(&["node", "ls"])
-            .lines()
-            .any(|l| l.contains("rm-3") && l.contains("Down"))
-    });
+    wait_down(&s.manager, "rm-3");
     s.manager.ok(&["node", "rm", "rm-3"]);
     assert!(!s.manager.ok(&["node", "ls"]).contains("rm-3"));
 

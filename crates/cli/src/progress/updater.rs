@@ -213,17 +213,7 @@ impl Updater {
                     if *done || replicas > MAX_PROGRESS_BARS || mapped > replicas {
                         continue;
                     }
-                    let id = format!("{mapped}/{replicas}");
-                    if !t.status.err.is_empty() {
-                        out.push(Msg::update(id, trunc_error(&t.status.err)));
-                    } else if !terminal(t.desired_state) && !terminal(t.status.state) {
-                        out.push(Msg::bar(
-                            id,
-                            padded(t.status.state),
-                            state_number(t.status.state),
-                            MAX_PROGRESS,
-                        ));
-                    }
+                    out.extend(task_msg(format!("{mapped}/{replicas}"), t));
                 }
                 if !*done {
                     out.push(overall(running, replicas, rollback));
@@ -259,17 +249,7 @@ impl Updater {
                     if *done || node_count > MAX_PROGRESS_BARS {
                         continue;
                     }
-                    let id: String = t.node_id.chars().take(12).collect();
-                    if !t.status.err.is_empty() {
-                        out.push(Msg::update(id, trunc_error(&t.status.err)));
-                    } else if !terminal(t.desired_state) && !terminal(t.status.state) {
-                        out.push(Msg::bar(
-                            id,
-                            padded(t.status.state),
-                            state_number(t.status.state),
-                            MAX_PROGRESS,
-                        ));
-                    }
+                    out.extend(task_msg(t.node_id.chars().take(12).collect(), t));
                 }
                 if !*done {
                     out.push(overall(running, node_count, rollback));
@@ -416,6 +396,23 @@ fn job_overall(active: i64, completed: i64, total: i64, concurrent: Option<i64>)
         ));
     }
     v
+}
+
+/// One task's progress line: its error, or its state bar while it is
+/// wanted and not finished.
+fn task_msg(id: String, t: &Task) -> Option<Msg> {
+    if !t.status.err.is_empty() {
+        Some(Msg::update(id, trunc_error(&t.status.err)))
+    } else if !terminal(t.desired_state) && !terminal(t.status.state) {
+        Some(Msg::bar(
+            id,
+            padded(t.status.state),
+            state_number(t.status.state),
+            MAX_PROGRESS,
+        ))
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
