@@ -1,7 +1,11 @@
 //! Compiles the .proto files with protox (pure Rust; no protoc needed).
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let files = ["proto/ca.proto", "proto/dispatcher.proto"];
+    let files = [
+        "proto/ca.proto",
+        "proto/dispatcher.proto",
+        "proto/logbroker.proto",
+    ];
     for f in files {
         println!("cargo:rerun-if-changed={f}");
     }

@@ -76,7 +76,7 @@ pub async fn run(
         Err(e) => return tm.report_err(TaskState::Failed, &e.to_string(), None),
     };
     let running = ContainerStatus {
-        container_id: String::new(),
+        container_id: controller.container_id().unwrap_or_default(),
         pid,
         exit_code: 0,
     };
@@ -99,10 +99,30 @@ pub async fn run(
         Outcome::Stopped(exit) => {
             tm.report(TaskState::Shutdown, "shutdown", exit.as_ref().map(status))
         }
-        Outcome::AgentStopping => {}
+        Outcome::AgentStopping => return,
     }
-    if *desired.borrow() >= TaskState::Remove {
-        let _ = controller.remove().await;
+    // A finished task's container stays (as Docker Swarm keeps it) until
+    // the managers remove the task.
+    if removal_wanted(&mut desired, &mut stop).await
+        && let Err(e) = controller.remove().await
+    {
+        tracing::warn!("agent: removing task failed: {e}");
+    }
+}
+
+/// Waits until the task is to be removed (`true`) or the agent stops.
+async fn removal_wanted(
+    desired: &mut watch::Receiver<TaskState>,
+    stop: &mut watch::Receiver<bool>,
+) -> bool {
+    loop {
+        if *desired.borrow_and_update() >= TaskState::Remove {
+            return true;
+        }
+        tokio::select! {
+            r = desired.changed() => if r.is_err() { return false },
+            _ = stop.changed() => return false,
+        }
     }
 }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 /// Which executor runs tasks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Runtime {
-    /// `docker` when an engine answers, else `process` (today: `process`).
+    /// `docker` when an engine answers on `--docker-host`, else `process`.
     Auto,
     /// Tasks run as host processes.
     Process,
@@ -28,6 +28,9 @@ pub struct DaemonArgs {
     /// Task runtime.
     #[arg(long, value_enum, default_value = "auto")]
     pub runtime: Runtime,
+    /// The Docker engine of the docker runtime: unix:///path or tcp://host:port [default: unix:///var/run/docker.sock].
+    #[arg(long, value_name = "URL")]
+    pub docker_host: Option<String>,
 }
 
 /// The default socket when no `-H` is given.

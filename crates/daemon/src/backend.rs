@@ -4,13 +4,11 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use rswarm_engine_api::{
     Backend, InitRequest, JoinRequest, LocalNodeState, LogMessage, LogOptions, LogTarget, NodeInfo,
     Rotation,
 };
-use rswarm_exec::LogStream;
 use rswarm_manager::Manager;
 use rswarm_manager::control::TokenRotation;
 use rswarm_types::{
@@ -18,6 +16,7 @@ use rswarm_types::{
 };
 
 use crate::node::LocalNode;
+use crate::task_logs::LogSources;
 
 /// The daemon's [`Backend`].
 #[derive(Clone, Debug)]
@@ -194,58 +193,32 @@ impl Backend for NodeBackend {
         Ok(self.manager().await?.control.list_tasks())
     }
 
+    /// Tasks of this node from its log files, tasks of other nodes from
+    /// their agents through the log broker (see [`crate::task_logs`]).
     async fn logs(
         &self,
         target: LogTarget,
         options: LogOptions,
     ) -> Result<BoxStream<'static, LogMessage>, ControlError> {
-        let manager = self.manager().await?;
-        let mut tasks: Vec<Task> = manager.store.view(|t| match &target {
+        let (manager, local_node_id) = match self.node.membership.lock().await.as_ref() {
+            None => return Err(ControlError::NotAManager),
+            Some(active) => (
+                active
+                    .manager
+                    .clone()
+                    .ok_or(ControlError::WorkerNotManager)?,
+                active.config.node_id.clone(),
+            ),
+        };
+        let tasks: Vec<Task> = manager.store.view(|t| match &target {
             LogTarget::Service(id) => t.tasks_of_service(id).cloned().collect(),
             LogTarget::Task(id) => t.task(id).cloned().into_iter().collect(),
         });
-        tasks.sort_by_key(|t| t.meta.created_at);
-        let logs = self.node.logs.clone();
-        let keep = move |stream: LogStream| match stream {
-            LogStream::Stdout => options.stdout,
-            LogStream::Stderr => options.stderr,
+        let sources = LogSources {
+            local_node_id,
+            logs: self.node.logs.clone(),
+            broker: manager.log_broker,
         };
-        let to_message = move |t: &Task, l: rswarm_exec::LogLine| LogMessage {
-            stream: if l.stream == LogStream::Stdout { 1 } else { 2 },
-            timestamp: l.timestamp,
-            line: l.line,
-            node_id: t.node_id.clone(),
-            service_id: t.service_id.clone(),
-            task_id: t.id.clone(),
-        };
-        if options.follow {
-            let streams: Vec<_> = tasks
-                .into_iter()
-                .map(|t| {
-                    logs.follow(&t.id, options.since, options.tail)
-                        .filter(move |l| std::future::ready(keep(l.stream)))
-                        .map(move |l| to_message(&t, l))
-                        .boxed()
-                })
-                .collect();
-            return Ok(futures_util::stream::select_all(streams).boxed());
-        }
-        let mut all = Vec::new();
-        for t in &tasks {
-            let lines = logs
-                .read(&t.id, options.since, options.tail)
-                .await
-                .map_err(|e| {
-                    ControlError::Internal(format!("reading logs of task {}: {e}", t.id))
-                })?;
-            all.extend(
-                lines
-                    .into_iter()
-                    .filter(|l| keep(l.stream))
-                    .map(|l| to_message(t, l)),
-            );
-        }
-        all.sort_by_key(|m| m.timestamp);
-        Ok(futures_util::stream::iter(all).boxed())
+        sources.stream(tasks, options).await
     }
 }

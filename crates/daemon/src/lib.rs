@@ -9,6 +9,10 @@
 //!                          Agent ◄─ LocalDispatcherClient ─► Dispatcher
 //! ```
 //!
+//! `service logs` reads this node's tasks from its files and other nodes'
+//! tasks through the manager's log broker (`task_logs`); a worker's agent
+//! serves those subscriptions from its own files.
+//!
 //! Data root layout:
 //! `swarm/certificates/` (root CA cert, node cert and key),
 //! `swarm/raft/store.redb` (cluster state), `swarm/state.json` (node
@@ -25,6 +29,7 @@ pub mod paths;
 pub mod run;
 pub mod swarm_init;
 pub mod swarm_join;
+pub mod task_logs;
 
 pub use args::DaemonArgs;
 pub use run::run;

@@ -146,6 +146,7 @@ impl LocalNode {
         let bytes = serde_json::to_vec_pretty(&config)
             .map_err(|e| ControlError::Internal(e.to_string()))?;
         write_atomic(&self.paths.state_file(), &bytes)?;
+        self.executor.cleanup_leftovers(&config.node_id).await;
         let killed = rswarm_exec::kill_leftovers(&config.node_id);
         if killed > 0 {
             tracing::info!(
@@ -191,7 +192,8 @@ impl LocalNode {
                     config.managers.clone(),
                     identity,
                     config.advertise_ip().to_string(),
-                );
+                )
+                .with_logs(self.logs.clone());
                 (None, Arc::new(client))
             }
         };
@@ -212,6 +214,9 @@ impl LocalNode {
         for h in active.handles {
             let _ = h.await;
         }
+        self.executor
+            .cleanup_leftovers(&active.config.node_id)
+            .await;
         Some(active.config)
     }
 

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use rswarm_exec::{LogStore, ProcessExecutor};
+use rswarm_exec::{DockerExecutor, ExecError, Executor, LogStore, ProcessExecutor};
 use rswarm_rt::{Shutdown, SystemClock};
 
 use crate::args::{DEFAULT_SOCKET, DaemonArgs, Runtime};
@@ -52,13 +52,6 @@ fn default_hostname() -> String {
 
 /// Runs the daemon until a termination signal.
 pub async fn run(args: DaemonArgs) -> anyhow::Result<()> {
-    if args.runtime == Runtime::Docker {
-        return Err(DaemonError::Runtime(
-            "--runtime docker: the docker executor is not available yet; use --runtime process"
-                .into(),
-        )
-        .into());
-    }
     let hosts = if args.hosts.is_empty() {
         vec![DEFAULT_SOCKET.to_string()]
     } else {
@@ -76,7 +69,9 @@ pub async fn run(args: DaemonArgs) -> anyhow::Result<()> {
     let hostname = args.hostname.clone().unwrap_or_else(default_hostname);
     let shutdown = Shutdown::new();
     let logs = LogStore::new(paths.logs());
-    let executor = Arc::new(ProcessExecutor::new(logs.clone(), String::new()));
+    let executor = executor(&args, logs.clone()).await?;
+    let runtime = executor.describe().runtime;
+    tracing::info!("task runtime: {runtime}");
     let node = Arc::new(LocalNode::new(
         paths.clone(),
         hostname,
@@ -90,7 +85,7 @@ pub async fn run(args: DaemonArgs) -> anyhow::Result<()> {
         reason: e.to_string(),
     })?;
 
-    let backend = Arc::new(NodeBackend::new(node.clone(), "process".into()));
+    let backend = Arc::new(NodeBackend::new(node.clone(), runtime));
     let router = rswarm_engine_api::router(backend);
     let mut servers = Vec::new();
     for l in listens {
@@ -154,6 +149,43 @@ pub async fn run(args: DaemonArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The task runtime `--runtime` asks for: `docker` needs an engine to
+/// answer on `--docker-host`; `auto` uses one when it answers, else runs
+/// tasks as processes.
+async fn executor(args: &DaemonArgs, logs: LogStore) -> Result<Arc<dyn Executor>, DaemonError> {
+    let host = args.docker_host.as_deref();
+    match args.runtime {
+        Runtime::Process => Ok(Arc::new(ProcessExecutor::new(logs, String::new()))),
+        Runtime::Docker => DockerExecutor::connect(host, logs, String::new())
+            .await
+            .map(|d| Arc::new(d) as Arc<dyn Executor>)
+            .map_err(|e| {
+                DaemonError::Runtime(format!(
+                    "--runtime docker: {} (start the engine, point --docker-host at it, or use --runtime process)",
+                    engine_reason(e)
+                ))
+            }),
+        Runtime::Auto => match DockerExecutor::connect(host, logs.clone(), String::new()).await {
+            Ok(d) => Ok(Arc::new(d)),
+            Err(e) => {
+                tracing::info!(
+                    "--runtime auto: {}; running tasks as processes",
+                    engine_reason(e)
+                );
+                Ok(Arc::new(ProcessExecutor::new(logs, String::new())))
+            }
+        },
+    }
+}
+
+/// Why connecting to the engine failed, without the error's prefix.
+fn engine_reason(e: ExecError) -> String {
+    match e {
+        ExecError::Engine(why) => why,
+        other => other.to_string(),
+    }
 }
 
 async fn wait_for_signal() {

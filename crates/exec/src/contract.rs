@@ -21,6 +21,9 @@ pub enum ExecError {
     /// Any I/O error.
     #[error("executor I/O error: {0}")]
     Io(#[from] std::io::Error),
+    /// The container engine failed or could not be reached.
+    #[error("docker engine: {0}")]
+    Engine(String),
 }
 
 /// How a task's process ended.
@@ -29,7 +32,8 @@ pub struct ExitStatus {
     /// The exit code; for a signal death, 128 + signal number (137 for
     /// SIGKILL), as docker reports it.
     pub code: i64,
-    /// The signal that killed it, if any.
+    /// The signal that killed it, if known (the docker runtime only learns
+    /// the code, so it leaves this empty).
     pub signal: Option<i32>,
 }
 
@@ -70,6 +74,7 @@ pub struct LogLine {
 }
 
 /// Creates controllers for tasks.
+#[async_trait]
 pub trait Executor: Send + Sync + std::fmt::Debug {
     /// Facts about this runtime for the node description.
     fn describe(&self) -> ExecutorDescription;
@@ -77,6 +82,16 @@ pub trait Executor: Send + Sync + std::fmt::Debug {
     /// A controller for `task`. Fails with [`ExecError::InvalidSpec`] when the
     /// spec cannot run here (e.g. no command for the process runtime).
     fn controller(&self, task: &Task) -> Result<Box<dyn Controller>, ExecError>;
+
+    /// Removes what tasks of node `node_id` left in this runtime (a crashed
+    /// or stopped daemon's containers); called when the node starts and
+    /// after its agent stopped. Returns how many were removed. The default
+    /// does nothing (the process runtime's leftovers are handled by
+    /// [`kill_leftovers`](crate::kill_leftovers)).
+    async fn cleanup_leftovers(&self, node_id: &str) -> usize {
+        let _ = node_id;
+        0
+    }
 }
 
 /// Drives one task's process.
@@ -93,4 +108,8 @@ pub trait Controller: Send + Sync {
     async fn shutdown(&self) -> Result<(), ExecError>;
     /// Releases resources; logs stay readable until the task is deleted.
     async fn remove(&self) -> Result<(), ExecError>;
+    /// The runtime's ID for the task (the container ID), once created.
+    fn container_id(&self) -> Option<String> {
+        None
+    }
 }

@@ -203,7 +203,12 @@ impl Dispatcher {
         let expired: Vec<String> = self.store.view(|t| {
             t.nodes()
                 .filter(|n| n.status.state == NodeState::Ready)
-                .filter(|n| now - beats.get(&n.id).copied().unwrap_or(self.started) > grace)
+                .filter(|n| match beats.get(&n.id) {
+                    Some(at) => now - *at > grace,
+                    // Not seen since this manager started: twice the grace
+                    // to re-register, as Swarm gives after a leader change.
+                    None => now - self.started > grace * 2,
+                })
                 .map(|n| n.id.clone())
                 .collect()
         });

@@ -14,17 +14,20 @@
 //! only bus. Decisions are made by the pure crates (`rswarm-orchestrator`,
 //! `rswarm-scheduler`); the loops here only feed them and apply plans.
 //!
-//! The [`grpc`] module serves the CA and the dispatcher to other nodes
-//! over mutual TLS, checking each caller's role and cluster.
+//! The [`grpc`] module serves the CA, the dispatcher and the agent side of
+//! the [`logbroker`] to other nodes over mutual TLS, checking each caller's
+//! role and cluster.
 //!
 //! What it does not do: run tasks (the agent does) or speak HTTP.
 
 pub mod control;
 pub mod dispatcher;
 pub mod grpc;
+pub mod logbroker;
 pub mod loops;
 pub mod manager;
 
 pub use control::ControlApi;
 pub use dispatcher::Dispatcher;
+pub use logbroker::LogBroker;
 pub use manager::Manager;

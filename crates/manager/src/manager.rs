@@ -6,7 +6,7 @@ use rswarm_rt::{Clock, Shutdown};
 use rswarm_store::Store;
 
 use crate::loops::{orchestrator_loop, scheduler_loop};
-use crate::{ControlApi, Dispatcher};
+use crate::{ControlApi, Dispatcher, LogBroker};
 
 /// A running manager: its store, control API and dispatcher.
 #[derive(Clone, Debug)]
@@ -17,6 +17,8 @@ pub struct Manager {
     pub control: ControlApi,
     /// Agent-facing operations.
     pub dispatcher: Dispatcher,
+    /// Output of tasks on other nodes.
+    pub log_broker: LogBroker,
     clock: Arc<dyn Clock>,
 }
 
@@ -26,6 +28,7 @@ impl Manager {
         Manager {
             control: ControlApi::new(store.clone(), clock.clone()),
             dispatcher: Dispatcher::new(store.clone(), clock.clone()),
+            log_broker: LogBroker::new(store.clone()),
             store,
             clock,
         }

@@ -1,5 +1,7 @@
 //! rswarm's internal gRPC API between nodes: the CA (root certificate,
-//! node certificate issuance) and the dispatcher (agent sessions). The
+//! node certificate issuance), the dispatcher (agent sessions, assignments
+//! as a complete set then chained increments) and the log broker (task
+//! output of other nodes, by subscription). The
 //! code is generated from `proto/*.proto` at build time by protox and
 //! tonic-prost-build; nothing here is written by hand.
 //!
@@ -19,6 +21,11 @@ pub mod ca {
 /// Dispatcher service.
 pub mod dispatcher {
     tonic::include_proto!("rswarm.dispatcher");
+}
+
+/// LogBroker service (agent side: subscriptions in, log lines out).
+pub mod logbroker {
+    tonic::include_proto!("rswarm.logbroker");
 }
 
 #[cfg(test)]
@@ -47,6 +54,50 @@ mod tests {
             super::ca::IssueNodeCertificateRequest::decode(r.encode_to_vec().as_slice())
                 .expect("decode"),
             r
+        );
+    }
+
+    #[test]
+    fn assignments_and_log_messages_round_trip() {
+        use super::dispatcher::{AssignmentChange, AssignmentsMessage, assignment_change};
+        use super::logbroker::{LogMessage, LogStream, PublishLogsMessage, SubscriptionMessage};
+        let m = AssignmentsMessage {
+            r#type: super::dispatcher::assignments_message::Type::Incremental.into(),
+            applies_to: "1".into(),
+            results_in: "2".into(),
+            changes: vec![AssignmentChange {
+                action: assignment_change::Action::Remove.into(),
+                task_id: "t".into(),
+                task: Vec::new(),
+            }],
+        };
+        assert_eq!(
+            AssignmentsMessage::decode(m.encode_to_vec().as_slice()).expect("decode"),
+            m
+        );
+        let s = SubscriptionMessage {
+            id: "s".into(),
+            task_ids: vec!["t".into()],
+            tail: Some(0),
+            since_unix_nano: None,
+            ..Default::default()
+        };
+        let back = SubscriptionMessage::decode(s.encode_to_vec().as_slice()).expect("decode");
+        assert_eq!(back.tail, Some(0), "an explicit 0 survives");
+        assert_eq!(back, s);
+        let p = PublishLogsMessage {
+            subscription_id: "s".into(),
+            messages: vec![LogMessage {
+                task_id: "t".into(),
+                stream: LogStream::Stderr.into(),
+                timestamp_unix_nano: 1,
+                line: "x".into(),
+            }],
+            close: true,
+        };
+        assert_eq!(
+            PublishLogsMessage::decode(p.encode_to_vec().as_slice()).expect("decode"),
+            p
         );
     }
 }

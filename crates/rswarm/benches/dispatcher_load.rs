@@ -73,7 +73,7 @@ async fn main() {
     let mut daemon = Command::new(env!("CARGO_BIN_EXE_rswarm"))
         .args(["daemon", "-H", &sock, "--data-root"])
         .arg(dir.join("data"))
-        .args(["--hostname", "bench-manager"])
+        .args(["--hostname", "bench-manager", "--runtime", "process"])
         .stderr(Stdio::null())
         .spawn()
         .expect("daemon");

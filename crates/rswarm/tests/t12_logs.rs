@@ -21,7 +21,8 @@ fn service_logs_show_each_tasks_output() {
         "busybox",
         "sh",
         "-c",
-        "echo out-$RSWARM_TASK_SLOT; echo err-$RSWARM_TASK_SLOT >&2; sleep 1000",
+        // stdout and stderr are separate pipes: the pause fixes their order.
+        "echo out-$RSWARM_TASK_SLOT; sleep 0.3; echo err-$RSWARM_TASK_SLOT >&2; sleep 1000",
     ]);
     let both = |args: &[&str]| {
         let o = d.rswarm(args);

@@ -1,10 +1,13 @@
 //! [`DispatcherClient`] over the network: the agent's session with the
-//! managers' dispatcher, over mutual TLS with the node certificate.
+//! managers' dispatcher, over mutual TLS with the node certificate. With a
+//! [`LogStore`] it also serves the managers' log subscriptions for as
+//! long as the session lasts.
 
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use rswarm_exec::LogStore;
 use rswarm_pki::NodeIdentity;
 use rswarm_proto::dispatcher::dispatcher_client::DispatcherClient as GrpcDispatcher;
 use rswarm_proto::dispatcher::{
@@ -17,7 +20,8 @@ use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 use tonic::{Code, Status, Streaming};
 
-use super::{RPC_TIMEOUT, describe};
+use super::assignments::{self, Messages};
+use super::{RPC_TIMEOUT, describe, logs};
 use crate::{AgentError, DispatcherClient};
 
 /// The dispatcher of the managers at the given addresses, reached over
@@ -31,6 +35,8 @@ use crate::{AgentError, DispatcherClient};
 pub struct RemoteDispatcherClient {
     identity: NodeIdentity,
     advertise_ip: String,
+    /// Where this node's task output is, for log subscriptions.
+    logs: Option<LogStore>,
     state: Mutex<State>,
 }
 
@@ -44,6 +50,8 @@ struct State {
     session_id: String,
     /// Holds the open Session stream.
     session: Option<JoinHandle<()>>,
+    /// Serves log subscriptions during the session.
+    log_listener: Option<JoinHandle<()>>,
 }
 
 impl RemoteDispatcherClient {
@@ -58,11 +66,19 @@ impl RemoteDispatcherClient {
         RemoteDispatcherClient {
             identity,
             advertise_ip,
+            logs: None,
             state: Mutex::new(State {
                 managers,
                 ..Default::default()
             }),
         }
+    }
+
+    /// Serves the managers' log subscriptions from `logs` during each
+    /// session, so `service logs` on a manager shows this node's tasks.
+    pub fn with_logs(mut self, logs: LogStore) -> RemoteDispatcherClient {
+        self.logs = Some(logs);
+        self
     }
 
     /// The managers this client knows, in order of use.
@@ -74,11 +90,16 @@ impl RemoteDispatcherClient {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The current channel, created (lazily connecting) if needed.
+    /// A dispatcher client on the current channel.
     fn grpc(&self) -> Result<GrpcDispatcher<Channel>, AgentError> {
+        self.channel().map(GrpcDispatcher::new)
+    }
+
+    /// The current channel, created (lazily connecting) if needed.
+    fn channel(&self) -> Result<Channel, AgentError> {
         let mut state = self.state();
         if let Some(channel) = &state.channel {
-            return Ok(GrpcDispatcher::new(channel.clone()));
+            return Ok(channel.clone());
         }
         if state.managers.is_empty() {
             return Err(AgentError::Unavailable("no manager address known".into()));
@@ -89,7 +110,7 @@ impl RemoteDispatcherClient {
         let channel = rswarm_tls::connect_lazy(&addr, config)
             .map_err(|e| AgentError::Unavailable(e.to_string()))?;
         state.channel = Some(channel.clone());
-        Ok(GrpcDispatcher::new(channel))
+        Ok(channel)
     }
 
     fn session_id(&self) -> String {
@@ -125,8 +146,13 @@ impl RemoteDispatcherClient {
         }
     }
 
-    /// Adopts what the first session message says.
-    fn start_session(&self, first: &SessionMessage, hold: JoinHandle<()>) {
+    /// Adopts what the first session message says, and starts serving log
+    /// subscriptions over `channel` when this client has a log store.
+    fn start_session(&self, first: &SessionMessage, hold: JoinHandle<()>, channel: Channel) {
+        let listener = self
+            .logs
+            .clone()
+            .map(|logs| tokio::spawn(logs::listen(channel, logs)));
         let mut state = self.state();
         state.session_id = first.session_id.clone();
         for m in &first.managers {
@@ -137,13 +163,20 @@ impl RemoteDispatcherClient {
         if let Some(old) = state.session.replace(hold) {
             old.abort();
         }
+        if let Some(old) = std::mem::replace(&mut state.log_listener, listener) {
+            old.abort();
+        }
     }
 }
 
 impl Drop for RemoteDispatcherClient {
     fn drop(&mut self) {
-        if let Some(session) = self.state().session.take() {
-            session.abort();
+        let mut state = self.state();
+        for handle in [state.session.take(), state.log_listener.take()]
+            .into_iter()
+            .flatten()
+        {
+            handle.abort();
         }
     }
 }
@@ -159,10 +192,17 @@ impl DispatcherClient for RemoteDispatcherClient {
     /// stream then stays open in the background until the next register
     /// or until this client is dropped.
     async fn register(&self, description: NodeDescription) -> Result<Duration, AgentError> {
-        if let Some(old) = self.state().session.take() {
-            old.abort();
+        {
+            let mut state = self.state();
+            for old in [state.session.take(), state.log_listener.take()]
+                .into_iter()
+                .flatten()
+            {
+                old.abort();
+            }
         }
-        let mut grpc = self.grpc()?;
+        let channel = self.channel()?;
+        let mut grpc = GrpcDispatcher::new(channel.clone());
         let request = SessionRequest {
             description: serde_json::to_vec(&description)
                 .map_err(|e| AgentError::Unavailable(format!("encoding description: {e}")))?,
@@ -190,7 +230,7 @@ impl DispatcherClient for RemoteDispatcherClient {
                 }
             }
         });
-        self.start_session(&first, hold);
+        self.start_session(&first, hold, channel);
         let nanos = if first.heartbeat_period > 0 {
             first.heartbeat_period
         } else {
@@ -199,38 +239,32 @@ impl DispatcherClient for RemoteDispatcherClient {
         Ok(Duration::from_nanos(nanos.unsigned_abs()))
     }
 
+    /// Opens the Assignments stream; a background task rebuilds full sets
+    /// from its COMPLETE and INCREMENTAL messages and reopens it on a gap.
     async fn assignments(&self) -> Result<mpsc::Receiver<Vec<Task>>, AgentError> {
-        let mut grpc = self.grpc()?;
+        let channel = self.channel()?;
         let request = AssignmentsRequest {
             session_id: self.session_id(),
         };
-        let mut stream = timed(grpc.assignments(request))
+        let stream = open_assignments(channel.clone(), request.clone())
             .await
-            .ok_or_else(|| self.timed_out("Assignments"))?
-            .map_err(|s| self.failed("Assignments", s))?
-            .into_inner();
+            .map_err(|e| match e {
+                None => self.timed_out("Assignments"),
+                Some(s) => self.failed("Assignments", s),
+            })?;
         let (tx, rx) = mpsc::channel(16);
-        tokio::spawn(async move {
-            loop {
-                let message = tokio::select! {
-                    _ = tx.closed() => return,
-                    m = stream.message() => m,
-                };
-                let set = match message {
-                    Ok(Some(m)) => match serde_json::from_slice::<Vec<Task>>(&m.tasks) {
-                        Ok(set) => set,
-                        Err(e) => return tracing::warn!("agent: bad assignments message: {e}"),
-                    },
-                    Ok(None) => return tracing::debug!("agent: assignments stream ended"),
-                    Err(s) => {
-                        return tracing::debug!("agent: assignments stream: {}", describe(&s));
-                    }
-                };
-                if tx.send(set).await.is_err() {
-                    return;
-                }
+        let reopen = move || {
+            let (channel, request) = (channel.clone(), request.clone());
+            async move {
+                open_assignments(channel, request)
+                    .await
+                    .map_err(|e| match e {
+                        None => format!("no answer within {RPC_TIMEOUT:?}"),
+                        Some(s) => describe(&s),
+                    })
             }
-        });
+        };
+        tokio::spawn(assignments::follow(stream, reopen, tx));
         Ok(rx)
     }
 
@@ -276,4 +310,16 @@ impl DispatcherClient for RemoteDispatcherClient {
         };
         Ok(Duration::from_nanos(nanos.unsigned_abs()))
     }
+}
+
+/// Calls `Assignments`; the error is `None` on timeout.
+async fn open_assignments(
+    channel: Channel,
+    request: AssignmentsRequest,
+) -> Result<Messages, Option<Status>> {
+    let response = timed(GrpcDispatcher::new(channel).assignments(request))
+        .await
+        .ok_or(None)?
+        .map_err(Some)?;
+    Ok(Box::pin(response.into_inner()))
 }

@@ -7,14 +7,22 @@
 //!   2 digest(root) == token digest?                    Assignments / UpdateTaskStatus
 //!   3 NodeCA.IssueNodeCertificate (TLS, root-verified, (mTLS with the node
 //!     no client cert) -> NodeIdentity                   certificate)
+//!                                                      LogBroker.ListenSubscriptions /
+//!                                                      PublishLogs (with_logs)
 //! ```
+//!
+//! Assignments arrive as a COMPLETE set then chained INCREMENTAL changes;
+//! the `assignments` module rebuilds full sets from them (restarting the stream on
+//! a gap), so the agent only ever sees full sets.
 //!
 //! What it does not do: save the identity (the caller does, with
 //! `NodeIdentity::save`), renew certificates, join as a manager, or retry
 //! sessions (the agent's session loop backs off and calls again).
 
+mod assignments;
 mod client;
 mod join;
+mod logs;
 
 use std::time::Duration;
 

@@ -36,6 +36,10 @@ pub enum Rpc {
     Assignments,
     /// `Dispatcher.UpdateTaskStatus`.
     UpdateTaskStatus,
+    /// `LogBroker.ListenSubscriptions`.
+    ListenSubscriptions,
+    /// `LogBroker.PublishLogs`.
+    PublishLogs,
 }
 
 /// Who may call an RPC.
@@ -49,7 +53,7 @@ pub enum Allowed {
 
 impl Rpc {
     /// Every RPC, for tests and docs.
-    pub const ALL: [Rpc; 7] = [
+    pub const ALL: [Rpc; 9] = [
         Rpc::GetRootCaCertificate,
         Rpc::GetUnlockKey,
         Rpc::IssueNodeCertificate,
@@ -57,6 +61,8 @@ impl Rpc {
         Rpc::Heartbeat,
         Rpc::Assignments,
         Rpc::UpdateTaskStatus,
+        Rpc::ListenSubscriptions,
+        Rpc::PublishLogs,
     ];
 
     /// The authorization table (swarmkit's, for the RPCs we serve).
@@ -64,9 +70,12 @@ impl Rpc {
         match self {
             Rpc::GetRootCaCertificate | Rpc::IssueNodeCertificate => Allowed::Anyone,
             Rpc::GetUnlockKey => Allowed::Roles(MANAGERS),
-            Rpc::Session | Rpc::Heartbeat | Rpc::Assignments | Rpc::UpdateTaskStatus => {
-                Allowed::Roles(NODES)
-            }
+            Rpc::Session
+            | Rpc::Heartbeat
+            | Rpc::Assignments
+            | Rpc::UpdateTaskStatus
+            | Rpc::ListenSubscriptions
+            | Rpc::PublishLogs => Allowed::Roles(NODES),
         }
     }
 
@@ -80,6 +89,8 @@ impl Rpc {
             Rpc::Heartbeat => "Dispatcher.Heartbeat",
             Rpc::Assignments => "Dispatcher.Assignments",
             Rpc::UpdateTaskStatus => "Dispatcher.UpdateTaskStatus",
+            Rpc::ListenSubscriptions => "LogBroker.ListenSubscriptions",
+            Rpc::PublishLogs => "LogBroker.PublishLogs",
         }
     }
 }

@@ -9,7 +9,7 @@ use rswarm_proto::dispatcher::{
     AssignmentsMessage, AssignmentsRequest, HeartbeatRequest, HeartbeatResponse, SessionMessage,
     SessionRequest, UpdateTaskStatusRequest, UpdateTaskStatusResponse,
 };
-use rswarm_types::{ControlError, NodeDescription, Task, TaskStatus};
+use rswarm_types::{ControlError, NodeDescription, TaskStatus};
 use tonic::{Request, Response, Status};
 
 use super::Shared;
@@ -103,22 +103,17 @@ impl Dispatcher for DispatcherService {
         }))
     }
 
-    /// Full task sets as JSON: the current one, then one per change.
+    /// The node's tasks: the complete set, then batched increments.
     async fn assignments(
         &self,
         request: Request<AssignmentsRequest>,
     ) -> Result<Response<Self::AssignmentsStream>, Status> {
         let (node_id, _) = self.caller(Rpc::Assignments, &request)?;
-        let rx = self
-            .shared
-            .manager
-            .dispatcher
-            .assignments(&node_id, self.shared.shutdown.clone());
-        let sets = stream::unfold(rx, |mut rx| async move {
-            let set = rx.recv().await?;
-            Some((encode_tasks(&set), rx))
-        });
-        Ok(Response::new(Box::pin(sets)))
+        Ok(Response::new(super::assignments::stream(
+            self.shared.manager.store.clone(),
+            node_id,
+            self.shared.shutdown.clone(),
+        )))
     }
 
     /// Records status reports; a report for another node's task refuses
@@ -154,12 +149,6 @@ impl Dispatcher for DispatcherService {
             })?;
         Ok(Response::new(UpdateTaskStatusResponse {}))
     }
-}
-
-fn encode_tasks(set: &[Task]) -> Result<AssignmentsMessage, Status> {
-    serde_json::to_vec(set)
-        .map(|tasks| AssignmentsMessage { tasks })
-        .map_err(|e| Status::internal(format!("encoding assignments: {e}")))
 }
 
 fn nanos(d: std::time::Duration) -> i64 {

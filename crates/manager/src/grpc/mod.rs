@@ -1,11 +1,14 @@
 //! The manager's gRPC server on the swarm port: the cluster CA (root
-//! certificate, node certificates for joining workers) and the dispatcher
-//! (agent sessions), over TLS with certificates from the cluster CA.
+//! certificate, node certificates for joining workers), the dispatcher
+//! (agent sessions; assignments as a complete set, then batched and
+//! chained increments) and the log broker's agent side (log
+//! subscriptions out, lines in), over TLS with certificates from the
+//! cluster CA.
 //!
 //! ```text
-//! TcpListener ─► rswarm_tls::TlsIncoming ─► tonic ─► authorize(rpc) ─► CA / NodeCA / Dispatcher
+//! TcpListener ─► rswarm_tls::TlsIncoming ─► tonic ─► authorize(rpc) ─► CA / NodeCA / Dispatcher / LogBroker
 //!                 (client cert optional,              (one table:        │
-//!                  verified against the root)          auth::Rpc)        └─► store, Manager::dispatcher
+//!                  verified against the root)          auth::Rpc)        └─► store, Manager::{dispatcher, log_broker}
 //! ```
 //!
 //! Every RPC is checked by [`auth::authorize`] against its row in the
@@ -20,10 +23,14 @@
 //! track session IDs (any session ID is accepted; the node is the
 //! certificate's CN), or push anything after the first `SessionMessage`.
 
+mod assignments;
+
 pub mod auth;
 mod ca;
 mod dispatcher;
+mod increments;
 mod issue;
+mod logbroker;
 mod status;
 
 use std::sync::Arc;
@@ -33,6 +40,7 @@ use rswarm_pki::NodeIdentity;
 use rswarm_proto::ca::ca_server::CaServer;
 use rswarm_proto::ca::node_ca_server::NodeCaServer;
 use rswarm_proto::dispatcher::dispatcher_server::DispatcherServer;
+use rswarm_proto::logbroker::log_broker_server::LogBrokerServer;
 use rswarm_rt::{Clock, Shutdown, SystemClock};
 use rswarm_tls::{TlsError, TlsIncoming, error_chain};
 use tokio::net::TcpListener;
@@ -62,7 +70,7 @@ struct Shared {
     shutdown: Shutdown,
 }
 
-/// Serves the CA, NodeCA and Dispatcher services on `listener` with this
+/// Serves the CA, NodeCA, Dispatcher and LogBroker services on `listener` with this
 /// manager's `identity` until `shutdown` fires; then stops accepting,
 /// ends open streams and waits for connections to close.
 pub async fn serve(
@@ -85,6 +93,9 @@ pub async fn serve(
         .add_service(CaServer::new(ca::CaService::new(shared.clone())))
         .add_service(NodeCaServer::new(issue::NodeCaService::new(shared.clone())))
         .add_service(DispatcherServer::new(dispatcher::DispatcherService::new(
+            shared.clone(),
+        )))
+        .add_service(LogBrokerServer::new(logbroker::LogBrokerService::new(
             shared,
         )))
         .serve_with_incoming_shutdown(incoming, async move { shutdown.wait().await })

@@ -19,11 +19,19 @@ pub struct TestDaemon {
     pub dir: tempfile::TempDir,
     pub child: Option<Child>,
     pub hostname: String,
+    /// `--runtime` of the daemon (`process` unless started with
+    /// [`TestDaemon::start_with_runtime`]).
+    pub runtime: String,
 }
 
 impl TestDaemon {
     /// Starts a daemon and waits for its socket to answer.
     pub fn start(hostname: &str) -> TestDaemon {
+        Self::start_with_runtime(hostname, "process")
+    }
+
+    /// Starts a daemon with `--runtime <runtime>` and waits for its socket.
+    pub fn start_with_runtime(hostname: &str, runtime: &str) -> TestDaemon {
         let dir = tempfile::Builder::new()
             .prefix("rswarm-test-")
             .tempdir()
@@ -32,6 +40,7 @@ impl TestDaemon {
             dir,
             child: None,
             hostname: hostname.to_string(),
+            runtime: runtime.to_string(),
         };
         d.spawn();
         d
@@ -59,7 +68,7 @@ impl TestDaemon {
         let child = Command::new(rswarm_bin())
             .args(["daemon", "-H", &self.host(), "--data-root"])
             .arg(self.data_root())
-            .args(["--hostname", &self.hostname, "--runtime", "process"])
+            .args(["--hostname", &self.hostname, "--runtime", &self.runtime])
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
