@@ -326,3 +326,68 @@ fn bad_joins_are_refused_and_change_nothing() {
     w.join(&m.worker_token(), &addr, "127.0.0.2");
     wait_until("joined with the new token", T, || nodes() == 2);
 }
+
+#[test]
+fn labels_and_constraints_decide_placement() {
+    let s = three_nodes("place");
+    s.manager
+        .ok(&["node", "update", "--label-add", "zone=east", "place-2"]);
+    let inspect = s.manager.ok(&[
+        "node",
+        "inspect",
+        "--format",
+        "{{index .Spec.Labels \"zone\"}}",
+        "place-2",
+    ]);
+    assert_eq!(inspect.trim(), "east");
+    let east = create(
+        &s.manager,
+        &[
+            "--name",
+            "east",
+            "--replicas",
+            "3",
+            "--constraint",
+            "node.labels.zone==east",
+            "busybox",
+            "sleep",
+            "1000",
+        ],
+    );
+    let east_node = s.workers[0].node_id();
+    wait_until("3 tasks on the east node only", T, || {
+        let per = running_per_node(&s.manager, &east);
+        per.len() == 1 && per.get(&east_node) == Some(&3)
+    });
+
+    let nowhere = create(
+        &s.manager,
+        &[
+            "--name",
+            "nowhere",
+            "--constraint",
+            "node.labels.zone==west",
+            "busybox",
+            "sleep",
+            "1000",
+        ],
+    );
+    wait_until("the task waits with the reason", T, || {
+        s.manager
+            .ok(&["service", "ps", "--no-trunc", "nowhere"])
+            .contains("no suitable node")
+    });
+    assert!(service_pids(&nowhere).is_empty());
+    assert!(
+        s.manager
+            .ok(&["service", "ls"])
+            .lines()
+            .any(|l| l.contains("nowhere") && l.contains("0/1"))
+    );
+
+    s.manager
+        .ok(&["node", "update", "--label-add", "zone=west", "place-3"]);
+    wait_until("placed once a node matches", T, || {
+        service_pids(&nowhere).len() == 1
+    });
+}
