@@ -18,6 +18,7 @@ pub struct LocalDispatcherClient {
     node_id: String,
     addr: String,
     shutdown: Shutdown,
+    session: std::sync::Mutex<String>,
 }
 
 impl LocalDispatcherClient {
@@ -28,7 +29,21 @@ impl LocalDispatcherClient {
             node_id,
             addr,
             shutdown,
+            session: std::sync::Mutex::default(),
         }
+    }
+}
+
+impl LocalDispatcherClient {
+    fn check_session(&self) -> Result<(), AgentError> {
+        let session = self
+            .session
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        self.dispatcher
+            .check_session(&self.node_id, &session)
+            .map_err(unavailable)
     }
 }
 
@@ -44,10 +59,12 @@ impl DispatcherClient for LocalDispatcherClient {
             .rsplit_once(':')
             .map(|(ip, _)| ip)
             .unwrap_or(&self.addr);
-        self.dispatcher
+        let session = self
+            .dispatcher
             .register(&self.node_id, description, ip)
             .await
             .map_err(unavailable)?;
+        *self.session.lock().unwrap_or_else(|e| e.into_inner()) = session;
         Ok(self.dispatcher.heartbeat_period())
     }
 
@@ -65,6 +82,7 @@ impl DispatcherClient for LocalDispatcherClient {
             .into_iter()
             .map(|(task_id, status)| TaskStatusUpdate { task_id, status })
             .collect();
+        self.check_session()?;
         self.dispatcher
             .update_task_status(&self.node_id, updates)
             .await
@@ -72,6 +90,7 @@ impl DispatcherClient for LocalDispatcherClient {
     }
 
     async fn heartbeat(&self) -> Result<Duration, AgentError> {
+        self.check_session()?;
         Ok(self.dispatcher.heartbeat(&self.node_id))
     }
 }

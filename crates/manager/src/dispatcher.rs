@@ -15,6 +15,8 @@ use rswarm_types::{
 };
 use tokio::sync::mpsc;
 
+use crate::sessions::Sessions;
+
 /// One status report from an agent.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TaskStatusUpdate {
@@ -33,6 +35,7 @@ pub struct Dispatcher {
     /// Nodes that have not beaten since this dispatcher started get their
     /// grace period from here (Swarm's grace after a leader change).
     started: Timestamp,
+    sessions: Arc<Sessions>,
 }
 
 impl Dispatcher {
@@ -44,6 +47,7 @@ impl Dispatcher {
             clock,
             last_beat: Arc::default(),
             started,
+            sessions: Arc::default(),
         }
     }
 
@@ -56,14 +60,18 @@ impl Dispatcher {
         Duration::from_nanos(nanos.max(0) as u64)
     }
 
-    /// Registers a node's session: records its description and address and
-    /// marks it `ready`.
+    /// Registers a node's session: records its description and address,
+    /// marks it `ready` and returns the new session's ID (any earlier
+    /// session of the node becomes invalid).
     pub async fn register(
         &self,
         node_id: &str,
         description: NodeDescription,
         addr: &str,
-    ) -> Result<(), ControlError> {
+    ) -> Result<String, ControlError> {
+        let session = self
+            .sessions
+            .open(node_id, self.clock.now(), rswarm_rt::new_id)?;
         self.beat(node_id);
         let node_id = node_id.to_string();
         let addr = addr.to_string();
@@ -81,9 +89,16 @@ impl Dispatcher {
                     node.status.addr = addr;
                 }
                 tx.update(Object::Node(node))?;
-                Ok(())
+                Ok::<_, ControlError>(())
             })
-            .await
+            .await?;
+        Ok(session)
+    }
+
+    /// Checks that `session_id` is `node_id`'s current session; a stale
+    /// session must register again.
+    pub fn check_session(&self, node_id: &str, session_id: &str) -> Result<(), ControlError> {
+        self.sessions.check(node_id, session_id)
     }
 
     /// Records a heartbeat; returns the period before the next one is due.

@@ -26,6 +26,7 @@ pub mod grpc;
 pub mod logbroker;
 pub mod loops;
 pub mod manager;
+pub mod sessions;
 
 pub use control::ControlApi;
 pub use dispatcher::Dispatcher;

@@ -36,6 +36,15 @@ impl DispatcherService {
         Ok((caller.node_id()?.to_string(), caller.ip()))
     }
 
+    /// Refuses calls on a session that is not the node's current one.
+    fn check_session(&self, node_id: &str, session_id: &str) -> Result<(), Status> {
+        self.shared
+            .manager
+            .dispatcher
+            .check_session(node_id, session_id)
+            .map_err(from_control)
+    }
+
     /// `ip:port` of every manager that has one.
     fn managers(&self) -> Vec<String> {
         self.shared.manager.store.view(|t| {
@@ -74,13 +83,13 @@ impl Dispatcher for DispatcherService {
             req.addr
         };
         let dispatcher = &self.shared.manager.dispatcher;
-        dispatcher
+        let session_id = dispatcher
             .register(&node_id, description, &addr)
             .await
             .map_err(from_control)?;
         tracing::debug!("node {node_id} opened a session from {addr}");
         let first = SessionMessage {
-            session_id: rswarm_rt::new_id(),
+            session_id,
             heartbeat_period: nanos(dispatcher.heartbeat_period()),
             managers: self.managers(),
         };
@@ -97,6 +106,7 @@ impl Dispatcher for DispatcherService {
         request: Request<HeartbeatRequest>,
     ) -> Result<Response<HeartbeatResponse>, Status> {
         let (node_id, _) = self.caller(Rpc::Heartbeat, &request)?;
+        self.check_session(&node_id, &request.get_ref().session_id)?;
         let period = self.shared.manager.dispatcher.heartbeat(&node_id);
         Ok(Response::new(HeartbeatResponse {
             period: nanos(period),
@@ -109,6 +119,7 @@ impl Dispatcher for DispatcherService {
         request: Request<AssignmentsRequest>,
     ) -> Result<Response<Self::AssignmentsStream>, Status> {
         let (node_id, _) = self.caller(Rpc::Assignments, &request)?;
+        self.check_session(&node_id, &request.get_ref().session_id)?;
         Ok(Response::new(super::assignments::stream(
             self.shared.manager.store.clone(),
             node_id,
@@ -123,6 +134,7 @@ impl Dispatcher for DispatcherService {
         request: Request<UpdateTaskStatusRequest>,
     ) -> Result<Response<UpdateTaskStatusResponse>, Status> {
         let (node_id, _) = self.caller(Rpc::UpdateTaskStatus, &request)?;
+        self.check_session(&node_id, &request.get_ref().session_id)?;
         let updates = request
             .into_inner()
             .updates

@@ -10,7 +10,7 @@ use rswarm_proto::dispatcher::{AssignmentsMessage, AssignmentsRequest};
 use rswarm_store::{Kind, Object};
 use rswarm_types::Task;
 
-use crate::harness::{Swarm, task_on};
+use crate::harness::{Swarm, open_session, task_on};
 
 async fn next(stream: &mut tonic::Streaming<AssignmentsMessage>) -> AssignmentsMessage {
     tokio::time::timeout(Duration::from_secs(10), stream.message())
@@ -53,8 +53,9 @@ async fn the_complete_set_then_chained_increments() {
     let channel = rswarm_tls::connect(&swarm.addr.to_string(), config)
         .await
         .expect("connect");
+    let session_id = open_session(channel.clone()).await.expect("session");
     let mut stream = GrpcDispatcher::new(channel)
-        .assignments(AssignmentsRequest::default())
+        .assignments(AssignmentsRequest { session_id })
         .await
         .expect("assignments")
         .into_inner();

@@ -148,3 +148,44 @@ async fn a_removed_nodes_certificate_stops_working() {
     );
     swarm.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_on_a_stale_or_unknown_session_are_refused() {
+    let swarm = Swarm::start().await;
+    let worker = swarm.join_worker().await;
+    let config = rswarm_tls::client_config(&worker).expect("config");
+    let channel = rswarm_tls::connect(&swarm.addr.to_string(), config)
+        .await
+        .expect("connect");
+    let beat = |session_id: String| {
+        let channel = channel.clone();
+        async move {
+            rswarm_proto::dispatcher::dispatcher_client::DispatcherClient::new(channel)
+                .heartbeat(rswarm_proto::dispatcher::HeartbeatRequest { session_id })
+                .await
+        }
+    };
+    let err = beat("bogus".into()).await.expect_err("unknown session");
+    assert_eq!(err.code(), Code::Unavailable);
+    assert!(
+        err.message().contains("session invalid"),
+        "{}",
+        err.message()
+    );
+    let first = crate::harness::open_session(channel.clone())
+        .await
+        .expect("first");
+    beat(first.clone()).await.expect("current session");
+    let second = crate::harness::open_session(channel.clone())
+        .await
+        .expect("second");
+    assert_ne!(first, second);
+    let err = beat(first).await.expect_err("stale session");
+    assert!(
+        err.message().contains("session invalid"),
+        "{}",
+        err.message()
+    );
+    beat(second).await.expect("the new session works");
+    swarm.stop().await;
+}

@@ -144,8 +144,9 @@ impl Swarm {
         let channel = rswarm_tls::connect(&self.addr.to_string(), config)
             .await
             .map_err(|e| (Code::Unavailable, e.to_string()))?;
+        let session_id = open_session(channel.clone()).await?;
         GrpcDispatcher::new(channel)
-            .heartbeat(HeartbeatRequest::default())
+            .heartbeat(HeartbeatRequest { session_id })
             .await
             .map(|r| r.into_inner().period)
             .map_err(|s| (s.code(), s.message().to_string()))
@@ -158,6 +159,20 @@ impl Swarm {
             .expect("server stops after shutdown")
             .expect("server task");
         stopped.expect("server ends cleanly");
+    }
+}
+
+/// Opens a dispatcher session on `channel` and returns its ID.
+pub async fn open_session(channel: tonic::transport::Channel) -> Result<String, (Code, String)> {
+    let mut stream = GrpcDispatcher::new(channel)
+        .session(rswarm_proto::dispatcher::SessionRequest::default())
+        .await
+        .map_err(|s| (s.code(), s.message().to_string()))?
+        .into_inner();
+    match stream.message().await {
+        Ok(Some(first)) => Ok(first.session_id),
+        Ok(None) => Err((Code::Unavailable, "session stream ended".into())),
+        Err(s) => Err((s.code(), s.message().to_string())),
     }
 }
 
