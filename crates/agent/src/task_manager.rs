@@ -32,7 +32,7 @@ pub async fn run(
     if tm.state.is_terminal() {
         return;
     }
-    if *desired.borrow() > TaskState::Running {
+    if desired.borrow().wants_stop() {
         tm.report(TaskState::Shutdown, "shutdown", None);
         return;
     }
@@ -57,7 +57,7 @@ pub async fn run(
     // A desired state of `ready` stages the task (restart delay, update).
     loop {
         let d = *desired.borrow_and_update();
-        if d > TaskState::Running {
+        if d.wants_stop() {
             tm.report(TaskState::Shutdown, "shutdown before start", None);
             let _ = controller.remove().await;
             return;
@@ -142,7 +142,7 @@ async fn supervise(
     let wait = controller.wait();
     tokio::pin!(wait);
     loop {
-        if *desired.borrow_and_update() > TaskState::Running {
+        if desired.borrow_and_update().wants_stop() {
             return Outcome::Stopped(stop_and_wait(controller).await);
         }
         tokio::select! {

@@ -26,13 +26,13 @@ pub(crate) struct Work<'a> {
 
 /// True for the tasks `schedule` decides on.
 pub(crate) fn is_pending(t: &Task) -> bool {
-    t.status.state == TaskState::Pending && t.desired_state <= TaskState::Running
+    t.status.state == TaskState::Pending && t.desired_state <= TaskState::Complete
 }
 
 /// True for a task that occupies its node.
 fn is_load(t: &Task) -> bool {
     !t.node_id.is_empty()
-        && t.desired_state <= TaskState::Running
+        && t.desired_state <= TaskState::Complete
         && t.status.state <= TaskState::Running
 }
 

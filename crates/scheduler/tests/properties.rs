@@ -109,7 +109,7 @@ fn arb_cluster() -> impl Strategy<Value = Cluster> {
 }
 
 fn is_pending(t: &Task) -> bool {
-    t.status.state == TaskState::Pending && t.desired_state <= TaskState::Running
+    t.status.state == TaskState::Pending && t.desired_state <= TaskState::Complete
 }
 
 proptest! {

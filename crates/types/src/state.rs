@@ -89,6 +89,13 @@ impl TaskState {
         TaskState::ALL.into_iter().find(|st| st.as_str() == s)
     }
 
+    /// True for a desired state that asks a task to stop (shutdown or
+    /// remove). Job tasks run with desired state `complete`, which is not
+    /// a stop.
+    pub fn wants_stop(self) -> bool {
+        self > TaskState::Complete
+    }
+
     /// True once the task has stopped for good (beyond running).
     pub fn is_terminal(self) -> bool {
         self > TaskState::Running

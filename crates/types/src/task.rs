@@ -108,10 +108,10 @@ impl Task {
         }
     }
 
-    /// True while the task is wanted and not yet stopped: desired ≤ running
-    /// and observed ≤ running.
+    /// True while the task is wanted and not yet stopped: desired running
+    /// (or complete, for jobs) and observed ≤ running.
     pub fn is_active(&self) -> bool {
-        self.desired_state <= TaskState::Running && self.status.state <= TaskState::Running
+        self.desired_state <= TaskState::Complete && self.status.state <= TaskState::Running
     }
 }
 

@@ -45,7 +45,7 @@ pub async fn schedule_once(store: &Store, clock: &dyn Clock) -> Result<(), Store
         let mut tasks: Vec<Task> = t.tasks().cloned().collect();
         let mut allocated = Vec::new();
         for task in tasks.iter_mut() {
-            if task.status.state == TaskState::New && task.desired_state <= TaskState::Running {
+            if task.status.state == TaskState::New && !task.desired_state.wants_stop() {
                 task.status.state = TaskState::Pending;
                 task.status.message = "pending task scheduling".into();
                 task.status.timestamp = now;
@@ -94,7 +94,7 @@ fn apply_decision(
     decision: Option<Decision>,
     now: rswarm_types::Timestamp,
 ) -> bool {
-    if task.desired_state > TaskState::Running || task.status.state > TaskState::Pending {
+    if task.desired_state.wants_stop() || task.status.state > TaskState::Pending {
         return false;
     }
     let mut changed = false;
