@@ -12,6 +12,7 @@ pub mod contract;
 pub mod docker;
 pub mod logs;
 pub mod process;
+pub mod unsupported;
 
 pub use contract::*;
 pub use docker::{DockerController, DockerExecutor};

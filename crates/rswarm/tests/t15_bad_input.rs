@@ -100,3 +100,59 @@ fn bad_input_is_refused_with_docker_codes_and_changes_nothing() {
     assert_eq!(r.status, 503, "{}", r.body);
     assert!(r.message().contains("already part of a swarm"));
 }
+
+#[test]
+fn features_not_built_yet_are_refused_clearly() {
+    let d = TestDaemon::start("node-todo");
+    d.init();
+    let o = d.docker(
+        common::DOCKER_28,
+        &[
+            "service", "create", "-d", "--name", "mesh", "-p", "8080:80", "busybox", "sleep", "100",
+        ],
+    );
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("ingress routing mesh is not implemented yet") && err.contains("mode=host"),
+        "{err}"
+    );
+    assert_eq!(service_count(&d), 0, "nothing created");
+
+    d.ok(&[
+        "service",
+        "create",
+        "-d",
+        "--name",
+        "hostport",
+        "--publish",
+        "mode=host,published=18080,target=80",
+        "busybox",
+        "sleep",
+        "100",
+    ]);
+    let o = d.docker(
+        common::DOCKER_28,
+        &[
+            "service",
+            "create",
+            "-d",
+            "--name",
+            "mounted",
+            "--mount",
+            "type=bind,src=/tmp,dst=/x",
+            "busybox",
+            "sleep",
+            "100",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    common::wait_until(
+        "the task is rejected with the reason",
+        std::time::Duration::from_secs(30),
+        || {
+            let ps = d.ok(&["service", "ps", "--no-trunc", "mounted"]);
+            ps.contains("Rejected") && ps.contains("does not support mounts yet")
+        },
+    );
+}

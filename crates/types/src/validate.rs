@@ -141,11 +141,58 @@ pub fn validate_service_spec(spec: &mut ServiceSpec) -> Result<(), ControlError>
             ));
         }
     }
+    if let Some(e) = &spec.endpoint_spec {
+        validate_endpoint(e)?;
+    }
     if let Some(u) = &spec.update_config {
         validate_update_config("UpdateConfig", u)?;
     }
     if let Some(u) = &spec.rollback_config {
         validate_update_config("RollbackConfig", u)?;
+    }
+    Ok(())
+}
+
+fn validate_endpoint(e: &crate::EndpointSpec) -> Result<(), ControlError> {
+    if !["", "vip", "dnsrr"].contains(&e.mode.as_str()) {
+        return Err(ControlError::invalid(format!(
+            "invalid EndpointSpec.Mode '{}': must be vip or dnsrr",
+            e.mode
+        )));
+    }
+    for p in &e.ports {
+        if !["", "tcp", "udp", "sctp"].contains(&p.protocol.as_str()) {
+            return Err(ControlError::invalid(format!(
+                "invalid port protocol '{}': must be tcp, udp or sctp",
+                p.protocol
+            )));
+        }
+        if p.target_port == 0 || p.target_port > 65535 || p.published_port > 65535 {
+            return Err(ControlError::invalid(format!(
+                "invalid port {}:{}: ports must be between 1 and 65535",
+                p.published_port, p.target_port
+            )));
+        }
+        match p.publish_mode.as_str() {
+            "host" => {}
+            "" | "ingress" => {
+                return Err(ControlError::NotImplemented(format!(
+                    "publishing port {} through the ingress routing mesh is not implemented yet; publish it in host mode instead (--publish mode=host,published={},target={})",
+                    p.target_port,
+                    if p.published_port == 0 {
+                        p.target_port
+                    } else {
+                        p.published_port
+                    },
+                    p.target_port
+                )));
+            }
+            other => {
+                return Err(ControlError::invalid(format!(
+                    "invalid PublishMode '{other}': must be ingress or host"
+                )));
+            }
+        }
     }
     Ok(())
 }
@@ -255,5 +302,29 @@ mod tests {
         let mut s = spec();
         s.name = "bad name".into();
         assert!(validate_service_spec(&mut s).is_err());
+
+        let mut s = spec();
+        let port = |mode: &str| crate::PortConfig {
+            target_port: 80,
+            published_port: 8080,
+            publish_mode: mode.into(),
+            ..Default::default()
+        };
+        s.endpoint_spec = Some(crate::EndpointSpec {
+            ports: vec![port("ingress")],
+            ..Default::default()
+        });
+        let err = validate_service_spec(&mut s).expect_err("no routing mesh yet");
+        assert!(matches!(err, ControlError::NotImplemented(_)), "{err}");
+        assert!(
+            err.to_string()
+                .contains("mode=host,published=8080,target=80"),
+            "{err}"
+        );
+        s.endpoint_spec = Some(crate::EndpointSpec {
+            ports: vec![port("host")],
+            ..Default::default()
+        });
+        validate_service_spec(&mut s).expect("host mode");
     }
 }

@@ -57,6 +57,7 @@ impl ContainerPlan {
     /// Checks `task` for the docker runtime and builds its container.
     /// `node_id` is used when the task does not name its node.
     pub fn from_task(task: &Task, node_id: &str) -> Result<Self, ExecError> {
+        crate::unsupported::check_supported(task, "docker")?;
         let Some(spec) = &task.spec.container_spec else {
             return Err(ExecError::InvalidSpec(
                 "the docker runtime runs a container: the task has no container spec".into(),

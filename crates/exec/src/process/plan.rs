@@ -32,6 +32,7 @@ pub(crate) struct Plan {
 impl Plan {
     /// Checks `task`'s spec for the process runtime.
     pub(crate) fn from_task(task: &Task, node_id: &str) -> Result<Self, ExecError> {
+        crate::unsupported::check_supported(task, "process")?;
         let Some(spec) = &task.spec.container_spec else {
             return Err(ExecError::InvalidSpec(
                 "the process runtime runs a task's command: the task has no container spec (give a command, e.g. \"rswarm service create busybox sleep 100\")"

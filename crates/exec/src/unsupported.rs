@@ -1,0 +1,72 @@
+//! Spec features no executor applies yet. A task that asks for one is
+//! rejected with a clear reason instead of running without it.
+
+use rswarm_types::Task;
+
+use crate::ExecError;
+
+/// Fails when `task` needs something `runtime` cannot give it yet:
+/// mounts (both runtimes), and published host ports on the docker runtime
+/// (a process binds its host port itself).
+pub fn check_supported(task: &Task, runtime: &str) -> Result<(), ExecError> {
+    let mounts = task
+        .spec
+        .container_spec
+        .as_ref()
+        .and_then(|c| c.extra.get("Mounts"))
+        .and_then(|m| m.as_array())
+        .is_some_and(|m| !m.is_empty());
+    if mounts {
+        return Err(ExecError::InvalidSpec(format!(
+            "the {runtime} runtime does not support mounts yet (ContainerSpec.Mounts)"
+        )));
+    }
+    let ports = task
+        .endpoint_spec
+        .as_ref()
+        .is_some_and(|e| !e.ports.is_empty());
+    if ports && runtime != "process" {
+        return Err(ExecError::InvalidSpec(format!(
+            "the {runtime} runtime does not publish ports yet (EndpointSpec.Ports)"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rswarm_types::{ContainerSpec, EndpointSpec, PortConfig};
+
+    #[test]
+    fn mounts_and_docker_ports_are_refused() {
+        let mut task = Task::default();
+        let mut c = ContainerSpec {
+            image: "busybox".into(),
+            ..Default::default()
+        };
+        check_supported(&task, "process").expect("plain task");
+        c.extra.insert(
+            "Mounts".into(),
+            serde_json::json!([{"Type": "bind", "Source": "/tmp", "Target": "/x"}]),
+        );
+        task.spec.container_spec = Some(c);
+        let err = check_supported(&task, "process").expect_err("mounts");
+        assert!(err.to_string().contains("does not support mounts"));
+        task.spec.container_spec = Some(ContainerSpec {
+            image: "busybox".into(),
+            ..Default::default()
+        });
+        task.endpoint_spec = Some(EndpointSpec {
+            ports: vec![PortConfig {
+                target_port: 80,
+                published_port: 8080,
+                publish_mode: "host".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        });
+        check_supported(&task, "process").expect("a process binds its own port");
+        assert!(check_supported(&task, "docker").is_err());
+    }
+}
