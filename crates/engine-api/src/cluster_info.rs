@@ -9,17 +9,8 @@ use base64::Engine as _;
 use rswarm_types::{Cluster, JoinTokens, Meta, SwarmSpec};
 use serde::Serialize;
 
-/// `TLSInfo` of the cluster's root CA.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct TlsInfo {
-    /// PEM of the root CA certificate.
-    pub trust_root: String,
-    /// Base64 of the root certificate's raw subject (DER).
-    pub cert_issuer_subject: String,
-    /// Base64 of the root certificate's raw SubjectPublicKeyInfo (DER).
-    pub cert_issuer_public_key: String,
-}
+/// `TLSInfo` of the cluster's root CA (the domain type; same JSON).
+pub use rswarm_types::TlsInfo;
 
 /// `swarm.ClusterInfo`.
 #[derive(Clone, Debug, PartialEq, Serialize)]

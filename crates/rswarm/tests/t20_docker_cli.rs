@@ -71,6 +71,18 @@ fn scenario(docker: &str, hostname: &str) {
     );
     assert!(row.contains("Active") && row.contains("Leader"), "{nodes}");
 
+    let tls = must(&d, docker, &["node", "ls", "--format", "{{.TLSStatus}}"]);
+    assert_eq!(
+        tls.trim(),
+        "Ready",
+        "node certificates are issued by the cluster root"
+    );
+    let pretty = must(&d, docker, &["node", "inspect", "--pretty", "self"]);
+    assert!(
+        pretty.contains("TrustRoot:") && pretty.contains("BEGIN CERTIFICATE"),
+        "{pretty}"
+    );
+
     // Not detached: docker waits for convergence through the progress loop.
     let created = must(
         &d,
