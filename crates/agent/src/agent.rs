@@ -45,27 +45,7 @@ impl Agent {
 
     /// What this node reports about itself.
     pub fn description(&self) -> NodeDescription {
-        let d = self.executor.describe();
-        let mut labels = std::collections::BTreeMap::new();
-        labels.insert("rswarm.runtime".to_string(), d.runtime.clone());
-        NodeDescription {
-            hostname: self.hostname.clone(),
-            platform: Platform {
-                architecture: d.architecture,
-                os: d.os,
-            },
-            resources: Resources {
-                nano_cpus: d.nano_cpus,
-                memory_bytes: d.memory_bytes,
-                extra: Default::default(),
-            },
-            engine: EngineDescription {
-                engine_version: self.engine_version.clone(),
-                labels,
-                plugins: Vec::new(),
-            },
-            tls_info: None,
-        }
+        node_description(&self.hostname, &self.engine_version, self.executor.as_ref())
     }
 
     /// Runs sessions until `shutdown`; then stops every task process.
@@ -177,5 +157,35 @@ impl Agent {
             }
         }
         tasks.retain(|id, r| seen.contains(id) || !r.handle.is_finished());
+    }
+}
+
+/// What a node with this hostname, engine version and executor reports
+/// about itself (its `NodeDescription`).
+pub fn node_description(
+    hostname: &str,
+    engine_version: &str,
+    executor: &dyn Executor,
+) -> NodeDescription {
+    let d = executor.describe();
+    let mut labels = std::collections::BTreeMap::new();
+    labels.insert("rswarm.runtime".to_string(), d.runtime.clone());
+    NodeDescription {
+        hostname: hostname.to_string(),
+        platform: Platform {
+            architecture: d.architecture,
+            os: d.os,
+        },
+        resources: Resources {
+            nano_cpus: d.nano_cpus,
+            memory_bytes: d.memory_bytes,
+            extra: Default::default(),
+        },
+        engine: EngineDescription {
+            engine_version: engine_version.to_string(),
+            labels,
+            plugins: Vec::new(),
+        },
+        tls_info: None,
     }
 }

@@ -24,6 +24,6 @@ pub mod remote;
 pub mod reporter;
 pub mod task_manager;
 
-pub use agent::Agent;
+pub use agent::{Agent, node_description};
 pub use client::DispatcherClient;
 pub use error::AgentError;

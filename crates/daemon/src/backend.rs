@@ -39,13 +39,11 @@ impl NodeBackend {
     }
 
     fn description(&self) -> rswarm_types::NodeDescription {
-        rswarm_agent::Agent::new(
-            self.node.hostname.clone(),
-            crate::run::ENGINE_VERSION.to_string(),
-            self.node.executor.clone(),
-            self.node.clock.clone(),
+        rswarm_agent::node_description(
+            &self.node.hostname,
+            crate::run::ENGINE_VERSION,
+            self.node.executor.as_ref(),
         )
-        .description()
     }
 }
 

@@ -117,12 +117,7 @@ impl Dispatcher {
     /// The tasks assigned to a node: every task on it that the scheduler
     /// has placed (state ≥ assigned), as a full set.
     pub fn assigned_tasks(&self, node_id: &str) -> Vec<Task> {
-        self.store.view(|t| {
-            t.tasks_on_node(node_id)
-                .filter(|t| t.status.state >= TaskState::Assigned)
-                .cloned()
-                .collect()
-        })
+        self.store.view(|t| assigned(t, node_id))
     }
 
     /// A stream of full assignment sets for `node_id`: the current set at
@@ -133,12 +128,7 @@ impl Dispatcher {
         let this = self.clone();
         let node_id = node_id.to_string();
         tokio::spawn(async move {
-            let (initial, mut events) = this.store.view_and_watch(|t| {
-                t.tasks_on_node(&node_id)
-                    .filter(|t| t.status.state >= TaskState::Assigned)
-                    .cloned()
-                    .collect::<Vec<_>>()
-            });
+            let (initial, mut events) = this.store.view_and_watch(|t| assigned(t, &node_id));
             if tx.send(initial).await.is_err() {
                 return;
             }
@@ -243,6 +233,14 @@ impl Dispatcher {
             })
             .await
     }
+}
+
+/// The tasks on `node_id` that the scheduler has placed (state ≥ assigned).
+fn assigned(t: &rswarm_store::Tables, node_id: &str) -> Vec<Task> {
+    t.tasks_on_node(node_id)
+        .filter(|t| t.status.state >= TaskState::Assigned)
+        .cloned()
+        .collect()
 }
 
 fn touches_node(e: &Event, node_id: &str) -> bool {

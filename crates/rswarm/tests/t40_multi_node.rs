@@ -74,6 +74,22 @@ fn running_per_node(m: &TestDaemon, service: &str) -> HashMap<String, usize> {
     per
 }
 
+/// The service most scenarios use: 6 replicas of `sleep 1000`.
+fn web6(m: &TestDaemon) -> String {
+    create(
+        m,
+        &[
+            "--name",
+            "web",
+            "--replicas",
+            "6",
+            "busybox",
+            "sleep",
+            "1000",
+        ],
+    )
+}
+
 fn create(m: &TestDaemon, args: &[&str]) -> String {
     let mut full = vec!["service", "create", "-d", "-q"];
     full.extend_from_slice(args);
@@ -91,18 +107,7 @@ fn three_nodes_spread_replicas_and_run_global_services_everywhere() {
         "{ls}"
     );
 
-    let web = create(
-        &s.manager,
-        &[
-            "--name",
-            "web",
-            "--replicas",
-            "6",
-            "busybox",
-            "sleep",
-            "1000",
-        ],
-    );
+    let web = web6(&s.manager);
     wait_until("6 processes", T, || service_pids(&web).len() == 6);
     wait_until("2 running per node", T, || {
         let per = running_per_node(&s.manager, &web);
@@ -146,18 +151,7 @@ fn three_nodes_spread_replicas_and_run_global_services_everywhere() {
 #[test]
 fn a_killed_worker_goes_down_its_tasks_move_and_it_comes_back_clean() {
     let mut s = three_nodes("fail");
-    let web = create(
-        &s.manager,
-        &[
-            "--name",
-            "web",
-            "--replicas",
-            "6",
-            "busybox",
-            "sleep",
-            "1000",
-        ],
-    );
+    let web = web6(&s.manager);
     wait_until("2 running per node", T, || {
         running_per_node(&s.manager, &web).len() == 3
     });
@@ -202,18 +196,7 @@ fn a_killed_worker_goes_down_its_tasks_move_and_it_comes_back_clean() {
 #[test]
 fn manager_restart_keeps_worker_tasks_running() {
     let mut s = three_nodes("mrestart");
-    let web = create(
-        &s.manager,
-        &[
-            "--name",
-            "web",
-            "--replicas",
-            "6",
-            "busybox",
-            "sleep",
-            "1000",
-        ],
-    );
+    let web = web6(&s.manager);
     wait_until("6 running", T, || service_pids(&web).len() == 6);
     let worker_pids: Vec<Vec<u32>> = s
         .workers

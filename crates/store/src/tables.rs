@@ -89,18 +89,6 @@ impl Tables {
         }
     }
 
-    /// Every object, for persistence.
-    pub fn all_objects(&self) -> Vec<Object> {
-        let mut out = Vec::with_capacity(
-            self.clusters.len() + self.nodes.len() + self.services.len() + self.tasks.len(),
-        );
-        out.extend(self.clusters.values().cloned().map(Object::Cluster));
-        out.extend(self.nodes.values().cloned().map(Object::Node));
-        out.extend(self.services.values().cloned().map(Object::Service));
-        out.extend(self.tasks.values().cloned().map(Object::Task));
-        out
-    }
-
     /// Applies one (already validated) action, returning its event.
     pub fn apply(&mut self, action: Action) -> Option<Event> {
         match action {

@@ -147,14 +147,4 @@ impl<'a> WriteTx<'a> {
         }
         Ok(())
     }
-
-    /// Number of changes so far.
-    pub fn len(&self) -> usize {
-        self.actions.len()
-    }
-
-    /// True when nothing was written.
-    pub fn is_empty(&self) -> bool {
-        self.actions.is_empty()
-    }
 }
