@@ -179,7 +179,7 @@ pub fn node_description(
         resources: Resources {
             nano_cpus: d.nano_cpus,
             memory_bytes: d.memory_bytes,
-            extra: Default::default(),
+            ..Default::default()
         },
         engine: EngineDescription {
             engine_version: engine_version.to_string(),

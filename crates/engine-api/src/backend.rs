@@ -12,7 +12,7 @@ use rswarm_types::{
 use serde::{Deserialize, Serialize};
 
 /// `POST /swarm/init` body.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct InitRequest {
     pub listen_addr: String,
@@ -29,7 +29,7 @@ pub struct InitRequest {
 }
 
 /// `POST /swarm/join` body.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct JoinRequest {
     pub listen_addr: String,

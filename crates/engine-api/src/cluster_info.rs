@@ -43,9 +43,6 @@ impl ClusterInfo {
     pub fn from_cluster(c: &Cluster) -> ClusterInfo {
         let mut spec = c.spec.clone();
         spec.ca_config.signing_ca_key.clear();
-        if spec.task_defaults.is_null() {
-            spec.task_defaults = serde_json::json!({});
-        }
         ClusterInfo {
             id: c.id.clone(),
             meta: c.meta.clone(),

@@ -7,12 +7,13 @@
 //! - `insertDefaults=true` fills swarmkit's defaults
 //!   (`api/defaults.InterpolateService`);
 //! - incoming specs move the deprecated top-level `Networks` into
-//!   `TaskTemplate.Networks`.
+//!   `TaskTemplate.Networks`;
+//! - incoming specs get moby's conversions (see [`spec_in`]).
 
 use rswarm_types::{
-    ControlError, DEFAULT_RESTART_DELAY, DEFAULT_STOP_GRACE_PERIOD, JobStatus, ModeKind,
-    NetworkAttachmentConfig, Placement, ResourceRequirements, RestartCondition, RestartPolicy,
-    SECOND, Service, ServiceSpec, Task, TaskSpec, UpdateConfig,
+    ControlError, DEFAULT_RESTART_DELAY, DEFAULT_STOP_GRACE_PERIOD, JobStatus, ModeKind, Placement,
+    ResourceRequirements, RestartCondition, RestartPolicy, SECOND, Service, ServiceSpec, Task,
+    TaskSpec, UpdateConfig,
 };
 
 /// Default `Monitor` of update and rollback configs (5 s).
@@ -65,9 +66,7 @@ pub fn insert_defaults(spec: &mut ServiceSpec) {
     let task = &mut spec.task_template;
     if let Some(c) = task.container_spec.as_mut() {
         c.stop_grace_period.get_or_insert(DEFAULT_STOP_GRACE_PERIOD);
-        c.extra
-            .entry("DNSConfig")
-            .or_insert_with(|| serde_json::json!({}));
+        c.dns_config.get_or_insert_with(Default::default);
     }
     task.resources
         .get_or_insert_with(ResourceRequirements::default);
@@ -111,15 +110,7 @@ fn fill_update_config(config: &mut Option<UpdateConfig>) {
 /// Moves the deprecated top-level `Networks` of a spec into
 /// `TaskTemplate.Networks` (400 when both are set).
 pub fn move_deprecated_networks(spec: &mut ServiceSpec) -> Result<(), ControlError> {
-    let Some(value) = spec.extra.remove("Networks") else {
-        return Ok(());
-    };
-    if value.is_null() {
-        return Ok(());
-    }
-    let networks: Vec<NetworkAttachmentConfig> = serde_json::from_value(value)
-        .map_err(|e| ControlError::invalid(format!("invalid JSON body: Networks: {e}")))?;
-    if networks.is_empty() {
+    if spec.networks.is_empty() {
         return Ok(());
     }
     if !spec.task_template.networks.is_empty() {
@@ -127,7 +118,7 @@ pub fn move_deprecated_networks(spec: &mut ServiceSpec) -> Result<(), ControlErr
             "cannot specify both Networks and TaskTemplate.Networks: use TaskTemplate.Networks only",
         ));
     }
-    spec.task_template.networks = networks;
+    spec.task_template.networks = std::mem::take(&mut spec.networks);
     Ok(())
 }
 
@@ -223,14 +214,11 @@ mod tests {
             serde_json::from_str(r#"{"Name":"a","Networks":[{"Target":"net1"}]}"#).expect("parse");
         move_deprecated_networks(&mut spec).expect("ok");
         assert_eq!(spec.task_template.networks[0].target, "net1");
-        assert!(!spec.extra.contains_key("Networks"));
+        assert!(spec.networks.is_empty());
         let mut both: ServiceSpec = serde_json::from_str(
             r#"{"Networks":[{"Target":"a"}],"TaskTemplate":{"Networks":[{"Target":"b"}]}}"#,
         )
         .expect("parse");
         assert!(move_deprecated_networks(&mut both).is_err());
-        let mut null: ServiceSpec = serde_json::from_str(r#"{"Networks":null}"#).expect("parse");
-        move_deprecated_networks(&mut null).expect("ok");
-        assert!(null.extra.is_empty());
     }
 }

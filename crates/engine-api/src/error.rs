@@ -61,6 +61,14 @@ impl ApiError {
         ControlError::invalid(message).into()
     }
 
+    /// 404 with `message` (local objects a swarm node never has).
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::NOT_FOUND,
+            message: message.into(),
+        }
+    }
+
     /// 404 `page not found`, for unknown routes and methods.
     pub fn page_not_found() -> Self {
         ApiError {

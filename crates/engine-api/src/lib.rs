@@ -20,6 +20,7 @@ pub mod cluster_info;
 pub mod convert;
 pub mod error;
 pub mod filters;
+pub mod gojson;
 pub mod guard;
 pub mod host;
 pub mod logframe;
@@ -28,6 +29,7 @@ pub mod query;
 pub mod resolve;
 mod routes;
 pub mod server;
+pub mod spec_in;
 pub mod status;
 pub mod version;
 

@@ -13,9 +13,7 @@ pub fn check_supported(task: &Task, runtime: &str) -> Result<(), ExecError> {
         .spec
         .container_spec
         .as_ref()
-        .and_then(|c| c.extra.get("Mounts"))
-        .and_then(|m| m.as_array())
-        .is_some_and(|m| !m.is_empty());
+        .is_some_and(|c| !c.mounts.is_empty());
     if mounts {
         return Err(ExecError::InvalidSpec(format!(
             "the {runtime} runtime does not support mounts yet (ContainerSpec.Mounts)"
@@ -46,10 +44,12 @@ mod tests {
             ..Default::default()
         };
         check_supported(&task, "process").expect("plain task");
-        c.extra.insert(
-            "Mounts".into(),
-            serde_json::json!([{"Type": "bind", "Source": "/tmp", "Target": "/x"}]),
-        );
+        c.mounts.push(rswarm_types::Mount {
+            kind: "bind".into(),
+            source: "/tmp".into(),
+            target: "/x".into(),
+            ..Default::default()
+        });
         task.spec.container_spec = Some(c);
         let err = check_supported(&task, "process").expect_err("mounts");
         assert!(err.to_string().contains("does not support mounts"));

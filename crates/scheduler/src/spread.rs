@@ -19,7 +19,7 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 
-use rswarm_types::Node;
+use rswarm_types::{Node, PlacementPreference};
 
 use crate::filters::Requirements;
 use crate::nodeset::NodeSet;
@@ -39,8 +39,8 @@ pub(crate) enum SpreadLabel {
 impl SpreadLabel {
     /// Parses one Engine API preference, `{"Spread":{"SpreadDescriptor":"node.labels.zone"}}`.
     /// Anything else (unknown strategies, other descriptors) is ignored.
-    pub(crate) fn parse(pref: &serde_json::Value) -> Option<SpreadLabel> {
-        let descriptor = pref.get("Spread")?.get("SpreadDescriptor")?.as_str()?;
+    pub(crate) fn parse(pref: &PlacementPreference) -> Option<SpreadLabel> {
+        let descriptor = pref.spread.as_ref()?.spread_descriptor.as_str();
         let strip = |prefix: &str| {
             let head = descriptor.get(..prefix.len())?;
             let rest = descriptor.get(prefix.len()..)?;
@@ -52,7 +52,7 @@ impl SpreadLabel {
     }
 
     /// Parses every preference that is a spread over a label.
-    pub(crate) fn parse_all(prefs: &[serde_json::Value]) -> Vec<SpreadLabel> {
+    pub(crate) fn parse_all(prefs: &[PlacementPreference]) -> Vec<SpreadLabel> {
         prefs.iter().filter_map(SpreadLabel::parse).collect()
     }
 
@@ -171,6 +171,10 @@ mod tests {
             json!({"Pack": {"Descriptor": "node.labels.zone"}}),
             json!({"Spread": {"SpreadDescriptor": "node.labels."}}),
         ];
+        let prefs: Vec<PlacementPreference> = prefs
+            .into_iter()
+            .map(|p| serde_json::from_value(p).expect("preference"))
+            .collect();
         assert_eq!(
             SpreadLabel::parse_all(&prefs),
             vec![

@@ -58,7 +58,12 @@ fn service_placement(max: u64, zone: Option<u8>, spread: bool) -> Placement {
             .unwrap_or_default(),
         max_replicas: max,
         preferences: if spread {
-            vec![serde_json::json!({"Spread": {"SpreadDescriptor": "node.labels.zone"}})]
+            vec![
+                serde_json::from_value(
+                    serde_json::json!({"Spread": {"SpreadDescriptor": "node.labels.zone"}}),
+                )
+                .expect("preference"),
+            ]
         } else {
             Vec::new()
         },

@@ -127,7 +127,9 @@ fn identical_input_gives_identical_output_whatever_the_order() {
 fn spread(t: Task, descriptors: &[&str]) -> Task {
     let preferences = descriptors
         .iter()
-        .map(|d| json!({"Spread": {"SpreadDescriptor": d}}))
+        .map(|d| {
+            serde_json::from_value(json!({"Spread": {"SpreadDescriptor": d}})).expect("preference")
+        })
         .collect();
     with_placement(
         t,

@@ -5,8 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::task_spec::Extra;
-use crate::{Labels, Meta, Nanos};
+use crate::{Driver, Labels, Meta, Nanos};
 
 /// The cluster object (one per swarm, named `default`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -52,11 +51,17 @@ pub struct SwarmSpec {
     #[serde(rename = "CAConfig", default)]
     pub ca_config: CaConfig,
     #[serde(default)]
-    pub task_defaults: serde_json::Value,
+    pub task_defaults: TaskDefaults,
     #[serde(default)]
     pub encryption_config: EncryptionConfig,
-    #[serde(flatten)]
-    pub extra: Extra,
+}
+
+/// Defaults for every task of the swarm.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct TaskDefaults {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_driver: Option<Driver>,
 }
 
 /// Orchestration settings.
@@ -104,7 +109,7 @@ pub struct CaConfig {
         deserialize_with = "crate::meta::nullable",
         skip_serializing_if = "Vec::is_empty"
     )]
-    pub external_cas: Vec<serde_json::Value>,
+    pub external_cas: Vec<ExternalCa>,
     #[serde(
         rename = "SigningCACert",
         default,
@@ -119,6 +124,23 @@ pub struct CaConfig {
     pub signing_ca_key: String,
     #[serde(default)]
     pub force_rotate: u64,
+}
+
+/// An external CA that signs node certificates (`--external-ca`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ExternalCa {
+    /// Only `cfssl`.
+    pub protocol: String,
+    #[serde(rename = "URL")]
+    pub url: String,
+    #[serde(
+        deserialize_with = "crate::meta::nullable",
+        skip_serializing_if = "Labels::is_empty"
+    )]
+    pub options: Labels,
+    #[serde(rename = "CACert")]
+    pub ca_cert: String,
 }
 
 /// Encryption settings.
@@ -164,9 +186,6 @@ impl SwarmSpec {
         }
         if self.ca_config.node_cert_expiry.unwrap_or(0) == 0 {
             self.ca_config.node_cert_expiry = Some(DEFAULT_NODE_CERT_EXPIRY);
-        }
-        if self.task_defaults.is_null() {
-            self.task_defaults = serde_json::json!({});
         }
     }
 

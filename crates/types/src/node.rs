@@ -41,7 +41,7 @@ pub struct NodeSpec {
 }
 
 /// Worker or manager.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NodeRole {
     /// Runs tasks only.
@@ -69,7 +69,7 @@ impl NodeRole {
 }
 
 /// Whether the scheduler may place tasks on a node.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Availability {
     /// Schedulable.
@@ -91,6 +91,28 @@ impl Availability {
         }
     }
 }
+
+/// Decodes a string enum as moby's node conversion does: any letter case,
+/// and otherwise `invalid <Field>: "<value>"`.
+macro_rules! lowercase_enum_de {
+    ($ty:ident, $field:literal, [$($name:literal => $variant:ident),*]) => {
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let raw = String::deserialize(d)?;
+                match raw.to_lowercase().as_str() {
+                    $($name => Ok($ty::$variant),)*
+                    _ => Err(serde::de::Error::custom(format!(
+                        concat!("invalid ", $field, ": {:?}"),
+                        raw
+                    ))),
+                }
+            }
+        }
+    };
+}
+
+lowercase_enum_de!(NodeRole, "Role", ["worker" => Worker, "manager" => Manager]);
+lowercase_enum_de!(Availability, "Availability", ["active" => Active, "pause" => Pause, "drain" => Drain]);
 
 /// What a node reports about itself.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

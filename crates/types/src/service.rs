@@ -3,8 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::task_spec::Extra;
-use crate::{Labels, Meta, Nanos, TaskSpec, Timestamp, Version};
+use crate::{Labels, Meta, Nanos, NetworkAttachmentConfig, TaskSpec, Timestamp, Version};
 
 /// A service object.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -54,8 +53,14 @@ pub struct ServiceSpec {
     pub rollback_config: Option<UpdateConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint_spec: Option<EndpointSpec>,
-    #[serde(flatten)]
-    pub extra: Extra,
+    /// Deprecated place of `TaskTemplate.Networks`; the Engine API moves it
+    /// there on the way in.
+    #[serde(
+        default,
+        deserialize_with = "crate::meta::nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub networks: Vec<NetworkAttachmentConfig>,
 }
 
 /// Exactly one of the four modes is set in a valid spec.

@@ -1,14 +1,12 @@
 //! `TaskSpec`: what every task of a service runs, and how.
 //!
-//! Only the fields rswarm acts on are typed; everything else the client
-//! sends is kept in `extra` so it is stored and returned unchanged.
+//! Every field of the Engine API's `swarm.TaskSpec` is typed, with
+//! Docker's `omitempty` behaviour; the container part is in
+//! [`crate::container`].
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Labels, Nanos};
-
-/// Extra JSON fields kept verbatim.
-pub type Extra = serde_json::Map<String, serde_json::Value>;
+use crate::{ContainerSpec, Labels, Nanos};
 
 /// The template for a service's tasks.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -17,6 +15,12 @@ pub struct TaskSpec {
     /// The container (or process) to run. Never null in responses.
     #[serde(default)]
     pub container_spec: Option<ContainerSpec>,
+    /// Plugin tasks (`Runtime: plugin`); stored, not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugin_spec: Option<PluginSpec>,
+    /// Network attachment tasks (`Runtime: attachment`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_attachment_spec: Option<NetworkAttachmentSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<ResourceRequirements>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -36,55 +40,51 @@ pub struct TaskSpec {
     pub force_update: u64,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub runtime: String,
-    #[serde(flatten)]
-    pub extra: Extra,
 }
 
-/// The process a task runs.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ContainerSpec {
-    #[serde(default)]
-    pub image: String,
+/// A managed plugin to run (`TaskSpec.PluginSpec`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct PluginSpec {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub remote: String,
     #[serde(
-        default,
-        deserialize_with = "crate::meta::nullable",
-        skip_serializing_if = "Labels::is_empty"
-    )]
-    pub labels: Labels,
-    #[serde(
-        default,
         deserialize_with = "crate::meta::nullable",
         skip_serializing_if = "Vec::is_empty"
     )]
-    pub command: Vec<String>,
+    pub privileges: Vec<PluginPrivilege>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub disabled: bool,
     #[serde(
-        default,
-        deserialize_with = "crate::meta::nullable",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub args: Vec<String>,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub hostname: String,
-    #[serde(
-        default,
         deserialize_with = "crate::meta::nullable",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub env: Vec<String>,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub dir: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub user: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub stop_signal: String,
-    #[serde(rename = "TTY", default, skip_serializing_if = "std::ops::Not::not")]
-    pub tty: bool,
-    /// Time to wait after the stop signal before killing; default 10 s.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stop_grace_period: Option<Nanos>,
-    #[serde(flatten)]
-    pub extra: Extra,
+}
+
+/// A privilege a plugin asks for.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct PluginPrivilege {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    #[serde(
+        deserialize_with = "crate::meta::nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub value: Vec<String>,
+}
+
+/// The container a network attachment task stands for.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct NetworkAttachmentSpec {
+    #[serde(rename = "ContainerID")]
+    pub container_id: String,
 }
 
 /// CPU and memory limits and reservations.
@@ -97,7 +97,9 @@ pub struct ResourceRequirements {
     pub reservations: Option<Resources>,
 }
 
-/// An amount of CPU and memory.
+/// An amount of CPU and memory (limits may also cap PIDs; reservations
+/// may also claim generic resources, as in Docker's `Limit` and
+/// `Resources`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Resources {
@@ -105,8 +107,44 @@ pub struct Resources {
     pub nano_cpus: i64,
     #[serde(default, skip_serializing_if = "is_zero_i64")]
     pub memory_bytes: i64,
-    #[serde(flatten)]
-    pub extra: Extra,
+    #[serde(default, skip_serializing_if = "is_zero_i64")]
+    pub pids: i64,
+    #[serde(
+        default,
+        deserialize_with = "crate::meta::nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub generic_resources: Vec<GenericResource>,
+}
+
+/// A user-defined resource (a GPU, say) reserved by a task.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct GenericResource {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub named_resource_spec: Option<NamedGenericResource>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discrete_resource_spec: Option<DiscreteGenericResource>,
+}
+
+/// A named generic resource (`kind=value`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct NamedGenericResource {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub value: String,
+}
+
+/// A counted generic resource (`kind=n`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DiscreteGenericResource {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    #[serde(skip_serializing_if = "is_zero_i64")]
+    pub value: i64,
 }
 
 fn is_zero_i64(v: &i64) -> bool {
@@ -169,7 +207,7 @@ fn empty_condition<'de, D: serde::Deserializer<'de>>(
         Some("on-failure") => Ok(Some(RestartCondition::OnFailure)),
         Some("any") => Ok(Some(RestartCondition::Any)),
         Some(other) => Err(serde::de::Error::custom(format!(
-            "invalid RestartPolicy.Condition '{other}': must be one of none, on-failure, any"
+            "invalid RestartCondition: \"{other}\""
         ))),
     }
 }
@@ -205,7 +243,7 @@ pub struct Placement {
         deserialize_with = "crate::meta::nullable",
         skip_serializing_if = "Vec::is_empty"
     )]
-    pub preferences: Vec<serde_json::Value>,
+    pub preferences: Vec<PlacementPreference>,
     #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub max_replicas: u64,
     #[serde(
@@ -214,6 +252,20 @@ pub struct Placement {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub platforms: Vec<Platform>,
+}
+
+/// A scheduling preference: spread tasks over the values of a label.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct PlacementPreference {
+    pub spread: Option<SpreadOver>,
+}
+
+/// The label to spread over (`node.labels.az`, `engine.labels.x`...).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct SpreadOver {
+    pub spread_descriptor: String,
 }
 
 fn is_zero_u64(v: &u64) -> bool {
@@ -242,15 +294,19 @@ pub struct NetworkAttachmentConfig {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub aliases: Vec<String>,
-    #[serde(flatten)]
-    pub extra: Extra,
+    #[serde(
+        default,
+        deserialize_with = "crate::meta::nullable",
+        skip_serializing_if = "Labels::is_empty"
+    )]
+    pub driver_opts: Labels,
 }
 
 /// A named driver with options (log driver, IPAM driver...).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Driver {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub name: String,
     #[serde(
         default,
@@ -263,19 +319,6 @@ pub struct Driver {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn container_spec_keeps_unknown_fields() {
-        let j = r#"{"Image":"nginx:latest","Init":false,"DNSConfig":{},"TTY":true,"Command":["sleep","1"]}"#;
-        let c: ContainerSpec = serde_json::from_str(j).expect("parse");
-        assert_eq!(c.image, "nginx:latest");
-        assert!(c.tty);
-        assert_eq!(c.command, vec!["sleep", "1"]);
-        let back = serde_json::to_value(&c).expect("json");
-        assert_eq!(back["Init"], false);
-        assert!(back["DNSConfig"].is_object());
-        assert_eq!(back["TTY"], true);
-    }
 
     #[test]
     fn restart_condition_empty_means_any() {

@@ -11,6 +11,7 @@ use crate::backend::Backend;
 use crate::error::ApiError;
 
 mod info;
+mod local;
 mod logs;
 mod nodes;
 mod services;

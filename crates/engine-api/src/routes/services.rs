@@ -16,6 +16,7 @@ use crate::guard;
 use crate::names;
 use crate::query::Params;
 use crate::resolve::resolve;
+use crate::spec_in::spec_in;
 use crate::status::{down_nodes, service_status};
 use crate::version::ApiVersion;
 
@@ -107,6 +108,7 @@ pub(super) async fn create(
     JsonBody(mut spec): JsonBody<ServiceSpec>,
 ) -> ApiResult {
     move_deprecated_networks(&mut spec)?;
+    spec_in(&mut spec)?;
     guard::manager(backend.as_ref()).await?;
     let generated = spec.name.is_empty();
     let mut attempt = 0;
@@ -152,6 +154,7 @@ pub(super) async fn update(
         }
     }
     move_deprecated_networks(&mut spec)?;
+    spec_in(&mut spec)?;
     guard::manager(backend.as_ref()).await?;
     let service = resolve(backend.list_services().await?, &id)?;
     backend

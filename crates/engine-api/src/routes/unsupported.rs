@@ -1,7 +1,9 @@
 //! Endpoints rswarm does not serve, answered with a clear 501 instead of
-//! a confusing 404: local containers, images, volumes, builds, exec,
-//! events and disk usage (out of scope: rswarm runs swarm services only),
-//! and networks, secrets, configs and plugins (not implemented yet).
+//! a confusing 404: creating or changing local containers, images,
+//! volumes, builds, exec and disk usage (out of scope: rswarm runs swarm
+//! services only), and networks, secrets, configs and plugins (not
+//! implemented yet). Reads of local objects answer as an empty engine
+//! would (see [`super::local`]).
 //!
 //! Read-only lookups of networks, secrets and configs answer truthfully
 //! that none exist (`[]` and 404), so `stack rm`, `service create
@@ -14,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use rswarm_types::ControlError;
 
-use super::Shared;
+use super::{Shared, local};
 use crate::error::{ApiError, ApiResult};
 use crate::guard;
 
@@ -26,8 +28,13 @@ fn not_yet(what: &str) -> ApiError {
     ControlError::NotImplemented(format!("{what} are not implemented yet in rswarm")).into()
 }
 
-async fn local_only() -> ApiError {
+/// The 501 for a local-container endpoint.
+pub(super) fn local_only_error() -> ApiError {
     ControlError::NotImplemented(LOCAL_ONLY.into()).into()
+}
+
+async fn local_only() -> ApiError {
+    local_only_error()
 }
 
 async fn networks() -> ApiError {
@@ -78,24 +85,36 @@ async fn config_not_found(State(backend): State<Shared>, Path(id): Path<String>)
 
 /// The routes of this module.
 pub(super) fn routes() -> axum::Router<Shared> {
-    let mut r = axum::Router::new();
+    let mut r = axum::Router::new()
+        .route(
+            "/containers/json",
+            get(local::empty_list).fallback(local_only),
+        )
+        .route(
+            "/containers/{*rest}",
+            get(local::container).fallback(local_only),
+        )
+        .route("/images/json", get(local::empty_list).fallback(local_only))
+        .route("/images/{*rest}", get(local::image).fallback(local_only))
+        .route("/volumes", get(local::volumes).fallback(local_only))
+        .route("/volumes/{*rest}", get(local::volume).fallback(local_only))
+        .route("/events", get(local::events).fallback(local_only));
     for prefix in [
         "/containers",
         "/images",
-        "/volumes",
         "/exec",
         "/build",
         "/system/df",
-        "/events",
         "/commit",
         "/session",
     ] {
-        r = r
-            .route(prefix, any(local_only))
-            .route(&format!("{prefix}/{{*rest}}"), any(local_only));
+        r = r.route(prefix, any(local_only));
     }
-    r.route("/plugins", any(plugins))
-        .route("/plugins/{*rest}", any(plugins))
+    for prefix in ["/exec", "/build", "/system/df", "/commit", "/session"] {
+        r = r.route(&format!("{prefix}/{{*rest}}"), any(local_only));
+    }
+    r.route("/plugins", get(local::empty_list).fallback(plugins))
+        .route("/plugins/{*rest}", get(local::plugin).fallback(plugins))
         .route("/networks", get(no_networks).fallback(networks))
         .route(
             "/networks/{id}",

@@ -117,10 +117,13 @@ async fn update_and_remove_pass_full_ids() {
             500,
             "rpc error: code = Unknown desc = update out of sequence",
         );
-    post(&fake, "/nodes/host-b/update?version=3", r#"{"Availability":"sleepy"}"#).await.assert_error(
-        400,
-        "invalid JSON body: Availability: unknown variant `sleepy`, expected one of `active`, `pause`, `drain` at line 1 column 24",
-    );
+    post(
+        &fake,
+        "/nodes/host-b/update?version=3",
+        r#"{"Availability":"sleepy"}"#,
+    )
+    .await
+    .assert_error(400, r#"invalid Availability: "sleepy""#);
     let r = send(&fake, Method::DELETE, "/nodes/node2?force=1", None).await;
     assert_eq!(r.status, 200);
     match fake.calls().as_slice() {

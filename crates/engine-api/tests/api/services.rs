@@ -204,7 +204,7 @@ async fn create_returns_201_and_generates_names() {
                 spec.task_template.networks[0].target, "netid1",
                 "deprecated Networks moved"
             );
-            assert!(!spec.extra.contains_key("Networks"));
+            assert!(spec.networks.is_empty());
             assert_eq!(spec.mode.replicas(), Some(1));
         }
         other => panic!("{other:?}"),

@@ -32,7 +32,8 @@ pub fn pretty(svc: &Service, network_names: &HashMap<String, String>, now: Times
     let spec = &svc.spec;
     let task = &spec.task_template;
     let c = task.container_spec.clone().unwrap_or_default();
-    let x = |k: &str| c.extra.get(k);
+    let cv = serde_json::to_value(&c).unwrap_or_default();
+    let x = |k: &str| cv.get(k);
     let mut o = String::new();
     let _ = write!(o, "\nID:\t\t{}\nName:\t\t{}", svc.id, spec.name);
     if !spec.labels.is_empty() {
@@ -71,11 +72,8 @@ pub fn pretty(svc: &Service, network_names: &HashMap<String, String>, now: Times
         let prefs: Vec<String> = p
             .preferences
             .iter()
-            .filter_map(|v| {
-                v.pointer("/Spread/SpreadDescriptor")
-                    .and_then(Value::as_str)
-            })
-            .map(|d| format!("spread={d}"))
+            .filter_map(|p| p.spread.as_ref())
+            .map(|d| format!("spread={}", d.spread_descriptor))
             .collect();
         if !prefs.is_empty() {
             let _ = write!(o, "\n Preferences:   [{}]", prefs.join(" "));
@@ -228,9 +226,7 @@ pub fn pretty(svc: &Service, network_names: &HashMap<String, String>, now: Times
         .resources
         .as_ref()
         .and_then(|r| r.limits.as_ref())
-        .and_then(|l| l.extra.get("Pids"))
-        .and_then(Value::as_i64)
-        .unwrap_or(0);
+        .map_or(0, |l| l.pids);
     if let Some(r) = &task.resources {
         o.push_str("\nResources:");
         if let Some(res) = r

@@ -2,11 +2,11 @@
 //! `updateService` (update) build it.
 
 use rswarm_types::{
-    ContainerSpec, Driver, EndpointSpec, ModeKind, NetworkAttachmentConfig, Placement, PortConfig,
-    ReplicatedJob, ReplicatedService, ResourceRequirements, Resources, RestartCondition,
-    RestartPolicy, ServiceMode, ServiceSpec, TaskSpec, UpdateConfig,
+    ContainerSpec, Driver, EndpointSpec, ModeKind, NetworkAttachmentConfig, Placement,
+    PlacementPreference, PortConfig, ReplicatedJob, ReplicatedService, ResourceRequirements,
+    Resources, RestartCondition, RestartPolicy, ServiceMode, ServiceSpec, SpreadOver, TaskSpec,
+    UpdateConfig,
 };
-use serde_json::{Value, json};
 
 use super::{CreateArgs, ServiceFlags};
 use crate::client::{Client, seg};
@@ -195,9 +195,7 @@ pub(super) fn apply_restart(
             "on-failure" => RestartCondition::OnFailure,
             "any" => RestartCondition::Any,
             other => {
-                return Err(err(format!(
-                    "invalid RestartPolicy.Condition '{other}': must be one of none, on-failure, any"
-                )));
+                return Err(err(format!("invalid RestartCondition: \"{other}\"")));
             }
         });
     }
@@ -214,7 +212,7 @@ pub(super) fn apply_restart(
 }
 
 /// `--placement-pref spread=...` into the API form.
-pub fn placement_pref(value: &str) -> Result<Value> {
+pub fn placement_pref(value: &str) -> Result<PlacementPreference> {
     let (strategy, arg) = value
         .split_once('=')
         .filter(|(s, _)| !s.is_empty())
@@ -224,7 +222,11 @@ pub fn placement_pref(value: &str) -> Result<Value> {
             "unsupported placement preference {strategy} (only spread is supported)"
         )));
     }
-    Ok(json!({"Spread": {"SpreadDescriptor": arg}}))
+    Ok(PlacementPreference {
+        spread: Some(SpreadOver {
+            spread_descriptor: arg.to_string(),
+        }),
+    })
 }
 
 /// docker's `ToServiceMode`.
@@ -316,16 +318,6 @@ pub(super) fn publish_all(values: &[String]) -> Result<Vec<PortConfig>> {
     Ok(out)
 }
 
-pub(super) fn bool_extra(c: &mut ContainerSpec, key: &str, v: Option<bool>) {
-    if let Some(b) = v {
-        if b {
-            c.extra.insert(key.into(), Value::Bool(true));
-        } else {
-            c.extra.remove(key);
-        }
-    }
-}
-
 /// The `ServiceSpec` that `service create` posts (network targets still
 /// names; see [`resolve_networks`]).
 pub fn create_spec(a: &CreateArgs) -> Result<ServiceSpec> {
@@ -343,7 +335,7 @@ pub fn create_spec(a: &CreateArgs) -> Result<ServiceSpec> {
             "update and rollback configuration is not supported for jobs",
         ));
     }
-    let mut c = ContainerSpec {
+    let c = ContainerSpec {
         image: image_with_tag(&image),
         labels: kv_map(&a.container_label),
         command: f
@@ -360,20 +352,17 @@ pub fn create_spec(a: &CreateArgs) -> Result<ServiceSpec> {
         stop_signal: f.stop_signal.clone().unwrap_or_default(),
         tty: f.tty.unwrap_or(false),
         stop_grace_period: f.stop_grace_period,
-        extra: Default::default(),
-    };
-    c.extra
-        .insert("Init".into(), Value::Bool(f.init.unwrap_or(false)));
-    bool_extra(&mut c, "ReadOnly", f.read_only);
-    c.extra.insert("DNSConfig".into(), json!({}));
-    let mut limits = Resources {
-        nano_cpus: f.limit_cpu.unwrap_or(0),
-        memory_bytes: f.limit_memory.unwrap_or(0),
+        init: Some(f.init.unwrap_or(false)),
+        read_only: f.read_only.unwrap_or(false),
+        dns_config: Some(Default::default()),
         ..Default::default()
     };
-    if let Some(p) = f.limit_pids.filter(|p| *p != 0) {
-        limits.extra.insert("Pids".into(), json!(p));
-    }
+    let limits = Resources {
+        nano_cpus: f.limit_cpu.unwrap_or(0),
+        memory_bytes: f.limit_memory.unwrap_or(0),
+        pids: f.limit_pids.unwrap_or(0),
+        ..Default::default()
+    };
     let reservations = Resources {
         nano_cpus: f.reserve_cpu.unwrap_or(0),
         memory_bytes: f.reserve_memory.unwrap_or(0),
@@ -402,17 +391,14 @@ pub fn create_spec(a: &CreateArgs) -> Result<ServiceSpec> {
             .iter()
             .map(|n| NetworkAttachmentConfig {
                 target: n.clone(),
-                aliases: Vec::new(),
-                extra: Default::default(),
+                ..Default::default()
             })
             .collect(),
         log_driver: f.log_driver.as_ref().map(|name| Driver {
             name: name.clone(),
             options: kv_map(&f.log_opt),
         }),
-        force_update: 0,
-        runtime: String::new(),
-        extra: Default::default(),
+        ..Default::default()
     };
     Ok(ServiceSpec {
         name: a.name.clone(),
@@ -425,7 +411,7 @@ pub fn create_spec(a: &CreateArgs) -> Result<ServiceSpec> {
             mode: f.endpoint_mode.as_deref().unwrap_or("vip").to_lowercase(),
             ports: publish_all(&a.publish)?,
         }),
-        extra: Default::default(),
+        networks: Vec::new(),
     })
 }
 
@@ -455,6 +441,7 @@ async fn network_id(client: &Client, name: &str) -> Result<String> {
 pub(super) mod tests {
     use super::*;
     use clap::Parser;
+    use serde_json::json;
 
     #[derive(Parser)]
     struct Cli {
@@ -480,7 +467,7 @@ pub(super) mod tests {
         }
     }
 
-    pub(in crate::commands::service) fn json(spec: &ServiceSpec) -> Value {
+    pub(in crate::commands::service) fn json(spec: &ServiceSpec) -> serde_json::Value {
         serde_json::to_value(spec).expect("json")
     }
 

@@ -1,13 +1,12 @@
 //! `service update` flags applied to the spec read from the daemon
 //! (docker's `updateService`).
 
-use rswarm_types::{ContainerSpec, Driver, NetworkAttachmentConfig, PortConfig, ServiceSpec};
-use serde_json::{Value, json};
+use rswarm_types::{
+    ContainerSpec, Driver, NetworkAttachmentConfig, PlacementPreference, PortConfig, ServiceSpec,
+};
 
 use super::UpdateArgs;
-use super::spec::{
-    UpdateFlags, apply_restart, bool_extra, placement_pref, publish_all, shell_words,
-};
+use super::spec::{UpdateFlags, apply_restart, placement_pref, publish_all, shell_words};
 use crate::error::{CliError, Result};
 use crate::opts::kv_map;
 
@@ -85,7 +84,7 @@ pub fn apply_update(spec: &mut ServiceSpec, a: &UpdateArgs, net_add: &[String]) 
         c.hostname = h.clone();
     }
     if let Some(b) = f.init {
-        c.extra.insert("Init".into(), Value::Bool(b));
+        c.init = Some(b);
     }
     if let Some(g) = f.stop_grace_period {
         c.stop_grace_period = Some(g);
@@ -93,7 +92,9 @@ pub fn apply_update(spec: &mut ServiceSpec, a: &UpdateArgs, net_add: &[String]) 
     if let Some(t) = f.tty {
         c.tty = t;
     }
-    bool_extra(c, "ReadOnly", f.read_only);
+    if let Some(b) = f.read_only {
+        c.read_only = b;
+    }
     if let Some(s) = &f.stop_signal {
         c.stop_signal = s.clone();
     }
@@ -107,7 +108,7 @@ pub fn apply_update(spec: &mut ServiceSpec, a: &UpdateArgs, net_add: &[String]) 
             l.memory_bytes = v;
         }
         if let Some(v) = f.limit_pids {
-            l.extra.insert("Pids".into(), json!(v));
+            l.pids = v;
         }
         res.reservations.get_or_insert_with(Default::default);
     }
@@ -131,7 +132,7 @@ pub fn apply_update(spec: &mut ServiceSpec, a: &UpdateArgs, net_add: &[String]) 
     }
     if !a.placement_pref_add.is_empty() || !a.placement_pref_rm.is_empty() {
         let p = task.placement.get_or_insert_with(Default::default);
-        let rm: Vec<Value> = a
+        let rm: Vec<PlacementPreference> = a
             .placement_pref_rm
             .iter()
             .map(|v| placement_pref(v))
@@ -151,8 +152,7 @@ pub fn apply_update(spec: &mut ServiceSpec, a: &UpdateArgs, net_add: &[String]) 
             }
             task.networks.push(NetworkAttachmentConfig {
                 target: id.clone(),
-                aliases: Vec::new(),
-                extra: Default::default(),
+                ..Default::default()
             });
         }
         task.networks.sort_by(|x, y| x.target.cmp(&y.target));
@@ -213,6 +213,7 @@ mod tests {
     use super::*;
     use crate::commands::service::spec::create_spec;
     use crate::commands::service::spec::tests::{create, json, update};
+    use serde_json::json;
 
     #[test]
     fn update_flags_modify_the_read_spec() {
