@@ -82,8 +82,10 @@ pub async fn run(
     };
     tm.report(TaskState::Running, "started", Some(running.clone()));
     let outcome = supervise(controller.as_ref(), &mut desired, &mut stop).await;
+    // The process is gone: no PID (Docker reports 0 once a container exits).
     let status = |exit: &ExitStatus| ContainerStatus {
         exit_code: exit.code,
+        pid: 0,
         ..running.clone()
     };
     match outcome {

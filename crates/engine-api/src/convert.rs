@@ -52,13 +52,18 @@ fn task_spec_out(spec: &mut TaskSpec) {
     spec.container_spec.get_or_insert_with(Default::default);
 }
 
-/// Makes a task safe for the CLI (non-null `Spec.ContainerSpec`) and drops
-/// internal bookkeeping.
-pub fn task_out(mut t: Task) -> Task {
+/// A task as the Engine API shows it: non-null `Spec.ContainerSpec`, and
+/// none of rswarm's internal bookkeeping (`ServiceAnnotations`, spec
+/// versions, the endpoint copy).
+pub fn task_out(mut t: Task) -> serde_json::Value {
     task_spec_out(&mut t.spec);
     t.spec_version = None;
     t.endpoint_spec = None;
-    t
+    let mut v = serde_json::to_value(t).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.remove("ServiceAnnotations");
+    }
+    v
 }
 
 /// Fills swarmkit's defaults into a spec, for `insertDefaults=true`.
@@ -148,8 +153,9 @@ mod tests {
         assert_eq!(j["Spec"]["Mode"]["ReplicatedJob"]["TotalCompletions"], 3);
         assert_eq!(j["JobStatus"]["JobIteration"]["Index"], 0);
 
-        let j = serde_json::to_value(task_out(Task::default())).expect("json");
+        let j = task_out(Task::default());
         assert!(j["Spec"]["ContainerSpec"].is_object());
+        assert!(j.get("ServiceAnnotations").is_none());
     }
 
     #[test]

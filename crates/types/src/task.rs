@@ -78,10 +78,14 @@ pub struct ContainerStatus {
         skip_serializing_if = "String::is_empty"
     )]
     pub container_id: String,
-    #[serde(rename = "PID", default)]
+    #[serde(rename = "PID", default, skip_serializing_if = "is_zero")]
     pub pid: i64,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub exit_code: i64,
+}
+
+fn is_zero(v: &i64) -> bool {
+    *v == 0
 }
 
 /// Host ports a task published.

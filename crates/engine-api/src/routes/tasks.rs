@@ -97,7 +97,7 @@ pub(super) async fn list(State(backend): State<Shared>, params: Params) -> ApiRe
         f.set("node", ids);
     }
     let by_id: HashMap<&str, &Service> = services.iter().map(|s| (s.id.as_str(), s)).collect();
-    let tasks: Vec<Task> = backend
+    let tasks: Vec<serde_json::Value> = backend
         .list_tasks()
         .await?
         .into_iter()

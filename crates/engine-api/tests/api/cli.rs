@@ -220,9 +220,20 @@ async fn logs_and_errors() {
             "{bin}"
         );
 
-        let (ok, _, err) = d.docker(bin, &["container", "ls"]).await;
+        let (ok, out, err) = d.docker(bin, &["container", "ls"]).await;
+        assert!(ok && out.starts_with("CONTAINER ID"), "{bin}: {out} {err}");
+        let (ok, _, err) = d.docker(bin, &["container", "create", "busybox"]).await;
         assert!(
             !ok && err.contains("rswarm does not manage local containers"),
+            "{bin}: {err}"
+        );
+        let (ok, out, err) = d
+            .docker(bin, &["inspect", "--format", "{{.Spec.Name}}", "web"])
+            .await;
+        assert!(ok && out.trim() == "web", "{bin}: {out} {err}");
+        let (ok, _, err) = d.docker(bin, &["inspect", "nothing-here"]).await;
+        assert!(
+            !ok && err.contains("No such object: nothing-here"),
             "{bin}: {err}"
         );
         let (ok, _, err) = d.docker(bin, &["service", "inspect", "nope"]).await;

@@ -219,24 +219,58 @@ async fn unknown_routes_and_methods_are_page_not_found() {
 }
 
 #[tokio::test]
-async fn local_engine_endpoints_are_501() {
+async fn local_engine_reads_answer_as_an_empty_engine_writes_are_501() {
     let fake = Fake::manager();
     let msg =
         "rswarm does not manage local containers, images or volumes: it runs swarm services only";
-    get(&fake, "/v1.51/containers/json?all=1")
+    let empty = serde_json::json!([]);
+    for path in ["/v1.51/containers/json?all=1", "/images/json", "/plugins"] {
+        let r = get(&fake, path).await;
+        assert_eq!(
+            (r.status.as_u16(), r.json()),
+            (200, empty.clone()),
+            "{path}"
+        );
+    }
+    assert_eq!(
+        get(&fake, "/volumes").await.json(),
+        serde_json::json!({"Volumes": [], "Warnings": null})
+    );
+    get(&fake, "/containers/web/json")
         .await
-        .assert_error(501, msg);
-    get(&fake, "/images/json").await.assert_error(501, msg);
+        .assert_error(404, "No such container: web");
+    get(&fake, "/v1.41/images/rswarm-test/busybox:latest/json")
+        .await
+        .assert_error(404, "No such image: rswarm-test/busybox:latest");
+    get(&fake, "/volumes/data")
+        .await
+        .assert_error(404, "get data: no such volume");
+    get(&fake, "/plugins/vieux/sshfs:latest/json")
+        .await
+        .assert_error(404, "plugin \"vieux/sshfs:latest\" not found");
+    let past = get(&fake, "/events?since=0&until=1").await;
+    assert_eq!((past.status.as_u16(), past.text()), (200, String::new()));
+    get(&fake, "/events?until=soon")
+        .await
+        .assert_error(400, "invalid value for until: soon");
     post(&fake, "/v1.41/containers/create", "{}")
         .await
         .assert_error(501, msg);
-    get(&fake, "/volumes").await.assert_error(501, msg);
+    get(&fake, "/containers/web/logs")
+        .await
+        .assert_error(501, msg);
+    post(&fake, "/images/create?fromImage=busybox", "")
+        .await
+        .assert_error(501, msg);
+    post(&fake, "/volumes/create", "{}")
+        .await
+        .assert_error(501, msg);
     post(&fake, "/build", "").await.assert_error(501, msg);
     post(&fake, "/exec/abc/start", "{}")
         .await
         .assert_error(501, msg);
-    get(&fake, "/events").await.assert_error(501, msg);
     get(&fake, "/system/df").await.assert_error(501, msg);
+    assert!(fake.calls().is_empty());
 }
 
 #[tokio::test]
@@ -251,7 +285,7 @@ async fn networks_secrets_configs_plugins_are_not_implemented_but_lists_are_empt
     post(&fake, "/configs/create", r#"{"Name":"c"}"#)
         .await
         .assert_error(501, "configs are not implemented yet in rswarm");
-    get(&fake, "/plugins")
+    post(&fake, "/plugins/pull?remote=x", "[]")
         .await
         .assert_error(501, "plugins are not implemented yet in rswarm");
     assert_eq!(get(&fake, "/networks").await.json(), serde_json::json!([]));

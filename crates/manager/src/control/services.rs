@@ -2,10 +2,19 @@
 
 use rswarm_store::{Kind, Object};
 use rswarm_types::{
-    ControlError, Service, ServiceSpec, TaskState, UpdateStatus, Version, validate,
+    ControlError, EndpointSpec, Service, ServiceSpec, TaskState, UpdateStatus, Version, validate,
 };
 
 use super::{ControlApi, check_version};
+
+/// The endpoint spec the managers record for a service: as Swarm, only a
+/// service with published ports has one (`Endpoint.Spec` is `{}` otherwise).
+fn endpoint_spec(spec: &ServiceSpec) -> EndpointSpec {
+    spec.endpoint_spec
+        .clone()
+        .filter(|e| !e.ports.is_empty())
+        .unwrap_or_default()
+}
 
 impl ControlApi {
     /// All services.
@@ -29,7 +38,7 @@ impl ControlApi {
             ..Default::default()
         };
         service.meta.created_at = now;
-        service.endpoint.spec = service.spec.endpoint_spec.clone().unwrap_or_default();
+        service.endpoint.spec = endpoint_spec(&service.spec);
         if service.spec.mode.replicated_job.is_some() || service.spec.mode.global_job.is_some() {
             service.job_status = Some(rswarm_types::JobStatus {
                 job_iteration: Version::default(),
@@ -102,7 +111,7 @@ impl ControlApi {
                     service.previous_spec_version = service.spec_version.replace(old_version);
                     service.update_status = None;
                 }
-                service.endpoint.spec = service.spec.endpoint_spec.clone().unwrap_or_default();
+                service.endpoint.spec = endpoint_spec(&service.spec);
                 tx.update(Object::Service(service))?;
                 Ok(())
             })
