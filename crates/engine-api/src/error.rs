@@ -22,6 +22,12 @@ pub struct ApiError {
 /// passed on verbatim).
 pub const OUT_OF_SEQUENCE: &str = "rpc error: code = Unknown desc = update out of sequence";
 
+/// moby's message for a filter key an endpoint does not accept (Docker
+/// 20.10's engine words; `{}` is the key).
+pub fn invalid_filter(key: &str) -> ApiError {
+    ApiError::bad_request(format!("Invalid filter '{key}'"))
+}
+
 /// The HTTP status for each control error kind.
 pub fn status_of(err: &ControlError) -> StatusCode {
     match err {
@@ -55,10 +61,38 @@ impl From<ControlError> for ApiError {
     }
 }
 
+/// The gRPC code swarmkit's control API answers with for an error that
+/// moby passes on verbatim as `rpc error: code = <Code> desc = <message>`
+/// (scripts grep these texts). `None`: moby words it itself.
+fn grpc_code(err: &ControlError) -> Option<&'static str> {
+    match err {
+        ControlError::InvalidArgument(_) => Some("InvalidArgument"),
+        ControlError::FailedPrecondition(_) => Some("FailedPrecondition"),
+        ControlError::NameConflict { .. } => Some("AlreadyExists"),
+        _ => None,
+    }
+}
+
 impl ApiError {
     /// 400 with `message`.
     pub fn bad_request(message: impl Into<String>) -> Self {
-        ControlError::invalid(message).into()
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+        }
+    }
+
+    /// An error of the swarm control API (swarmkit's `controlapi` in
+    /// Docker), worded as the docker CLI shows it: validation and
+    /// precondition failures and name conflicts arrive through gRPC, e.g.
+    /// `rpc error: code = FailedPrecondition desc = attempting to demote
+    /// the last manager of the swarm`.
+    pub fn from_control_api(err: ControlError) -> Self {
+        let mut api = ApiError::from(err.clone());
+        if let Some(code) = grpc_code(&err) {
+            api.message = format!("rpc error: code = {code} desc = {err}");
+        }
+        api
     }
 
     /// 404 with `message` (local objects a swarm node never has).

@@ -48,10 +48,10 @@ impl Filters {
         Ok(Filters(map))
     }
 
-    /// Rejects keys outside `accepted` with moby's `invalid filter '<key>'`.
+    /// Rejects keys outside `accepted` with moby's `Invalid filter '<key>'`.
     pub fn validate(&self, accepted: &[&str]) -> Result<(), ApiError> {
         match self.0.keys().find(|k| !accepted.contains(&k.as_str())) {
-            Some(k) => Err(ApiError::bad_request(format!("invalid filter '{k}'"))),
+            Some(k) => Err(crate::error::invalid_filter(k)),
             None => Ok(()),
         }
     }
@@ -120,7 +120,7 @@ mod tests {
         let f = Filters::parse(r#"{"nope":{"x":true}}"#).expect("parse");
         assert_eq!(
             f.validate(&["name"]).expect_err("bad").message,
-            "invalid filter 'nope'"
+            "Invalid filter 'nope'"
         );
         let f =
             Filters::parse(r#"{"name":{"we":true,"db":true},"id":{"abc":true}}"#).expect("parse");

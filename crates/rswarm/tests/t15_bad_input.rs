@@ -64,7 +64,7 @@ fn bad_input_is_refused_with_docker_codes_and_changes_nothing() {
         ("GET", "/v1.51/nodes/nosuchnode", String::new(), 404, "node nosuchnode not found"),
         ("POST", "/v1.51/nodes/nosuchnode/update?version=1", "{}".into(), 404, "node nosuchnode not found"),
         ("GET", "/v1.51/services/nosuchservice", String::new(), 404, "service nosuchservice not found"),
-        ("GET", "/v1.51/tasks?filters=%7B%22bogus%22%3A%7B%22x%22%3Atrue%7D%7D", String::new(), 400, "invalid filter 'bogus'"),
+        ("GET", "/v1.51/tasks?filters=%7B%22bogus%22%3A%7B%22x%22%3Atrue%7D%7D", String::new(), 400, "Invalid filter 'bogus'"),
         ("GET", "/v1.99/services", String::new(), 400, "too new"),
         ("GET", "/v1.51/containers/json", String::new(), 501, "does not manage local containers"),
     ];

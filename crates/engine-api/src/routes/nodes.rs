@@ -103,7 +103,10 @@ pub(super) async fn update(
     let version = params.object_version("node")?;
     guard::manager(backend.as_ref()).await?;
     let node = resolve(backend.list_nodes().await?, &id)?;
-    backend.update_node(&node.id, version, spec).await?;
+    backend
+        .update_node(&node.id, version, spec)
+        .await
+        .map_err(ApiError::from_control_api)?;
     Ok(().into_response())
 }
 
@@ -115,6 +118,9 @@ pub(super) async fn remove(
 ) -> ApiResult {
     guard::manager(backend.as_ref()).await?;
     let node = resolve(backend.list_nodes().await?, &id)?;
-    backend.remove_node(&node.id, params.flag("force")).await?;
+    backend
+        .remove_node(&node.id, params.flag("force"))
+        .await
+        .map_err(ApiError::from_control_api)?;
     Ok(().into_response())
 }

@@ -121,7 +121,7 @@ pub(super) async fn create(
             Err(ControlError::NameConflict { .. }) if generated && attempt < NAME_ATTEMPTS => {
                 continue;
             }
-            other => break other?,
+            other => break other.map_err(ApiError::from_control_api)?,
         }
     };
     let body = serde_json::json!({ "ID": service.id, "Warnings": null });
@@ -159,7 +159,8 @@ pub(super) async fn update(
     let service = resolve(backend.list_services().await?, &id)?;
     backend
         .update_service(&service.id, version, spec, rollback)
-        .await?;
+        .await
+        .map_err(ApiError::from_control_api)?;
     Ok(Json(serde_json::json!({ "Warnings": null })).into_response())
 }
 
@@ -167,6 +168,9 @@ pub(super) async fn update(
 pub(super) async fn remove(State(backend): State<Shared>, Path(id): Path<String>) -> ApiResult {
     guard::manager(backend.as_ref()).await?;
     let service = resolve(backend.list_services().await?, &id)?;
-    backend.remove_service(&service.id).await?;
+    backend
+        .remove_service(&service.id)
+        .await
+        .map_err(ApiError::from_control_api)?;
     Ok(().into_response())
 }

@@ -74,7 +74,10 @@ pub(super) async fn update(
         unlock_key: rotate_flag(&params, "rotateManagerUnlockKey")?,
     };
     guard::manager(backend.as_ref()).await?;
-    backend.swarm_update(version, spec, rotation).await?;
+    backend
+        .swarm_update(version, spec, rotation)
+        .await
+        .map_err(ApiError::from_control_api)?;
     Ok(().into_response())
 }
 

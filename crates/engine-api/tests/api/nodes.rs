@@ -78,7 +78,7 @@ async fn filters_match_like_swarmkit() {
     );
     get(&fake, &q(r#"{"colour":{"red":true}}"#))
         .await
-        .assert_error(400, "invalid filter 'colour'");
+        .assert_error(400, "Invalid filter 'colour'");
     get(&fake, &q(r#"{"role":{"boss":true}}"#))
         .await
         .assert_error(400, "Invalid role filter: 'boss'");

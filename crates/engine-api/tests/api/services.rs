@@ -83,7 +83,7 @@ async fn list_filters() {
     );
     get(&fake, &q(r#"{"nmae":{"web":true}}"#))
         .await
-        .assert_error(400, "invalid filter 'nmae'");
+        .assert_error(400, "Invalid filter 'nmae'");
 }
 
 #[tokio::test]
@@ -217,7 +217,7 @@ async fn create_returns_201_and_generates_names() {
     .await
     .assert_error(
         409,
-        "name conflicts with an existing object: service WEB already exists",
+        "rpc error: code = AlreadyExists desc = name conflicts with an existing object: service WEB already exists",
     );
     post(
         &fake,
@@ -225,7 +225,10 @@ async fn create_returns_201_and_generates_names() {
         r#"{"Name":"x","Mode":{"Replicated":{}}}"#,
     )
     .await
-    .assert_error(400, "TaskTemplate.ContainerSpec is required");
+    .assert_error(
+        400,
+        "rpc error: code = InvalidArgument desc = TaskTemplate.ContainerSpec is required",
+    );
 }
 
 #[tokio::test]

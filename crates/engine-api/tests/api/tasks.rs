@@ -119,7 +119,7 @@ async fn node_label_name_desired_state_filters() {
         .assert_error(400, "Invalid desired-state filter: 'sleeping'");
     list(&fake, r#"{"slot":{"1":true}}"#)
         .await
-        .assert_error(400, "invalid filter 'slot'");
+        .assert_error(400, "Invalid filter 'slot'");
 }
 
 #[tokio::test]

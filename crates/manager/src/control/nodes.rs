@@ -23,6 +23,12 @@ impl ControlApi {
             .update(|tx| {
                 let mut node = tx.node(id).ok_or_else(|| ControlError::not_found("node", id))?;
                 check_version(node.meta.version.index, version)?;
+                let managers = tx.base().nodes().filter(|n| n.spec.role == NodeRole::Manager).count();
+                if spec.role == NodeRole::Worker && node.spec.role == NodeRole::Manager && managers <= 1 {
+                    return Err(ControlError::FailedPrecondition(
+                        "attempting to demote the last manager of the swarm".into(),
+                    ));
+                }
                 if spec.role != node.spec.role {
                     return Err(ControlError::NotImplemented(
                         "changing a node's role (promote/demote) is not supported yet: it needs multi-manager Raft support"
