@@ -40,9 +40,9 @@ fn bad_input_is_refused_with_docker_codes_and_changes_nothing() {
         (
             "POST",
             "/v1.51/services/create",
-            r#"{"Name":"m","TaskTemplate":{"ContainerSpec":{"Image":"busybox","Args":["true"]}},"Mode":{"Sometimes":{}}}"#.into(),
+            r#"{"Name":"m","TaskTemplate":{"ContainerSpec":{"Image":"busybox","Args":["true"]}},"Mode":{"Global":{},"Replicated":{}}}"#.into(),
             400,
-            "Mode",
+            "cannot specify both replicated mode and global mode",
         ),
         (
             "POST",
@@ -66,7 +66,8 @@ fn bad_input_is_refused_with_docker_codes_and_changes_nothing() {
         ("GET", "/v1.51/services/nosuchservice", String::new(), 404, "service nosuchservice not found"),
         ("GET", "/v1.51/tasks?filters=%7B%22bogus%22%3A%7B%22x%22%3Atrue%7D%7D", String::new(), 400, "Invalid filter 'bogus'"),
         ("GET", "/v1.99/services", String::new(), 400, "too new"),
-        ("GET", "/v1.51/containers/json", String::new(), 501, "does not manage local containers"),
+        ("POST", "/v1.51/containers/create", "{}".into(), 501, "does not manage local containers"),
+        ("GET", "/v1.51/containers/nosuch/json", String::new(), 404, "No such container: nosuch"),
     ];
     for (method, path, body, status, needle) in cases {
         let r = d.http(
