@@ -201,7 +201,7 @@ def test_worker_leaves_and_is_removed(manager, worker, api, client):
     rs.wait_until(
         "the worker is down",
         lambda: api.inspect_node(worker.node_id)["Status"]["State"] == "down",
-        timeout=30,
+        timeout=45,  # three missed 5 s heartbeats
     )
     node = client.nodes.get(worker.node_id)
     assert node.remove() is True
