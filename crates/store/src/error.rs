@@ -3,6 +3,9 @@
 use rswarm_types::ControlError;
 use thiserror::Error;
 
+/// Swarm's message when a write cannot reach a quorum of managers.
+pub const NO_LEADER: &str = "The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.";
+
 /// Why a transaction failed.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum StoreError {
@@ -36,6 +39,19 @@ pub enum StoreError {
     /// The proposer could not make the commit durable.
     #[error("store commit failed: {0}")]
     Propose(String),
+    /// A replicated write could not reach a quorum of managers (no leader,
+    /// or this leader lost its majority).
+    #[error("{}", NO_LEADER)]
+    NoLeader,
+    /// A replicated write was made on a manager that is not the leader;
+    /// the caller should forward it to the leader.
+    #[error("this manager is not the leader; the leader is {leader_id} at {leader_addr}")]
+    NotLeader {
+        /// The leader's swarm node ID.
+        leader_id: String,
+        /// The leader's swarm address (`host:port`).
+        leader_addr: String,
+    },
 }
 
 impl From<StoreError> for ControlError {
@@ -46,6 +62,9 @@ impl From<StoreError> for ControlError {
             StoreError::NotFound { kind, id } => ControlError::NotFound { kind, id },
             StoreError::SequenceConflict => ControlError::OutOfSequence,
             StoreError::Propose(m) => ControlError::Unavailable(m),
+            StoreError::NoLeader | StoreError::NotLeader { .. } => {
+                ControlError::Unavailable(e.to_string())
+            }
         }
     }
 }

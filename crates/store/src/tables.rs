@@ -89,6 +89,52 @@ impl Tables {
         }
     }
 
+    /// Every object (clones), clusters first, then nodes, services, tasks.
+    pub fn objects(&self) -> impl Iterator<Item = Object> + '_ {
+        let clusters = self.clusters.values().cloned().map(Object::Cluster);
+        let nodes = self.nodes.values().cloned().map(Object::Node);
+        let services = self.services.values().cloned().map(Object::Service);
+        let tasks = self.tasks.values().cloned().map(Object::Task);
+        clusters.chain(nodes).chain(services).chain(tasks)
+    }
+
+    /// Tables holding exactly `objects`, indexed.
+    pub fn from_objects(objects: impl IntoIterator<Item = Object>) -> Tables {
+        let mut tables = Tables::default();
+        for obj in objects {
+            tables.insert(obj);
+        }
+        tables
+    }
+
+    /// The events that turn `self` into `new`: creates, changed objects
+    /// and deletes, kind by kind in ID order.
+    pub fn diff(&self, new: &Tables) -> Vec<Event> {
+        let mut events = Vec::new();
+        for kind in [Kind::Cluster, Kind::Node, Kind::Service, Kind::Task] {
+            let old_ids = self.ids(kind);
+            let new_ids = new.ids(kind);
+            for id in old_ids.union(&new_ids) {
+                match (self.get(kind, id), new.get(kind, id)) {
+                    (None, Some(n)) => events.push(Event::Created(n)),
+                    (Some(o), None) => events.push(Event::Deleted(o)),
+                    (Some(o), Some(n)) if o != n => events.push(Event::Updated { old: o, new: n }),
+                    _ => {}
+                }
+            }
+        }
+        events
+    }
+
+    fn ids(&self, kind: Kind) -> BTreeSet<&str> {
+        match kind {
+            Kind::Cluster => self.clusters.keys().map(String::as_str).collect(),
+            Kind::Node => self.nodes.keys().map(String::as_str).collect(),
+            Kind::Service => self.services.keys().map(String::as_str).collect(),
+            Kind::Task => self.tasks.keys().map(String::as_str).collect(),
+        }
+    }
+
     /// Applies one (already validated) action, returning its event.
     pub fn apply(&mut self, action: Action) -> Option<Event> {
         match action {
