@@ -5,6 +5,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/ca.proto",
         "proto/dispatcher.proto",
         "proto/logbroker.proto",
+        "proto/raft.proto",
     ];
     for f in files {
         println!("cargo:rerun-if-changed={f}");

@@ -1,7 +1,8 @@
 //! rswarm's internal gRPC API between nodes: the CA (root certificate,
 //! node certificate issuance), the dispatcher (agent sessions, assignments
-//! as a complete set then chained increments) and the log broker (task
-//! output of other nodes, by subscription). The
+//! as a complete set then chained increments), the log broker (task
+//! output of other nodes, by subscription) and Raft between managers
+//! (openraft's messages in a bytes envelope, snapshots in chunks). The
 //! code is generated from `proto/*.proto` at build time by protox and
 //! tonic-prost-build; nothing here is written by hand.
 //!
@@ -26,6 +27,11 @@ pub mod dispatcher {
 /// LogBroker service (agent side: subscriptions in, log lines out).
 pub mod logbroker {
     tonic::include_proto!("rswarm.logbroker");
+}
+
+/// Raft service between managers.
+pub mod raft {
+    tonic::include_proto!("rswarm.raft");
 }
 
 #[cfg(test)]
@@ -98,6 +104,25 @@ mod tests {
         assert_eq!(
             PublishLogsMessage::decode(p.encode_to_vec().as_slice()).expect("decode"),
             p
+        );
+    }
+
+    #[test]
+    fn raft_envelopes_round_trip() {
+        use super::raft::{JoinRequest, RaftMessage};
+        let m = RaftMessage {
+            payload: br#"{"vote":1}"#.to_vec(),
+        };
+        assert_eq!(
+            RaftMessage::decode(m.encode_to_vec().as_slice()).expect("decode"),
+            m
+        );
+        let j = JoinRequest {
+            addr: "127.0.0.2:2377".into(),
+        };
+        assert_eq!(
+            JoinRequest::decode(j.encode_to_vec().as_slice()).expect("decode"),
+            j
         );
     }
 }
