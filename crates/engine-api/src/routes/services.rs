@@ -102,6 +102,30 @@ pub(super) async fn inspect(
     Ok(Json(service).into_response())
 }
 
+/// rswarm has no secrets or configs yet, so a spec that refers to one
+/// refers to one that does not exist: 404 naming it, before anything is
+/// stored (Docker refuses unknown references too, as swarmkit's
+/// `secret not found: NAME`).
+fn refuse_unknown_references(spec: &ServiceSpec) -> Result<(), ControlError> {
+    let Some(c) = spec.task_template.container_spec.as_ref() else {
+        return Ok(());
+    };
+    let pick = |name: &str, id: &str| if name.is_empty() { id } else { name }.to_string();
+    if let Some(s) = c.secrets.first() {
+        return Err(ControlError::not_found(
+            "secret",
+            pick(&s.secret_name, &s.secret_id),
+        ));
+    }
+    if let Some(cf) = c.configs.first() {
+        return Err(ControlError::not_found(
+            "config",
+            pick(&cf.config_name, &cf.config_id),
+        ));
+    }
+    Ok(())
+}
+
 /// `POST /services/create`: 201 `{"ID","Warnings":null}`.
 pub(super) async fn create(
     State(backend): State<Shared>,
@@ -110,6 +134,7 @@ pub(super) async fn create(
     move_deprecated_networks(&mut spec)?;
     spec_in(&mut spec)?;
     guard::manager(backend.as_ref()).await?;
+    refuse_unknown_references(&spec)?;
     let generated = spec.name.is_empty();
     let mut attempt = 0;
     let service = loop {
@@ -157,6 +182,9 @@ pub(super) async fn update(
     spec_in(&mut spec)?;
     guard::manager(backend.as_ref()).await?;
     let service = resolve(backend.list_services().await?, &id)?;
+    if !rollback {
+        refuse_unknown_references(&spec)?;
+    }
     backend
         .update_service(&service.id, version, spec, rollback)
         .await
@@ -173,4 +201,40 @@ pub(super) async fn remove(State(backend): State<Shared>, Path(id): Path<String>
         .await
         .map_err(ApiError::from_control_api)?;
     Ok(().into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rswarm_types::{ConfigReference, ContainerSpec, SecretReference};
+
+    #[test]
+    fn unknown_secret_and_config_references_are_named() {
+        let mut spec = ServiceSpec::default();
+        refuse_unknown_references(&spec).expect("no container spec");
+        spec.task_template.container_spec = Some(ContainerSpec {
+            image: "busybox".into(),
+            ..Default::default()
+        });
+        refuse_unknown_references(&spec).expect("no references");
+        let c = spec.task_template.container_spec.as_mut().expect("set");
+        c.configs.push(ConfigReference {
+            config_id: "cid".into(),
+            ..Default::default()
+        });
+        let err = refuse_unknown_references(&spec).expect_err("config");
+        assert_eq!(
+            err.to_string(),
+            ControlError::not_found("config", "cid").to_string()
+        );
+        let c = spec.task_template.container_spec.as_mut().expect("set");
+        c.secrets.push(SecretReference {
+            secret_id: "sid".into(),
+            secret_name: "db_password".into(),
+            ..Default::default()
+        });
+        let err = refuse_unknown_references(&spec).expect_err("secret");
+        assert!(matches!(err, ControlError::NotFound { .. }), "{err:?}");
+        assert!(err.to_string().contains("db_password"), "{err}");
+    }
 }
