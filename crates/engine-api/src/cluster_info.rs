@@ -24,7 +24,8 @@ pub struct ClusterInfo {
     #[serde(rename = "TLSInfo")]
     pub tls_info: TlsInfo,
     pub root_rotation_in_progress: bool,
-    pub default_addr_pool: Vec<String>,
+    /// `null` until set at `swarm init --default-addr-pool`, as in Docker.
+    pub default_addr_pool: Option<Vec<String>>,
     pub subnet_size: u32,
     pub data_path_port: u32,
 }
@@ -49,11 +50,8 @@ impl ClusterInfo {
             spec,
             tls_info: tls_info(&c.ca_cert_pem),
             root_rotation_in_progress: false,
-            default_addr_pool: if c.default_addr_pool.is_empty() {
-                vec!["10.0.0.0/8".to_string()]
-            } else {
-                c.default_addr_pool.clone()
-            },
+            default_addr_pool: (!c.default_addr_pool.is_empty())
+                .then(|| c.default_addr_pool.clone()),
             subnet_size: if c.subnet_size == 0 {
                 24
             } else {
@@ -113,7 +111,7 @@ mod tests {
             "{j}"
         );
         let v: serde_json::Value = serde_json::from_str(&j).expect("parse");
-        assert_eq!(v["DefaultAddrPool"], serde_json::json!(["10.0.0.0/8"]));
+        assert_eq!(v["DefaultAddrPool"], serde_json::Value::Null);
         assert_eq!(v["SubnetSize"], 24);
         assert_eq!(v["DataPathPort"], 4789);
         assert_eq!(v["TLSInfo"]["CertIssuerSubject"], "");

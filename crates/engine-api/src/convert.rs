@@ -52,11 +52,14 @@ fn task_spec_out(spec: &mut TaskSpec) {
     spec.container_spec.get_or_insert_with(Default::default);
 }
 
-/// A task as the Engine API shows it: non-null `Spec.ContainerSpec`, and
+/// A task as the Engine API shows it: non-null `Spec.ContainerSpec`, no
+/// `Spec.Runtime`, and
 /// none of rswarm's internal bookkeeping (`ServiceAnnotations`, spec
 /// versions, the endpoint copy).
 pub fn task_out(mut t: Task) -> serde_json::Value {
     task_spec_out(&mut t.spec);
+    // moby shows `Runtime` on service specs only.
+    t.spec.runtime.clear();
     t.spec_version = None;
     t.endpoint_spec = None;
     let mut v = serde_json::to_value(t).unwrap_or_default();

@@ -32,12 +32,14 @@ struct SwarmInfo {
     local_node_state: &'static str,
     control_available: bool,
     error: String,
-    remote_managers: Vec<Peer>,
+    /// `null` outside a swarm, as in Docker.
+    remote_managers: Option<Vec<Peer>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     nodes: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     managers: Option<usize>,
     cluster: Option<ClusterInfo>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     warnings: Vec<String>,
 }
 
@@ -50,14 +52,15 @@ impl SwarmInfo {
             local_node_state: info.state.as_str(),
             control_available: info.control_available,
             error: info.error.clone(),
-            remote_managers: info
-                .remote_managers
-                .iter()
-                .map(|(id, addr)| Peer {
-                    node_id: id.clone(),
-                    addr: addr.clone(),
-                })
-                .collect(),
+            remote_managers: (!info.remote_managers.is_empty()).then(|| {
+                info.remote_managers
+                    .iter()
+                    .map(|(id, addr)| Peer {
+                        node_id: id.clone(),
+                        addr: addr.clone(),
+                    })
+                    .collect()
+            }),
             nodes: manager.then_some(info.nodes),
             managers: manager.then_some(info.managers),
             cluster: if manager {

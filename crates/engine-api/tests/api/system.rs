@@ -137,6 +137,7 @@ async fn info_has_go_types_and_swarm_section() {
     assert_eq!(s["Nodes"], 2);
     assert_eq!(s["Managers"], 1);
     assert_eq!(s["RemoteManagers"][0]["Addr"], "127.0.0.1:2377");
+    assert!(s.get("Warnings").is_none(), "omitted when empty: {s}");
     let c = &s["Cluster"];
     assert_eq!(c["ID"], "cluster1xxxxxxxxxxxxxxxxx");
     assert_eq!(c["Version"]["Index"], 2);
@@ -158,7 +159,7 @@ async fn info_has_go_types_and_swarm_section() {
             && c["TLSInfo"]["CertIssuerPublicKey"].is_string()
     );
     assert_eq!(c["RootRotationInProgress"], false);
-    assert_eq!(c["DefaultAddrPool"], serde_json::json!(["10.0.0.0/8"]));
+    assert_eq!(c["DefaultAddrPool"], serde_json::Value::Null, "null until set");
     assert_eq!(
         (c["SubnetSize"].as_u64(), c["DataPathPort"].as_u64()),
         (Some(24), Some(4789))
@@ -202,6 +203,11 @@ async fn info_on_worker_and_inactive_has_no_cluster() {
     assert_eq!(j["Swarm"]["LocalNodeState"], "inactive");
     assert_eq!(j["Swarm"]["NodeID"], "");
     assert!(j["Swarm"]["Cluster"].is_null());
+    assert_eq!(
+        j["Swarm"].get("RemoteManagers"),
+        Some(&serde_json::Value::Null),
+        "null outside a swarm, as Docker"
+    );
 }
 
 #[tokio::test]
