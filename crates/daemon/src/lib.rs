@@ -20,6 +20,7 @@
 //!
 //! What it does not do: any orchestration decision (the manager does).
 
+pub mod addr;
 pub mod args;
 pub mod backend;
 pub mod error;

@@ -33,6 +33,9 @@ pub struct SwarmConfig {
     pub advertise_addr: String,
     /// The address the manager listens on.
     pub listen_addr: String,
+    /// The address of data path traffic (`--data-path-addr`), when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_path_addr: Option<String>,
     /// Managers a worker connects to (`ip:port`).
     #[serde(default)]
     pub managers: Vec<String>,
@@ -41,10 +44,7 @@ pub struct SwarmConfig {
 impl SwarmConfig {
     /// The advertised IP without the port.
     pub fn advertise_ip(&self) -> &str {
-        self.advertise_addr
-            .rsplit_once(':')
-            .map(|(h, _)| h)
-            .unwrap_or(&self.advertise_addr)
+        crate::addr::host_of(&self.advertise_addr)
     }
 }
 
@@ -253,9 +253,9 @@ impl LocalNode {
 pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), ControlError> {
     let io = |e: std::io::Error| ControlError::Internal(format!("writing {}: {e}", path.display()));
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io)?;
+        rswarm_rt::private::create_dir_all(dir).map_err(io)?;
     }
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).map_err(io)?;
+    rswarm_rt::private::write(&tmp, bytes).map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)
 }

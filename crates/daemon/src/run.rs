@@ -62,10 +62,7 @@ pub async fn run(args: DaemonArgs) -> anyhow::Result<()> {
         .map(|h| parse_host(h))
         .collect::<Result<Vec<_>, _>>()?;
     let paths = Paths::new(&args.data_root);
-    std::fs::create_dir_all(paths.root()).map_err(|e| DaemonError::Io {
-        context: format!("creating data root {}", paths.root().display()),
-        source: e,
-    })?;
+    private_data_root(paths.root())?;
     let hostname = args.hostname.clone().unwrap_or_else(default_hostname);
     let shutdown = Shutdown::new();
     let logs = LogStore::new(paths.logs());
@@ -147,6 +144,30 @@ pub async fn run(args: DaemonArgs) -> anyhow::Result<()> {
         if let Ok(Listen::Unix(p)) = parse_host(h) {
             let _ = std::fs::remove_file(p);
         }
+    }
+    Ok(())
+}
+
+/// Creates the data root `0700`, or narrows an existing one and
+/// everything under it to owner-only (saying so): it holds the cluster
+/// CA's key.
+fn private_data_root(root: &std::path::Path) -> Result<(), DaemonError> {
+    let io = |context: String| move |source| DaemonError::Io { context, source };
+    rswarm_rt::private::create_dir_all(root)
+        .map_err(io(format!("creating data root {}", root.display())))?;
+    let changed = rswarm_rt::private::tighten(root).map_err(io(format!(
+        "restricting permissions under {}",
+        root.display()
+    )))?;
+    if let Some(first) = changed.first() {
+        tracing::warn!(
+            "data root {}: {} files and directories were readable by other users \
+             (e.g. {} was {:04o}); restricted to owner-only (0700 directories, 0600 files)",
+            root.display(),
+            changed.len(),
+            first.path.display(),
+            first.was
+        );
     }
     Ok(())
 }

@@ -8,10 +8,11 @@ use rswarm_types::{
     NodeState, NodeStatus,
 };
 
+use crate::addr::{
+    SystemInterfaces, default_advertise, host_of, resolve_advertise, resolve_data_path,
+    resolve_listen,
+};
 use crate::node::{LocalNode, SwarmConfig};
-
-/// The default manager port.
-pub const DEFAULT_PORT: u16 = 2377;
 
 impl LocalNode {
     /// Creates a new swarm with this node as its only manager.
@@ -33,12 +34,11 @@ impl LocalNode {
                 "autolock is not supported yet".into(),
             ));
         }
-        let listen_addr = with_port(if req.listen_addr.is_empty() {
-            "0.0.0.0:2377"
-        } else {
-            &req.listen_addr
-        })?;
-        let advertise_addr = advertise_addr(&req.advertise_addr, &listen_addr)?;
+        let listen_addr = resolve_listen(&req.listen_addr, &SystemInterfaces)?;
+        let advertise_addr =
+            resolve_advertise(&req.advertise_addr, &listen_addr, &SystemInterfaces)?
+                .unwrap_or_else(|| default_advertise(&listen_addr));
+        let data_path_addr = resolve_data_path(&req.data_path_addr, &SystemInterfaces)?;
         // Fail before writing anything when the swarm port is taken.
         drop(
             tokio::net::TcpListener::bind(&listen_addr)
@@ -134,95 +134,10 @@ impl LocalNode {
             role: NodeRole::Manager,
             advertise_addr,
             listen_addr,
+            data_path_addr,
             managers: Vec::new(),
         };
         self.activate(config, identity, Some(store)).await?;
         Ok(node_id)
-    }
-}
-
-/// `ip` → `ip:2377`; `ip:port` stays.
-pub(crate) fn with_port(addr: &str) -> Result<String, ControlError> {
-    let addr = addr.trim();
-    if addr.is_empty() {
-        return Err(ControlError::invalid("empty address"));
-    }
-    if addr.parse::<std::net::SocketAddr>().is_ok() {
-        return Ok(addr.to_string());
-    }
-    if let Ok(ip) = addr.parse::<std::net::IpAddr>() {
-        return Ok(std::net::SocketAddr::new(ip, DEFAULT_PORT).to_string());
-    }
-    if let Some((host, port)) = addr.rsplit_once(':')
-        && port.parse::<u16>().is_ok()
-        && !host.is_empty()
-    {
-        return Ok(addr.to_string());
-    }
-    Err(ControlError::invalid(format!(
-        "invalid address '{addr}': expected an IP address with an optional port"
-    )))
-}
-
-fn host_of(addr: &str) -> &str {
-    addr.rsplit_once(':')
-        .map(|(h, _)| h.trim_matches(['[', ']']))
-        .unwrap_or(addr)
-}
-
-/// The address to advertise: as given, else the listen address when it is
-/// specific, else the address of the interface holding the default route.
-pub(crate) fn advertise_addr(given: &str, listen: &str) -> Result<String, ControlError> {
-    let listen_port = listen.rsplit_once(':').map(|(_, p)| p).unwrap_or("2377");
-    if !given.trim().is_empty() {
-        let given = given.trim();
-        if given.parse::<std::net::IpAddr>().is_ok() {
-            return Ok(format!("{given}:{listen_port}"));
-        }
-        return with_port(given);
-    }
-    let host = host_of(listen);
-    if let Ok(ip) = host.parse::<std::net::IpAddr>()
-        && !ip.is_unspecified()
-    {
-        return Ok(listen.to_string());
-    }
-    // A UDP "connect" sends nothing; it only asks the kernel which source
-    // address the default route would use.
-    let sock = std::net::UdpSocket::bind("0.0.0.0:0")
-        .map_err(|e| ControlError::Internal(e.to_string()))?;
-    let ip = sock
-        .connect("192.0.2.1:9")
-        .and_then(|_| sock.local_addr())
-        .map(|a| a.ip())
-        .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
-    Ok(format!("{ip}:{listen_port}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn addresses() {
-        assert_eq!(with_port("10.1.2.3").expect("ip"), "10.1.2.3:2377");
-        assert_eq!(
-            with_port("10.1.2.3:4000").expect("ip:port"),
-            "10.1.2.3:4000"
-        );
-        assert!(with_port("not an address").is_err());
-        assert_eq!(
-            advertise_addr("127.0.0.2", "0.0.0.0:2377").expect("given"),
-            "127.0.0.2:2377"
-        );
-        assert_eq!(
-            advertise_addr("", "127.0.0.3:2377").expect("listen"),
-            "127.0.0.3:2377"
-        );
-        assert!(
-            advertise_addr("", "0.0.0.0:2377")
-                .expect("route")
-                .ends_with(":2377")
-        );
     }
 }

@@ -5,8 +5,11 @@ use rswarm_agent::remote::{JoinError, join};
 use rswarm_engine_api::JoinRequest;
 use rswarm_types::{ControlError, NodeRole};
 
+use crate::addr::{
+    SystemInterfaces, default_advertise, host_of, resolve_advertise, resolve_data_path,
+    resolve_listen, with_port,
+};
 use crate::node::{LocalNode, SwarmConfig};
-use crate::swarm_init::{advertise_addr, with_port};
 
 impl LocalNode {
     /// Joins the swarm whose manager is at `req.RemoteAddrs[0]`.
@@ -25,16 +28,16 @@ impl LocalNode {
                 "a join token is required to join a swarm",
             ));
         }
-        let listen_addr = with_port(if req.listen_addr.is_empty() {
-            "0.0.0.0:2377"
-        } else {
-            &req.listen_addr
-        })?;
-        let advertise_addr = advertise_addr(&req.advertise_addr, &listen_addr)?;
-        let ip = advertise_addr
-            .rsplit_once(':')
-            .map(|(h, _)| h.to_string())
-            .unwrap_or_default();
+        let listen_addr = resolve_listen(&req.listen_addr, &SystemInterfaces)?;
+        // As in Docker, a bad advertise address does not stop a join: the
+        // node then advertises the address it would pick by itself.
+        let advertise_addr =
+            resolve_advertise(&req.advertise_addr, &listen_addr, &SystemInterfaces)
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| default_advertise(&listen_addr));
+        let data_path_addr = resolve_data_path(&req.data_path_addr, &SystemInterfaces)?;
+        let ip = host_of(&advertise_addr).to_string();
         let identity = join(&manager, req.join_token.trim(), req.availability, &ip)
             .await
             .map_err(join_error)?;
@@ -47,6 +50,7 @@ impl LocalNode {
             role: NodeRole::Worker,
             advertise_addr,
             listen_addr,
+            data_path_addr,
             managers: vec![manager],
         };
         self.activate(config, identity, None).await

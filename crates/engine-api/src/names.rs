@@ -126,7 +126,7 @@ mod tests {
             let name = generate(n);
             let (a, s) = name.split_once('_').expect("underscore");
             assert!(ADJECTIVES.contains(&a) && SURNAMES.contains(&s), "{name}");
-            rswarm_types::validate::validate_name("service", &name).expect("valid");
+            rswarm_types::validate::validate_name(&name).expect("valid");
         }
         assert_ne!(generate(0), generate(ADJECTIVES.len() as u64));
     }

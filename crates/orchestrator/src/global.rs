@@ -63,7 +63,7 @@ pub(crate) fn reconcile(
         } else if node.spec.availability == Availability::Pause {
             rest.push(g);
         } else {
-            supervise(d, svc, &mut g, &|_| false);
+            supervise(d, svc, &mut g, nodes, &|_| false);
             if !g.occupied(d, svc) {
                 let n = d.spawn(svc, &g.key, TaskState::Running);
                 g.members.push(n);

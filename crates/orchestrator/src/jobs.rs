@@ -15,7 +15,7 @@
 //! Jobs have no rolling update and no `UpdateStatus`; the reaper keeps
 //! their history, as in Swarm.
 
-use rswarm_types::{Availability, ModeKind, Service, Task, TaskState, Version};
+use rswarm_types::{Availability, ModeKind, Service, Task, TaskState, Timestamp, Version};
 
 use crate::global::eligible;
 use crate::group::{Group, Key, by_creation, group_by};
@@ -144,7 +144,18 @@ fn settle(d: &mut Draft, svc: &Service, g: &mut Group, nodes: &Nodes, iteration:
         })
         .collect();
     failed.sort_by(|&a, &b| by_creation(d.task(a), d.task(b)));
+    let mut waiting = false;
     for i in failed {
+        // A staged run rejected before its delay was over is retried only
+        // then (see `restart::supervise`).
+        if d.task(i).desired_state == TaskState::Ready {
+            let due = staged_until(d, g, i, nodes);
+            if d.now() < due {
+                d.wake_at(due);
+                waiting = true;
+                continue;
+            }
+        }
         d.set_desired(i, TaskState::Shutdown);
         let covered = g.members.iter().any(|&j| live(d.task(j)));
         if !covered && should_restart(d.task(i), &g.tasks(d)) {
@@ -157,7 +168,7 @@ fn settle(d: &mut Draft, svc: &Service, g: &mut Group, nodes: &Nodes, iteration:
             promote(d, g, r, nodes);
         }
     }
-    if g.members.iter().any(|&i| live(d.task(i))) {
+    if waiting || g.members.iter().any(|&i| live(d.task(i))) {
         return Run::Live;
     }
     let held = g
@@ -169,6 +180,18 @@ fn settle(d: &mut Draft, svc: &Service, g: &mut Group, nodes: &Nodes, iteration:
 /// A staged run starts (desired `complete`) once the restart delay,
 /// counted from the failure it replaces, has passed.
 fn promote(d: &mut Draft, g: &Group, r: usize, nodes: &Nodes) {
+    let ready_at = staged_until(d, g, r, nodes);
+    if d.now() >= ready_at {
+        d.set_desired(r, TaskState::Complete);
+    } else {
+        d.wake_at(ready_at);
+    }
+}
+
+/// When the staged run `r` may start: the restart delay after the failure
+/// it replaces (from its own creation when that failure was a rejection,
+/// which is retried only after its own delay).
+fn staged_until(d: &Draft, g: &Group, r: usize, nodes: &Nodes) -> Timestamp {
     let task = d.task(r);
     let pred = g
         .members
@@ -176,18 +199,18 @@ fn promote(d: &mut Draft, g: &Group, r: usize, nodes: &Nodes) {
         .map(|&j| d.task(j))
         .filter(|p| p.id != task.id && !live(p) && p.meta.created_at <= task.meta.created_at)
         .max_by(|a, b| by_creation(a, b));
-    let ready_at = match pred {
+    match pred {
         None => d.now(),
         Some(p) if nodes.drained(&p.node_id) => task.meta.created_at,
         Some(p) => {
             let delay = task.spec.restart_policy.clone().unwrap_or_default().delay();
-            after(p.status.timestamp.min(task.meta.created_at), delay)
+            let start = if p.status.state == TaskState::Rejected {
+                task.meta.created_at
+            } else {
+                p.status.timestamp.min(task.meta.created_at)
+            };
+            after(start, delay)
         }
-    };
-    if d.now() >= ready_at {
-        d.set_desired(r, TaskState::Complete);
-    } else {
-        d.wake_at(ready_at);
     }
 }
 

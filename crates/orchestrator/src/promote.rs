@@ -30,13 +30,7 @@ pub(crate) fn promote(d: &mut Draft, g: &Group, nodes: &Nodes) {
         if task.desired_state != TaskState::Ready || task.status.state > TaskState::Running {
             continue;
         }
-        let preds: Vec<&Task> = g
-            .members
-            .iter()
-            .filter(|&&j| j != r)
-            .map(|&j| d.task(j))
-            .filter(|p| !is_runnable(p) && p.meta.created_at <= task.meta.created_at)
-            .collect();
+        let preds = predecessors(d, g, r);
         let (ready_at, waits) = match preds.iter().copied().max_by(|a, b| by_creation(a, b)) {
             None => (now, false),
             Some(p) => {
@@ -56,14 +50,44 @@ pub(crate) fn promote(d: &mut Draft, g: &Group, nodes: &Nodes) {
     }
 }
 
+/// The tasks `r` replaces: stopped (or stopping) members created before it.
+fn predecessors<'d>(d: &'d Draft, g: &Group, r: usize) -> Vec<&'d Task> {
+    let task = d.task(r);
+    g.members
+        .iter()
+        .filter(|&&j| j != r)
+        .map(|&j| d.task(j))
+        .filter(|p| !is_runnable(p) && p.meta.created_at <= task.meta.created_at)
+        .collect()
+}
+
+/// When the `ready` task `r` of the group may (or might have) become
+/// `running`, ignoring whether the tasks it replaces stopped: its restart
+/// delay is over. A `ready` task rejected before that time is restarted
+/// only then (swarmkit's `Restart` waits for the old task's restart delay
+/// "to avoid tight restart loops, for example when the image doesn't
+/// exist").
+pub(crate) fn delay_end(d: &Draft, g: &Group, r: usize, nodes: &Nodes) -> Timestamp {
+    predecessors(d, g, r)
+        .into_iter()
+        .max_by(|a, b| by_creation(a, b))
+        .map_or(d.now(), |p| ready_at(d.task(r), p, nodes))
+}
+
 /// When replacement `r` of `p` may start, ignoring whether `p` stopped.
+///
+/// The delay counts from `p`'s failure, or from `r`'s creation if that is
+/// earlier (a replacement created late, after a leader change, does not
+/// wait twice). A rejected `p` never ran: it is replaced only once its own
+/// delay is over ([`delay_end`]), so its replacement's delay counts from
+/// its creation, one task per delay.
 fn ready_at(r: &Task, p: &Task, nodes: &Nodes) -> Timestamp {
     let delay = if tasks_differ(p, r) || nodes.drained(&p.node_id) {
         0
     } else {
         r.spec.restart_policy.clone().unwrap_or_default().delay()
     };
-    let start = if p.status.state > TaskState::Running {
+    let start = if p.status.state > TaskState::Running && p.status.state != TaskState::Rejected {
         p.status.timestamp.min(r.meta.created_at)
     } else {
         r.meta.created_at

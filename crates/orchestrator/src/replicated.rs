@@ -4,10 +4,13 @@
 //!   restart supervisor (replacement in the same slot).
 //! - A slot is *occupied* when a task in it wants to run, or its newest
 //!   task must not be restarted (it stays dead but taken).
-//! - Scale-up fills the lowest free slot numbers; scale-down gives desired
-//!   `remove` to whole slots, preferring nodes with the most tasks of the
-//!   service, then non-running slots, then the highest slot numbers.
-//! - Slots that are neither occupied nor reused are released (`remove`).
+//! - Scale-up fills the lowest free slot numbers (their history shows
+//!   again); scale-down gives desired `remove` to the tasks that run (or
+//!   hold) the extra slots, preferring nodes with the most tasks of the
+//!   service, then non-running slots, then the highest slot numbers. Their
+//!   history stays.
+//! - When the number of slots changes, free slots that are not reused are
+//!   released (`remove`), history and all, as Swarm deletes dead slots.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -28,7 +31,7 @@ pub(crate) fn reconcile(
 ) -> (Vec<Group>, Vec<Group>) {
     let mut groups = group_by(d, idxs, |t| Key::Slot(t.slot));
     for g in &mut groups {
-        supervise(d, svc, g, &|t| {
+        supervise(d, svc, g, nodes, &|t| {
             !t.node_id.is_empty() && nodes.invalid(&t.node_id)
         });
     }
@@ -39,7 +42,10 @@ pub(crate) fn reconcile(
     if occupied.len() > replicas {
         order_for_scale_down(d, &mut occupied);
         for g in occupied.split_off(replicas) {
-            release(d, &g);
+            retire(d, svc, &g);
+        }
+        for g in &free {
+            release(d, g);
         }
     } else if occupied.len() < replicas {
         let taken: BTreeSet<u64> = occupied.iter().filter_map(slot_of).collect();
@@ -61,9 +67,9 @@ pub(crate) fn reconcile(
             occupied.push(g);
         }
         free = by_slot.into_values().collect();
-    }
-    for g in &free {
-        release(d, g);
+        for g in &free {
+            release(d, g);
+        }
     }
     occupied.sort_by(|a, b| a.key.cmp(&b.key));
     (occupied, free)
@@ -76,8 +82,36 @@ fn slot_of(g: &Group) -> Option<u64> {
     }
 }
 
+/// Scale-down of an occupied slot: what runs (or holds) it gets desired
+/// `remove`; its history stays and shows again under the slot when a
+/// scale-up reuses it, as in Swarm. Unless that history would hold the
+/// slot by itself once the removed tasks are gone (its newest task must
+/// not restart): then the whole slot goes.
+fn retire(d: &mut Draft, svc: &Service, g: &Group) {
+    let mut updatable = g.runnable(d);
+    if updatable.is_empty() {
+        updatable.extend(g.newest(d));
+    }
+    for &i in &updatable {
+        d.set_desired(i, TaskState::Remove);
+    }
+    let rest = Group {
+        key: g.key.clone(),
+        members: g
+            .members
+            .iter()
+            .copied()
+            .filter(|&i| d.task(i).desired_state < TaskState::Remove)
+            .collect(),
+    };
+    if rest.held(d, svc) {
+        release(d, g);
+    }
+}
+
 /// Gives every task of the slot desired `remove` (tasks created in this
-/// pass are simply not created).
+/// pass are simply not created). Swarm does this to slots where nothing
+/// runs when the number of slots changes, unless a scale-up reuses them.
 fn release(d: &mut Draft, g: &Group) {
     for &i in &g.members {
         if d.task(i).desired_state < TaskState::Remove {

@@ -12,6 +12,8 @@ use rswarm_types::{Nanos, RestartCondition, Service, Task, TaskState};
 use crate::dirty::is_task_dirty;
 use crate::group::{Group, by_creation, is_runnable};
 use crate::plan::{Draft, after};
+use crate::promote::delay_end;
+use crate::view::Nodes;
 
 /// May `t`, which stopped (or must move), be replaced? `group` is every
 /// task of its slot (replicated) or node (global), `t` included.
@@ -63,17 +65,32 @@ pub(crate) fn restart(d: &mut Draft, svc: &Service, g: &mut Group, i: usize) {
 
 /// Restarts the group's runnable tasks that stopped or for which
 /// `must_move` holds, then shuts down duplicates.
+///
+/// A replacement that stopped while still `ready` (rejected by its node's
+/// runtime before its restart delay was over) is restarted only once that
+/// delay is over, so a task that can never start is retried once per
+/// delay, within the policy's max attempts and window, never in a loop.
 pub(crate) fn supervise(
     d: &mut Draft,
     svc: &Service,
     g: &mut Group,
+    nodes: &Nodes,
     must_move: &dyn Fn(&Task) -> bool,
 ) {
     for i in g.runnable(d) {
         let t = d.task(i);
-        if is_runnable(t) && (t.status.state > TaskState::Running || must_move(t)) {
-            restart(d, svc, g, i);
+        let stopped = t.status.state > TaskState::Running;
+        if !is_runnable(t) || !(stopped || must_move(t)) {
+            continue;
         }
+        if stopped && t.desired_state == TaskState::Ready {
+            let due = delay_end(d, g, i, nodes);
+            if d.now() < due {
+                d.wake_at(due);
+                continue;
+            }
+        }
+        restart(d, svc, g, i);
     }
     dedupe(d, svc, g);
 }
@@ -260,7 +277,7 @@ mod tests {
             key: Key::Slot(1),
             members: vec![0, 1, 2],
         };
-        supervise(&mut d, &svc, &mut g, &|_| false);
+        supervise(&mut d, &svc, &mut g, &Nodes::new(&[]), &|_| false);
         assert_eq!(g.members.len(), 3, "no replacement: b covers the slot");
         assert_eq!(d.task(0).desired_state, Shutdown);
         assert_eq!(

@@ -100,11 +100,14 @@ impl NodeIdentity {
     /// before the first rename, so a crash leaves at most a short window in
     /// which old and new files mix; [`NodeIdentity::load`] detects that.
     pub fn save(&self, dir: &Path) -> Result<()> {
-        fs::create_dir_all(dir).map_err(|e| PkiError::io("create directory", dir, e))?;
+        rswarm_rt::private::create_dir_all(dir)
+            .map_err(|e| PkiError::io("create directory", dir, e))?;
+        // Owner-only, like everything under the data root.
+        let mode = rswarm_rt::private::FILE_MODE;
         let files = [
-            (Self::ROOT_CA_FILE, &self.root_ca_pem, 0o644),
-            (Self::NODE_CERT_FILE, &self.cert_pem, 0o644),
-            (Self::NODE_KEY_FILE, &self.key_pem, 0o600),
+            (Self::ROOT_CA_FILE, &self.root_ca_pem, mode),
+            (Self::NODE_CERT_FILE, &self.cert_pem, mode),
+            (Self::NODE_KEY_FILE, &self.key_pem, mode),
         ];
         let mut staged = Vec::with_capacity(files.len());
         for (name, contents, mode) in files {

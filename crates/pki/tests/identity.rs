@@ -47,9 +47,11 @@ fn save_load_round_trip_with_modes() {
     id.save(&dir).expect("save");
     assert!(NodeIdentity::exists(&dir));
 
-    assert_eq!(mode(&dir.join("swarm-root-ca.crt")), 0o644);
-    assert_eq!(mode(&dir.join("swarm-node.crt")), 0o644);
+    assert_eq!(mode(&dir.join("swarm-root-ca.crt")), 0o600);
+    assert_eq!(mode(&dir.join("swarm-node.crt")), 0o600);
     assert_eq!(mode(&dir.join("swarm-node.key")), 0o600);
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&tmp.path().join("swarm")), 0o700);
     assert_eq!(
         fs::read_to_string(dir.join("swarm-root-ca.crt")).expect("read"),
         root.cert_pem()

@@ -1,16 +1,16 @@
-//! The same docker commands against real Docker Swarm (the local Docker
-//! engine) and against rswarm print the same shapes: identical headers,
-//! the same columns and the same values where they do not depend on IDs
-//! or times.
+//! The same docker commands against real Docker Swarm (the tests' private
+//! Docker engine, [`common::test_engine`], started by `scripts/setup.sh`;
+//! never the machine's own) and against rswarm print the same shapes:
+//! identical headers, the same columns and the same values where they do
+//! not depend on IDs or times.
 
 mod common;
 
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use common::{DOCKER_28, TestDaemon, wait_until};
+use common::{DOCKER_28, TestDaemon, test_engine, wait_until};
 
-const DOCKERD: &str = "unix:///var/run/docker.sock";
 const IMAGE: &str = "rswarm-test/busybox:latest";
 
 fn run(docker_host: &str, args: &[&str]) -> Output {
@@ -41,8 +41,9 @@ struct ReferenceSwarm;
 
 impl Drop for ReferenceSwarm {
     fn drop(&mut self) {
-        let _ = run(DOCKERD, &["service", "rm", "cmp"]);
-        let _ = run(DOCKERD, &["swarm", "leave", "--force"]);
+        let engine = test_engine();
+        let _ = run(&engine, &["service", "rm", "cmp"]);
+        let _ = run(&engine, &["swarm", "leave", "--force"]);
     }
 }
 
@@ -56,19 +57,35 @@ fn columns(line: &str) -> Vec<String> {
 
 #[test]
 fn docker_prints_the_same_against_rswarm_and_docker_swarm() {
-    let ping = run(DOCKERD, &["version"]);
+    let engine = test_engine();
+    let dockerd = engine.as_str();
+    let ping = run(dockerd, &["version"]);
     assert!(
         ping.status.success(),
         "the reference Docker engine must run: bash scripts/setup.sh starts it"
     );
-    let _ = run(DOCKERD, &["swarm", "leave", "--force"]);
+    let _ = run(dockerd, &["swarm", "leave", "--force"]);
     let _guard = ReferenceSwarm;
     // Same hostname as the reference node, so the NODE/HOSTNAME columns match.
     let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").expect("hostname");
     let d = TestDaemon::start(hostname.trim());
     let ours = d.host();
 
-    let init_ref = out(DOCKERD, &["swarm", "init", "--advertise-addr", "127.0.0.1"]);
+    // Loopback only and its own ports: the reference swarm stays private.
+    let listen_ref = format!("127.0.0.1:{}", common::free_port());
+    let init_ref = out(
+        dockerd,
+        &[
+            "swarm",
+            "init",
+            "--advertise-addr",
+            "127.0.0.1",
+            "--listen-addr",
+            &listen_ref,
+            "--data-path-port",
+            "4790",
+        ],
+    );
     let listen = format!("127.0.0.1:{}", common::free_port());
     let init_ours = out(
         &ours,
@@ -101,7 +118,7 @@ fn docker_prints_the_same_against_rswarm_and_docker_swarm() {
         "swarm init output\nours:\n{init_ours}\nreference:\n{init_ref}"
     );
 
-    for host in [DOCKERD, ours.as_str()] {
+    for host in [dockerd, ours.as_str()] {
         let o = run(
             host,
             &[
@@ -132,7 +149,7 @@ fn docker_prints_the_same_against_rswarm_and_docker_swarm() {
         vec!["node", "ls"],
         vec!["service", "ps", "cmp"],
     ] {
-        let r = out(DOCKERD, &args);
+        let r = out(dockerd, &args);
         let o = out(&ours, &args);
         let (rh, oh) = (
             r.lines().next().unwrap_or_default(),
@@ -170,7 +187,7 @@ fn docker_prints_the_same_against_rswarm_and_docker_swarm() {
         );
         s.trim().to_string()
     };
-    assert_eq!(ls(&ours), ls(DOCKERD));
+    assert_eq!(ls(&ours), ls(dockerd));
     let nodes = |host: &str| {
         out(
             host,
@@ -182,7 +199,7 @@ fn docker_prints_the_same_against_rswarm_and_docker_swarm() {
             ],
         )
     };
-    assert_eq!(nodes(&ours), nodes(DOCKERD));
+    assert_eq!(nodes(&ours), nodes(dockerd));
     let tasks = |host: &str| {
         let mut v: Vec<String> = out(
             host,
@@ -200,13 +217,13 @@ fn docker_prints_the_same_against_rswarm_and_docker_swarm() {
         v.sort();
         v
     };
-    assert_eq!(tasks(&ours), tasks(DOCKERD));
+    assert_eq!(tasks(&ours), tasks(dockerd));
     for fmt in [
         "{{json .Spec.Mode}}",
         "{{json .Spec.Labels}}",
         "{{.Spec.TaskTemplate.ContainerSpec.Image}}",
     ] {
-        let r = out(DOCKERD, &["service", "inspect", "--format", fmt, "cmp"]);
+        let r = out(dockerd, &["service", "inspect", "--format", fmt, "cmp"]);
         let o = out(&ours, &["service", "inspect", "--format", fmt, "cmp"]);
         assert_eq!(o, r, "service inspect --format {fmt}");
     }
@@ -217,5 +234,5 @@ fn docker_prints_the_same_against_rswarm_and_docker_swarm() {
             .collect::<Vec<_>>()
             .join(" ")
     };
-    assert_eq!(tok(&ours), tok(DOCKERD));
+    assert_eq!(tok(&ours), tok(dockerd));
 }

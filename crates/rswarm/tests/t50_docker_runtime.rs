@@ -1,23 +1,23 @@
 //! `--runtime docker`: a daemon whose tasks are real containers on the
-//! machine's Docker engine (/var/run/docker.sock), checked with the docker
-//! CLI against that engine. Needs `bash scripts/setup.sh` (engine and the
-//! local image `rswarm-test/busybox:latest`); without it the tests fail.
+//! tests' private Docker engine ([`common::test_engine`], never the
+//! machine's own), checked with the docker CLI against that engine. Needs
+//! `bash scripts/setup.sh` (engine and the local image
+//! `rswarm-test/busybox:latest`); without it the tests fail.
 
 mod common;
 
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{DOCKER_28, TestDaemon, wait_until};
+use common::{DOCKER_28, TestDaemon, test_engine, wait_until};
 
 const T: Duration = Duration::from_secs(60);
 const IMAGE: &str = "rswarm-test/busybox:latest";
-const ENGINE: &str = "unix:///var/run/docker.sock";
 
-/// The docker CLI against the machine's engine (not rswarm).
+/// The docker CLI against the tests' engine (not rswarm).
 fn engine(args: &[&str]) -> Output {
     Command::new(DOCKER_28)
-        .args(["-H", ENGINE])
+        .args(["-H", &test_engine()])
         .args(args)
         .env_remove("DOCKER_HOST")
         .output()
@@ -29,7 +29,8 @@ fn engine_ready() {
     let v = engine(&["version", "--format", "{{.Server.Version}}"]);
     assert!(
         v.status.success(),
-        "no Docker engine answers on {ENGINE}: {}\nstart it with: bash scripts/setup.sh",
+        "no Docker engine answers on {}: {}\nstart it with: bash scripts/setup.sh",
+        test_engine(),
         String::from_utf8_lossy(&v.stderr)
     );
     let i = engine(&["image", "inspect", IMAGE]);

@@ -68,8 +68,17 @@ impl RedbProposer {
     /// Opens (or creates) the database file and starts its writer thread.
     pub fn open(path: &Path) -> Result<RedbProposer, StoreError> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(err)?;
+            rswarm_rt::private::create_dir_all(dir).map_err(err)?;
         }
+        // The file holds the cluster CA's key: create it owner-only before
+        // redb opens it (redb would create it with the umask's mode).
+        rswarm_rt::private::file_options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(err)?;
         // redb caches up to 1 GiB by default; the whole cluster state is a
         // few MiB and lives in memory anyway.
         let db = Arc::new(

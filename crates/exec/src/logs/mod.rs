@@ -84,7 +84,7 @@ impl LogStore {
         if let Some(w) = writers.get(task_id) {
             return Ok(w.clone());
         }
-        std::fs::create_dir_all(&self.inner.dir)?;
+        rswarm_rt::private::create_dir_all(&self.inner.dir)?;
         let w = LogWriter::open(path)?;
         writers.insert(task_id.to_string(), w.clone());
         Ok(w)

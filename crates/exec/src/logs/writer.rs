@@ -1,6 +1,6 @@
 //! [`LogWriter`]: an open, append-only handle on one task's log file.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -23,7 +23,10 @@ pub struct LogWriter {
 impl LogWriter {
     /// Opens (creating if needed) the file at `path` for appending.
     pub(crate) fn open(path: PathBuf) -> std::io::Result<Self> {
-        let file = OpenOptions::new().create(true).append(true).open(&path)?;
+        let file = rswarm_rt::private::file_options()
+            .create(true)
+            .append(true)
+            .open(&path)?;
         Ok(Self {
             path: Arc::new(path),
             file: Arc::new(Mutex::new(file)),

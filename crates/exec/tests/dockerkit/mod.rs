@@ -1,5 +1,7 @@
-//! Helpers for the docker executor's tests against the real engine on
-//! /var/run/docker.sock: an executor per test (its own node ID), tasks in
+//! Helpers for the docker executor's tests against the tests' private
+//! Docker engine (`scripts/setup.sh` starts it; `$RSWARM_TEST_DOCKER_HOST`,
+//! default unix:///run/rswarm-test-docker/docker.sock; never the machine's
+//! own engine): an executor per test (its own node ID), tasks in
 //! the local test image, and a guard removing every container of the
 //! test's node however the test ends. No engine is a failure pointing at
 //! `scripts/setup.sh`, never a skip.
@@ -18,6 +20,14 @@ use rswarm_types::{ContainerSpec, Task, TaskSpec};
 
 /// The image `scripts/setup.sh` builds (busybox `FROM scratch`).
 pub const IMAGE: &str = "rswarm-test/busybox:latest";
+
+/// The tests' private Docker engine.
+pub fn test_engine() -> String {
+    std::env::var("RSWARM_TEST_DOCKER_HOST")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unix:///run/rswarm-test-docker/docker.sock".to_string())
+}
 
 /// A name no other test (or test binary, or run) uses.
 pub fn unique(name: &str) -> String {
@@ -49,11 +59,13 @@ impl Kit {
         let dir = tempfile::tempdir().unwrap();
         let logs = LogStore::new(dir.path().join("logs"));
         let node_id = unique(&format!("node-{name}"));
-        let exec = match DockerExecutor::connect(None, logs.clone(), node_id.clone()).await {
+        let engine = test_engine();
+        let exec = match DockerExecutor::connect(Some(&engine), logs.clone(), node_id.clone()).await
+        {
             Ok(e) => e,
             Err(e) => panic!(
-                "these tests need a Docker engine on /var/run/docker.sock: {e}\n\
-                 start one (and build the test image) with: bash scripts/setup.sh"
+                "these tests need the tests' Docker engine on {engine}: {e}\n\
+                 start it (and build the test image) with: bash scripts/setup.sh"
             ),
         };
         if exec.docker().inspect_image(IMAGE).await.is_err() {

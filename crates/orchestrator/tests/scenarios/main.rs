@@ -6,6 +6,7 @@ mod global;
 mod jobs;
 mod mixed;
 mod reaper;
+mod rejected;
 mod replicated;
 mod restart;
 mod sim;

@@ -155,3 +155,107 @@ fn deleted_service_tasks_get_removed_then_reaped() {
     sim.settle();
     assert!(sim.tasks_of(&web).is_empty());
 }
+
+/// Fails the running task of each slot once and waits for its restart;
+/// returns the failed task IDs by slot.
+fn fail_once(sim: &mut Sim, svc: &str, slots: &[u64]) -> Vec<(u64, String)> {
+    let mut failed = Vec::new();
+    for &slot in slots {
+        let id = sim.runner(svc, slot).id.clone();
+        sim.stop_task(&id, TaskState::Failed);
+        failed.push((slot, id));
+    }
+    sim.run_for(10);
+    failed
+}
+
+fn ids_in_slot(sim: &Sim, svc: &str, slot: u64) -> Vec<String> {
+    let mut v: Vec<String> = sim
+        .in_slot(svc, slot)
+        .iter()
+        .map(|t| t.id.clone())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn history_of_removed_slots_shows_again_when_they_are_reused() {
+    let mut sim = cluster(&["a", "b"]);
+    let web = sim.create_service("web", ServiceMode::replicated(3), |_| {});
+    sim.settle();
+    let failed = fail_once(&mut sim, &web, &[2, 3]);
+
+    sim.update_service(&web, |s| s.mode = ServiceMode::replicated(1));
+    sim.settle();
+    assert_eq!(sim.running_slots(&web), [1]);
+    for (slot, id) in &failed {
+        assert_eq!(
+            ids_in_slot(&sim, &web, *slot),
+            std::slice::from_ref(id),
+            "slot {slot}"
+        );
+        let t = sim.in_slot(&web, *slot)[0];
+        assert_eq!(
+            (t.desired_state, t.status.state),
+            (TaskState::Shutdown, TaskState::Failed),
+            "history keeps its states"
+        );
+    }
+
+    sim.update_service(&web, |s| s.mode = ServiceMode::replicated(3));
+    sim.settle();
+    assert_eq!(sim.running_slots(&web), [1, 2, 3]);
+    for (slot, id) in &failed {
+        let ids = ids_in_slot(&sim, &web, *slot);
+        assert_eq!(ids.len(), 2, "slot {slot}: the old task and the new one");
+        assert!(ids.contains(id), "slot {slot}");
+    }
+}
+
+#[test]
+fn scale_changes_drop_the_history_of_slots_not_reused() {
+    let mut sim = cluster(&["a", "b"]);
+    let web = sim.create_service("web", ServiceMode::replicated(3), |_| {});
+    sim.settle();
+    let failed = fail_once(&mut sim, &web, &[2, 3]);
+    sim.update_service(&web, |s| s.mode = ServiceMode::replicated(1));
+    sim.settle();
+    sim.update_service(&web, |s| s.mode = ServiceMode::replicated(2));
+    sim.settle();
+    assert_eq!(sim.running_slots(&web), [1, 2]);
+    assert!(ids_in_slot(&sim, &web, 2).contains(&failed[0].1));
+    assert!(
+        sim.in_slot(&web, 3).is_empty(),
+        "Swarm deletes dead slots when the count changes"
+    );
+}
+
+#[test]
+fn history_that_would_hold_a_removed_slot_goes_with_it() {
+    use rswarm_types::{RestartCondition, RestartPolicy};
+    let mut sim = cluster(&["a"]);
+    let web = sim.create_service("web", ServiceMode::replicated(2), |s| {
+        s.task_template.restart_policy = Some(RestartPolicy {
+            condition: Some(RestartCondition::None),
+            ..Default::default()
+        });
+    });
+    sim.settle();
+    // The update leaves the v1 tasks as history; under condition `none`
+    // such a task alone would hold its slot.
+    sim.update_service(&web, |s| {
+        s.task_template
+            .container_spec
+            .as_mut()
+            .expect("container")
+            .image = "img:v2".into();
+    });
+    sim.run_for(60);
+    assert_eq!(sim.in_slot(&web, 2).len(), 2);
+    sim.update_service(&web, |s| s.mode = ServiceMode::replicated(1));
+    sim.settle();
+    assert_eq!(sim.running_slots(&web), [1]);
+    assert!(sim.in_slot(&web, 2).is_empty());
+    assert!(sim.step().is_empty());
+}

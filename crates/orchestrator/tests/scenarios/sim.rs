@@ -20,6 +20,9 @@ pub struct Sim {
     /// manager drops writes whose object changed meanwhile.
     pub lossy: u64,
     updates_seen: u64,
+    /// Nodes whose runtime rejects every task it prepares (as the process
+    /// runtime rejects a service without a command).
+    pub rejecting: Vec<String>,
 }
 
 /// Time `s` seconds after the simulation's epoch.
@@ -43,6 +46,7 @@ impl Sim {
             next_version: 10,
             lossy: 0,
             updates_seen: 0,
+            rejecting: vec![],
         }
     }
 
@@ -246,6 +250,8 @@ impl Sim {
                 None
             } else if desired >= TaskState::Shutdown {
                 Some(TaskState::Shutdown)
+            } else if state < TaskState::Ready && self.rejecting.contains(&t.node_id) {
+                Some(TaskState::Rejected)
             } else if desired == TaskState::Ready && state < TaskState::Ready {
                 Some(TaskState::Ready)
             } else if matches!(desired, TaskState::Running | TaskState::Complete)

@@ -14,6 +14,16 @@ pub fn rswarm_bin() -> &'static str {
     env!("CARGO_BIN_EXE_rswarm")
 }
 
+/// The tests' private Docker engine (started by `scripts/setup.sh`, never
+/// the machine's own): `$RSWARM_TEST_DOCKER_HOST`, default
+/// `unix:///run/rswarm-test-docker/docker.sock`.
+pub fn test_engine() -> String {
+    std::env::var("RSWARM_TEST_DOCKER_HOST")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unix:///run/rswarm-test-docker/docker.sock".to_string())
+}
+
 /// A daemon process with its own data root and socket.
 pub struct TestDaemon {
     pub dir: tempfile::TempDir,
@@ -69,6 +79,8 @@ impl TestDaemon {
             .args(["daemon", "-H", &self.host(), "--data-root"])
             .arg(self.data_root())
             .args(["--hostname", &self.hostname, "--runtime", &self.runtime])
+            // Whatever the runtime, never the machine's own Docker engine.
+            .args(["--docker-host", &test_engine()])
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
