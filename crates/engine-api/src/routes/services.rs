@@ -102,11 +102,14 @@ pub(super) async fn inspect(
     Ok(Json(service).into_response())
 }
 
-/// rswarm has no secrets or configs yet, so a spec that refers to one
-/// refers to one that does not exist: 404 naming it, before anything is
-/// stored (Docker refuses unknown references too, as swarmkit's
-/// `secret not found: NAME`).
+/// rswarm has no networks, secrets or configs yet, so a spec that refers
+/// to one refers to one that does not exist: 404 naming it, before
+/// anything is stored (Docker refuses unknown references too: moby's
+/// `network NAME not found`, swarmkit's `secret not found: NAME`).
 fn refuse_unknown_references(spec: &ServiceSpec) -> Result<(), ControlError> {
+    if let Some(n) = spec.task_template.networks.first() {
+        return Err(ControlError::not_found("network", n.target.clone()));
+    }
     let Some(c) = spec.task_template.container_spec.as_ref() else {
         return Ok(());
     };
