@@ -187,7 +187,7 @@ mod tests {
         );
         assert_eq!(
             j["UpdateConfig"],
-            json!({"Parallelism": 2, "FailureAction": "pause", "MaxFailureRatio": 0.0, "Order": "stop-first"})
+            json!({"Parallelism": 2, "FailureAction": "pause", "MaxFailureRatio": 0, "Order": "stop-first"})
         );
         assert_eq!(j["RollbackConfig"]["Order"], "start-first");
         assert_eq!(j["EndpointSpec"]["Mode"], "vip");

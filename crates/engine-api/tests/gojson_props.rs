@@ -53,7 +53,7 @@ fn service_body() -> Value {
         "Mode": {"Replicated": {"Replicas": 3}},
         "UpdateConfig": {"Parallelism": 2, "Delay": 1, "FailureAction": "rollback", "Monitor": 2,
             "MaxFailureRatio": 0.5, "Order": "start-first"},
-        "RollbackConfig": {"Parallelism": 1, "FailureAction": "continue", "MaxFailureRatio": 0.0, "Order": "stop-first"},
+        "RollbackConfig": {"Parallelism": 1, "FailureAction": "continue", "MaxFailureRatio": 0, "Order": "stop-first"},
         "EndpointSpec": {"Mode": "dnsrr", "Ports": [{"Name": "http", "Protocol": "tcp", "TargetPort": 80,
             "PublishedPort": 8080, "PublishMode": "host"}]}
     })

@@ -88,6 +88,16 @@ pub fn is_object_id(s: &str) -> bool {
             .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
 }
 
+/// Serializes a float as Go's `encoding/json` writes it: a whole number
+/// without a fraction (`0`, not `0.0`).
+pub fn go_float<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+    if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15 {
+        s.serialize_i64(*v as i64)
+    } else {
+        s.serialize_f64(*v)
+    }
+}
+
 /// Deserializes `null` as the type's default: Go encodes nil maps and
 /// slices as `null`.
 pub fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
@@ -125,6 +135,14 @@ mod tests {
         assert!(j.contains("2025-01-02T03:04:05.123456789Z"), "{j}");
         let back: Meta = serde_json::from_str(&j).expect("parse");
         assert_eq!(back, m);
+    }
+
+    #[test]
+    fn floats_print_as_go_prints_them() {
+        #[derive(Serialize)]
+        struct F(#[serde(serialize_with = "go_float")] f64);
+        assert_eq!(serde_json::to_string(&F(0.0)).expect("json"), "0");
+        assert_eq!(serde_json::to_string(&F(0.25)).expect("json"), "0.25");
     }
 
     #[test]

@@ -175,7 +175,7 @@ pub struct UpdateConfig {
     pub failure_action: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitor: Option<Nanos>,
-    #[serde(default)]
+    #[serde(default, serialize_with = "crate::meta::go_float")]
     pub max_failure_ratio: f64,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub order: String,

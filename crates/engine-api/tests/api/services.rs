@@ -161,7 +161,7 @@ async fn insert_defaults_fills_swarmkit_defaults() {
     for cfg in ["UpdateConfig", "RollbackConfig"] {
         assert_eq!(
             spec[cfg],
-            serde_json::json!({"Parallelism":1,"FailureAction":"pause","Monitor":5_000_000_000_i64,"MaxFailureRatio":0.0,"Order":"stop-first"}),
+            serde_json::json!({"Parallelism":1,"FailureAction":"pause","Monitor":5_000_000_000_i64,"MaxFailureRatio":0,"Order":"stop-first"}),
             "{cfg}"
         );
     }
