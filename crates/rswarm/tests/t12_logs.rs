@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{DOCKER_28, TestDaemon, wait_until};
+use common::{DOCKER_20, DOCKER_28, TestDaemon, wait_until};
 
 #[test]
 fn service_logs_show_each_tasks_output() {
@@ -54,15 +54,43 @@ fn service_logs_show_each_tasks_output() {
     let raw = d.ok(&["service", "logs", "--raw", "--no-task-ids", "talker"]);
     assert!(raw.lines().any(|l| l == "out-1"), "{raw}");
 
-    let o = d.docker(DOCKER_28, &["service", "logs", "--tail", "1", "talker"]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert!(
-        all.contains("talker.1.") && all.contains("err-"),
-        "docker service logs: {all}"
-    );
+    // `--tail 1`: the last line of each task (its stderr line), nothing
+    // before it.
+    for docker in [DOCKER_28, DOCKER_20] {
+        let o = d.docker(docker, &["service", "logs", "--tail", "1", "talker"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let (out, err) = (
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        );
+        assert_eq!(out, "", "{docker}: no stdout line is among the last ones");
+        let mut lines: Vec<&str> = err.lines().collect();
+        lines.sort();
+        assert_eq!(lines.len(), 2, "{docker}: one line per task: {err}");
+        for (line, slot) in lines.iter().zip(["1", "2"]) {
+            assert!(
+                line.starts_with(&format!("talker.{slot}."))
+                    && line.ends_with(&format!("| err-{slot}")),
+                "{docker}: {line}"
+            );
+        }
+        let o = d.docker(
+            docker,
+            &["service", "logs", "--tail", "2", "--raw", "talker"],
+        );
+        let mut all: Vec<String> = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+        .lines()
+        .map(str::to_string)
+        .collect();
+        all.sort();
+        assert_eq!(
+            all,
+            ["err-1", "err-2", "out-1", "out-2"],
+            "{docker}: --tail 2"
+        );
+    }
 }

@@ -108,10 +108,40 @@ fn update_replaces_tasks_rollback_restores_them_and_force_restarts() {
 
     let bad = d.rswarm(&["service", "update", "--name-does-not-exist", "web"]);
     assert!(!bad.status.success());
+
+    // A valid spec at a stale version: Docker's "update out of sequence"
+    // (500), and nothing changes; the same body at the current version
+    // goes through.
+    let svc = d.get_json(&format!("/services/{id}"));
+    let version = svc["Version"]["Index"].as_u64().expect("version");
+    let mut spec = svc["Spec"].clone();
+    spec["Labels"]["stale"] = "no".into();
+    let body = spec.to_string();
     let stale = d.http(
         "POST",
-        &format!("/v1.51/services/{id}/update?version=1"),
-        Some("{}"),
+        &format!("/v1.51/services/{id}/update?version={}", version - 1),
+        Some(&body),
     );
-    assert_eq!(stale.status, 500, "{}", stale.body);
+    assert_eq!(
+        (stale.status, stale.message().as_str()),
+        (
+            500,
+            "rpc error: code = Unknown desc = update out of sequence"
+        ),
+        "{}",
+        stale.body
+    );
+    let after = d.get_json(&format!("/services/{id}"));
+    assert_eq!(after["Version"]["Index"].as_u64(), Some(version));
+    assert!(after["Spec"]["Labels"].get("stale").is_none(), "{after}");
+    let current = d.http(
+        "POST",
+        &format!("/v1.51/services/{id}/update?version={version}"),
+        Some(&body),
+    );
+    assert_eq!(current.status, 200, "{}", current.body);
+    assert_eq!(
+        d.get_json(&format!("/services/{id}"))["Spec"]["Labels"]["stale"],
+        "no"
+    );
 }

@@ -120,6 +120,12 @@ fn features_not_built_yet_are_refused_clearly() {
     );
     assert_eq!(service_count(&d), 0, "nothing created");
 
+    // A host-mode published port is accepted; with the process runtime the
+    // task binds it itself, and it answers there.
+    let port = common::free_port();
+    let publish = format!("mode=host,published={port},target=80");
+    let listen = port.to_string();
+    let hello = format!("hostport-{port}");
     d.ok(&[
         "service",
         "create",
@@ -127,11 +133,39 @@ fn features_not_built_yet_are_refused_clearly() {
         "--name",
         "hostport",
         "--publish",
-        "mode=host,published=18080,target=80",
+        &publish,
         "busybox",
-        "sleep",
-        "100",
+        "busybox",
+        "nc",
+        "-ll",
+        "-p",
+        &listen,
+        "-e",
+        "busybox",
+        "echo",
+        &hello,
     ]);
+    let ports = d.ok(&[
+        "service",
+        "inspect",
+        "--format",
+        "{{range .Endpoint.Spec.Ports}}{{.PublishMode}} {{.PublishedPort}}->{{.TargetPort}}/{{.Protocol}}{{end}}",
+        "hostport",
+    ]);
+    assert_eq!(ports.trim(), format!("host {port}->80/tcp"));
+    let mut answer = String::new();
+    common::wait_until(
+        "the task answers on its published port",
+        std::time::Duration::from_secs(30),
+        || {
+            use std::io::Read;
+            answer.clear();
+            std::net::TcpStream::connect(("127.0.0.1", port))
+                .and_then(|mut c| c.read_to_string(&mut answer))
+                .is_ok()
+                && answer.trim() == hello
+        },
+    );
     let o = d.docker(
         common::DOCKER_28,
         &[

@@ -37,13 +37,54 @@ fn three_nodes(prefix: &str) -> Swarm {
     }
 }
 
-/// Waits until `node ls` shows `host` as Down (3 missed 5 s heartbeats).
-fn wait_down(m: &TestDaemon, host: &str) {
+/// `(state, message)` of every node by hostname.
+fn node_states(m: &TestDaemon) -> HashMap<String, (String, String)> {
+    m.get_json("/nodes")
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|n| {
+            let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
+            (
+                s(&n["Description"]["Hostname"]),
+                (s(&n["Status"]["State"]), s(&n["Status"]["Message"])),
+            )
+        })
+        .collect()
+}
+
+/// Right after `host` stopped, it is still Ready (the manager waits for its
+/// heartbeats to be missed); then it goes Down for a heartbeat failure
+/// (3 missed 5 s heartbeats), while every node of `healthy` stays Ready at
+/// every look, the whole time.
+fn wait_down(m: &TestDaemon, host: &str, healthy: &[&str]) {
+    let first = node_states(m);
+    assert_eq!(
+        first.get(host).map(|s| s.0.as_str()),
+        Some("ready"),
+        "{host} is not Down before its heartbeats are missed: {first:?}"
+    );
     wait_until(&format!("{host} is Down"), Duration::from_secs(25), || {
-        m.ok(&["node", "ls"])
-            .lines()
-            .any(|l| l.contains(host) && l.contains("Down"))
+        let states = node_states(m);
+        for h in healthy {
+            assert_eq!(
+                states.get(*h).map(|s| s.0.as_str()),
+                Some("ready"),
+                "healthy node {h} stays Ready while {host} goes down: {states:?}"
+            );
+        }
+        states.get(host).is_some_and(|s| s.0 == "down")
     });
+    assert_eq!(
+        node_states(m).get(host).map(|s| s.1.as_str()),
+        Some("heartbeat failure")
+    );
+    let ls = m.ok(&["node", "ls"]);
+    assert!(
+        ls.lines().any(|l| l.contains(host) && l.contains(" Down ")),
+        "{ls}"
+    );
 }
 
 fn ready_nodes(m: &TestDaemon) -> usize {
@@ -153,17 +194,18 @@ fn a_killed_worker_goes_down_its_tasks_move_and_it_comes_back_clean() {
     let mut s = three_nodes("fail");
     let web = web6(&s.manager);
     wait_until("2 running per node", T, || {
-        running_per_node(&s.manager, &web).len() == 3
+        let per = running_per_node(&s.manager, &web);
+        per.len() == 3 && per.values().all(|n| *n == 2)
     });
     let victim_id = s.workers[0].node_id();
     let victim_pids = pids_with_env("RSWARM_NODE_ID", &victim_id);
     assert_eq!(victim_pids.len(), 2);
 
     s.workers[0].kill9();
-    wait_down(&s.manager, "fail-2");
+    wait_down(&s.manager, "fail-2", &["fail-1", "fail-3"]);
     wait_until("6 tasks run on the two live nodes", T, || {
         let per = running_per_node(&s.manager, &web);
-        !per.contains_key(&victim_id) && per.values().sum::<usize>() == 6
+        per.len() == 2 && !per.contains_key(&victim_id) && per.values().sum::<usize>() == 6
     });
 
     s.workers[0].restart_from_stopped();
@@ -234,7 +276,7 @@ fn removed_nodes_are_refused_and_rejoin_only_as_new_nodes() {
 
     let old_id = s.workers[1].node_id();
     s.workers[1].stop();
-    wait_down(&s.manager, "rm-3");
+    wait_down(&s.manager, "rm-3", &["rm-1", "rm-2"]);
     s.manager.ok(&["node", "rm", "rm-3"]);
     assert!(!s.manager.ok(&["node", "ls"]).contains("rm-3"));
 

@@ -27,9 +27,34 @@ async fn dispatcher_calls_need_a_certificate() {
         .certificate;
     assert_eq!(pem, swarm.root.cert_pem());
 
-    let (code, message) = swarm.raw_heartbeat(anonymous).await.expect_err("no cert");
-    assert_eq!(code, Code::PermissionDenied);
-    assert_eq!(message, "no client certificate");
+    // A live session of a real worker: only the caller's missing
+    // certificate can make Heartbeat fail.
+    let worker = swarm.join_worker().await;
+    let worker_tls = rswarm_tls::client_config(&worker).expect("config");
+    let session = swarm
+        .raw_session(worker_tls.clone())
+        .await
+        .expect("worker session");
+    let (code, message) = swarm
+        .raw_session(anonymous.clone())
+        .await
+        .expect_err("Session without a certificate");
+    assert_eq!(
+        (code, message.as_str()),
+        (Code::PermissionDenied, "no client certificate")
+    );
+    let (code, message) = swarm
+        .heartbeat_on(anonymous, &session)
+        .await
+        .expect_err("Heartbeat without a certificate");
+    assert_eq!(
+        (code, message.as_str()),
+        (Code::PermissionDenied, "no client certificate")
+    );
+    swarm
+        .heartbeat_on(worker_tls, &session)
+        .await
+        .expect("the session is valid for its node");
     swarm.stop().await;
 }
 
@@ -67,6 +92,29 @@ async fn a_worker_cannot_call_manager_only_rpcs() {
     swarm.stop().await;
 }
 
+/// A bare TLS handshake with `config`, then one read: what the server
+/// sends first (its HTTP/2 settings), or the alert it refuses the client
+/// certificate with.
+async fn tls_handshake(
+    addr: std::net::SocketAddr,
+    config: std::sync::Arc<rswarm_tls::rustls::ClientConfig>,
+) -> Result<usize, String> {
+    tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        let name = rswarm_tls::rustls::pki_types::ServerName::try_from(rswarm_tls::SERVER_NAME)
+            .expect("server name");
+        let mut conn = rswarm_tls::rustls::ClientConnection::new(config, name).expect("client");
+        let mut tcp = std::net::TcpStream::connect(addr).expect("tcp");
+        tcp.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .expect("timeout");
+        let mut tls = rswarm_tls::rustls::Stream::new(&mut conn, &mut tcp);
+        let mut buf = [0u8; 1];
+        tls.read(&mut buf).map_err(|e| e.to_string())
+    })
+    .await
+    .expect("handshake thread")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn certificates_from_elsewhere_are_refused() {
     let swarm = Swarm::start().await;
@@ -86,9 +134,32 @@ async fn certificates_from_elsewhere_are_refused() {
         key_pem: key,
         root_ca_pem: swarm.root.cert_pem().to_string(),
     };
+    let worker = swarm.join_worker().await;
+    let worker_tls = rswarm_tls::client_config(&worker).expect("config");
+    let session = swarm
+        .raw_session(worker_tls.clone())
+        .await
+        .expect("worker session");
     let config = rswarm_tls::client_config(&forged).expect("config");
-    let err = swarm.raw_heartbeat(config).await.expect_err("foreign CA");
-    assert_ne!(err.0, Code::Ok);
+    let (code, message) = swarm
+        .heartbeat_on(config, &session)
+        .await
+        .expect_err("foreign CA");
+    // No handler answers (a transport failure, whose code depends on when
+    // the client notices the connection end).
+    assert!(
+        matches!(code, Code::Unavailable | Code::Cancelled | Code::Unknown),
+        "{code:?}: {message}"
+    );
+    // Because the TLS handshake refused the certificate (its signature does
+    // not verify against our root), while a member's handshake succeeds.
+    let forged_tls = rswarm_tls::client_config(&forged).expect("config");
+    assert_eq!(
+        tls_handshake(swarm.addr, forged_tls).await,
+        Err("received fatal alert: DecryptError".to_string())
+    );
+    let member = tls_handshake(swarm.addr, worker_tls.clone()).await;
+    assert!(matches!(member, Ok(1)), "{member:?}");
     let client = swarm.client(forged);
     let err = client
         .register(NodeDescription::default())
@@ -103,12 +174,37 @@ async fn certificates_from_elsewhere_are_refused() {
         .expect("issue");
     let stranger = NodeIdentity::from_pems(cert, key, swarm.root.cert_pem()).expect("identity");
     let config = rswarm_tls::client_config(&stranger).expect("config");
+    let handshake = tls_handshake(swarm.addr, config.clone()).await;
+    assert!(
+        matches!(handshake, Ok(1)),
+        "our CA: the handshake passes, the RPCs refuse: {handshake:?}"
+    );
     let (code, message) = swarm
-        .raw_heartbeat(config)
+        .raw_session(config.clone())
         .await
-        .expect_err("other cluster");
-    assert_eq!(code, Code::PermissionDenied);
-    assert_eq!(message, "certificate is not from this cluster");
+        .expect_err("Session for another cluster");
+    assert_eq!(
+        (code, message.as_str()),
+        (
+            Code::PermissionDenied,
+            "certificate is not from this cluster"
+        )
+    );
+    let (code, message) = swarm
+        .heartbeat_on(config, &session)
+        .await
+        .expect_err("Heartbeat for another cluster");
+    assert_eq!(
+        (code, message.as_str()),
+        (
+            Code::PermissionDenied,
+            "certificate is not from this cluster"
+        )
+    );
+    swarm
+        .heartbeat_on(worker_tls, &session)
+        .await
+        .expect("the session is valid for its node");
     swarm.stop().await;
 }
 

@@ -152,6 +152,37 @@ impl Swarm {
             .map_err(|s| (s.code(), s.message().to_string()))
     }
 
+    /// A raw Dispatcher.Heartbeat on `session_id` with the given TLS client
+    /// configuration, without opening a session first (so Heartbeat's own
+    /// checks answer).
+    pub async fn heartbeat_on(
+        &self,
+        config: Arc<rswarm_tls::rustls::ClientConfig>,
+        session_id: &str,
+    ) -> Result<i64, (Code, String)> {
+        let channel = rswarm_tls::connect(&self.addr.to_string(), config)
+            .await
+            .map_err(|e| (Code::Unavailable, e.to_string()))?;
+        GrpcDispatcher::new(channel)
+            .heartbeat(HeartbeatRequest {
+                session_id: session_id.to_string(),
+            })
+            .await
+            .map(|r| r.into_inner().period)
+            .map_err(|s| (s.code(), s.message().to_string()))
+    }
+
+    /// Opens a dispatcher session with the given TLS client configuration.
+    pub async fn raw_session(
+        &self,
+        config: Arc<rswarm_tls::rustls::ClientConfig>,
+    ) -> Result<String, (Code, String)> {
+        let channel = rswarm_tls::connect(&self.addr.to_string(), config)
+            .await
+            .map_err(|e| (Code::Unavailable, e.to_string()))?;
+        open_session(channel).await
+    }
+
     pub async fn stop(self) {
         self.shutdown.trigger();
         let stopped = tokio::time::timeout(Duration::from_secs(10), self.server)
