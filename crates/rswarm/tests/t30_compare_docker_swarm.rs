@@ -71,6 +71,28 @@ fn docker_prints_the_same_against_rswarm_and_docker_swarm() {
     let d = TestDaemon::start(hostname.trim());
     let ours = d.host();
 
+    // The same refusals of bad swarm addresses (an interface that does not
+    // exist, a data path address with a port), word for word.
+    let error_line = |o: &Output| {
+        String::from_utf8_lossy(&o.stderr)
+            .lines()
+            .find(|l| l.starts_with("Error response from daemon:"))
+            .unwrap_or_default()
+            .to_string()
+    };
+    for flags in [
+        ["--advertise-addr", "nosuchif0"],
+        ["--data-path-addr", "lo:4567"],
+    ] {
+        let listen = format!("lo:{}", common::free_port());
+        let mut args = vec!["swarm", "init", "--listen-addr", &listen];
+        args.extend(flags);
+        let (r, o) = (run(dockerd, &args), run(&ours, &args));
+        assert!(!r.status.success() && !o.status.success(), "{flags:?}");
+        assert_eq!(error_line(&o), error_line(&r), "swarm init {flags:?}");
+        assert!(!error_line(&r).is_empty(), "{flags:?}");
+    }
+
     // Loopback only and its own ports: the reference swarm stays private.
     let listen_ref = format!("127.0.0.1:{}", common::free_port());
     let init_ref = out(
@@ -117,6 +139,21 @@ fn docker_prints_the_same_against_rswarm_and_docker_swarm() {
         shape(&init_ref),
         "swarm init output\nours:\n{init_ours}\nreference:\n{init_ref}"
     );
+
+    // Service names that are not DNS labels: the same refusal.
+    for name in ["a.b", "abc-"] {
+        let args = [
+            "service", "create", "-d", "--name", name, IMAGE, "sleep", "1",
+        ];
+        let (r, o) = (run(dockerd, &args), run(&ours, &args));
+        assert!(!r.status.success() && !o.status.success(), "{name}");
+        assert_eq!(
+            error_line(&o),
+            error_line(&r),
+            "service create --name {name}"
+        );
+        assert!(error_line(&r).contains("DNS name component"), "{name}");
+    }
 
     for host in [dockerd, ours.as_str()] {
         let o = run(
