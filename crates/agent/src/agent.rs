@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use rswarm_exec::Executor;
 use rswarm_rt::{Backoff, Clock, Shutdown};
-use rswarm_types::{EngineDescription, NodeDescription, Platform, Resources, Task, TaskState};
+use rswarm_types::{
+    EngineDescription, NodeDescription, Platform, Resources, Task, TaskState, TlsInfo,
+};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
@@ -20,6 +22,7 @@ pub struct Agent {
     engine_version: String,
     executor: Arc<dyn Executor>,
     clock: Arc<dyn Clock>,
+    tls_info: Option<TlsInfo>,
 }
 
 struct Running {
@@ -40,12 +43,23 @@ impl Agent {
             engine_version,
             executor,
             clock,
+            tls_info: None,
         }
+    }
+
+    /// Reports `info` (of the certificate this node holds) in its
+    /// description.
+    pub fn with_tls_info(mut self, info: Option<TlsInfo>) -> Agent {
+        self.tls_info = info;
+        self
     }
 
     /// What this node reports about itself.
     pub fn description(&self) -> NodeDescription {
-        node_description(&self.hostname, &self.engine_version, self.executor.as_ref())
+        NodeDescription {
+            tls_info: self.tls_info.clone(),
+            ..node_description(&self.hostname, &self.engine_version, self.executor.as_ref())
+        }
     }
 
     /// Runs sessions until `shutdown`; then stops every task process.
@@ -161,7 +175,8 @@ impl Agent {
 }
 
 /// What a node with this hostname, engine version and executor reports
-/// about itself (its `NodeDescription`).
+/// about itself (its `NodeDescription`, without TLS info: see
+/// [`Agent::with_tls_info`]).
 pub fn node_description(
     hostname: &str,
     engine_version: &str,

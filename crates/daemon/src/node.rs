@@ -159,7 +159,8 @@ impl LocalNode {
             crate::run::ENGINE_VERSION.to_string(),
             self.executor.clone(),
             self.clock.clone(),
-        );
+        )
+        .with_tls_info(identity.tls_info());
         let mut handles = Vec::new();
         let (manager, client): (Option<Manager>, Arc<dyn DispatcherClient>) = match store {
             Some(store) => {

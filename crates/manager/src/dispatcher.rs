@@ -80,8 +80,12 @@ impl Dispatcher {
                 let mut node = tx
                     .node(&node_id)
                     .ok_or_else(|| ControlError::not_found("node", node_id.clone()))?;
+                // The agent reports the TLS info of the certificate it holds;
+                // an agent that reports none keeps what was recorded.
                 let mut description = description;
-                description.tls_info = node.description.tls_info.take();
+                if description.tls_info.is_none() {
+                    description.tls_info = node.description.tls_info.take();
+                }
                 node.description = description;
                 node.status.state = NodeState::Ready;
                 node.status.message.clear();

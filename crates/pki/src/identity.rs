@@ -79,6 +79,12 @@ impl NodeIdentity {
         RootCa::from_cert_pem(self.root_ca_pem.clone())
     }
 
+    /// The TLS info this node reports about its certificate (`None` when
+    /// the PEMs do not parse).
+    pub fn tls_info(&self) -> Option<rswarm_types::TlsInfo> {
+        crate::node_tls_info(&self.cert_pem, &self.root_ca_pem).ok()
+    }
+
     /// The parsed node certificate.
     pub fn cert_info(&self) -> Result<CertInfo> {
         parse_node_certificate(&self.cert_pem)

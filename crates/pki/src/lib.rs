@@ -10,7 +10,8 @@
 //! - parses node certificates back and verifies them against the root;
 //! - saves and loads a node's identity files (`swarm-root-ca.crt`,
 //!   `swarm-node.crt`, `swarm-node.key`) atomically with Swarm's modes;
-//! - makes and parses unlock keys `SWMKEY-1-<base64>`.
+//! - makes and parses unlock keys `SWMKEY-1-<base64>`;
+//! - computes the TLS info a node reports about the certificate it holds.
 //!
 //! What it does not do: networking of any kind (no sockets, no TLS
 //! configuration, no CA server), async, deciding which role a token grants
@@ -28,6 +29,7 @@ pub mod error;
 pub mod identity;
 mod pem;
 pub mod root_ca;
+pub mod tls_info;
 pub mod token;
 pub mod unlock_key;
 
@@ -40,6 +42,7 @@ pub use root_ca::{
     CERT_BACKDATE, DEFAULT_NODE_CERT_VALIDITY, MIN_NODE_CERT_VALIDITY, ROOT_CA_CN,
     ROOT_CA_VALIDITY, RootCa,
 };
+pub use tls_info::node_tls_info;
 pub use token::{
     JOIN_TOKEN_PREFIX, JoinToken, constant_time_eq, generate_join_token, parse_join_token,
     token_matches_ca,

@@ -91,6 +91,25 @@ fn scenario(docker: &str) {
     assert_eq!(task["ServiceID"], svc["ID"]);
     let node = inspect(&d, docker, &["inspect", "words"]);
     assert_eq!(node["Description"]["Hostname"], "words");
+
+    // Item 9: the node reports the issuer of the certificate it holds,
+    // which is the cluster's root here, so TLS STATUS is Ready.
+    let swarm: Value = serde_json::from_str(&ok(
+        &d,
+        docker,
+        &["info", "--format", "{{json .Swarm.Cluster.TLSInfo}}"],
+    ))
+    .expect("cluster TLS info");
+    let tls = &node["Description"]["TLSInfo"];
+    assert!(
+        tls["CertIssuerPublicKey"]
+            .as_str()
+            .is_some_and(|k| !k.is_empty()),
+        "{node}"
+    );
+    assert_eq!(tls, &swarm, "node reports the cluster root as its issuer");
+    let status = ok(&d, docker, &["node", "ls", "--format", "{{.TLSStatus}}"]);
+    assert_eq!(status.trim(), "Ready");
     let err = fails(&d, docker, &["inspect", "nothing-here"]);
     assert!(err.contains("No such object: nothing-here"), "{err}");
 

@@ -54,34 +54,15 @@ pub fn node_matches(f: &Filters, node: &Node) -> bool {
         && (memberships.is_empty() || memberships.iter().any(|m| m == "accepted"))
 }
 
-/// The cluster's TLS trust root and issuer (every node certificate is
-/// issued by the root CA), when this node can see the cluster.
-async fn trust(backend: &dyn crate::Backend) -> Option<rswarm_types::TlsInfo> {
-    let info = backend.info().await;
-    info.cluster
-        .map(|c| crate::cluster_info::tls_info(&c.ca_cert_pem))
-}
-
-/// Fills `Description.TLSInfo` (read by `node inspect --pretty` and the
-/// `TLSStatus` of `node ls`) when the node has not reported one.
-fn with_tls_info(mut node: Node, tls: &Option<rswarm_types::TlsInfo>) -> Node {
-    if node.description.tls_info.is_none() {
-        node.description.tls_info = tls.clone();
-    }
-    node
-}
-
 /// `GET /nodes[?filters=...]`.
 pub(super) async fn list(State(backend): State<Shared>, params: Params) -> ApiResult {
     let f = node_filters(params.get("filters"))?;
     guard::manager(backend.as_ref()).await?;
-    let tls = trust(backend.as_ref()).await;
     let nodes: Vec<Node> = backend
         .list_nodes()
         .await?
         .into_iter()
         .filter(|n| node_matches(&f, n))
-        .map(|n| with_tls_info(n, &tls))
         .collect();
     Ok(Json(nodes).into_response())
 }
@@ -90,7 +71,7 @@ pub(super) async fn list(State(backend): State<Shared>, params: Params) -> ApiRe
 pub(super) async fn inspect(State(backend): State<Shared>, Path(id): Path<String>) -> ApiResult {
     guard::manager(backend.as_ref()).await?;
     let node = resolve(backend.list_nodes().await?, &id)?;
-    Ok(Json(with_tls_info(node, &trust(backend.as_ref()).await)).into_response())
+    Ok(Json(node).into_response())
 }
 
 /// `POST /nodes/{id}/update?version=N` with the full NodeSpec.

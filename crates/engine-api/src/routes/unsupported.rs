@@ -33,7 +33,9 @@ pub(super) fn local_only_error() -> ApiError {
     ControlError::NotImplemented(LOCAL_ONLY.into()).into()
 }
 
-async fn local_only() -> ApiError {
+/// Reads (and drops) the request body first: a client still writing it
+/// when the answer comes would see a broken pipe instead of the message.
+async fn local_only(_body: axum::body::Bytes) -> ApiError {
     local_only_error()
 }
 
