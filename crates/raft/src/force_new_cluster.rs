@@ -13,21 +13,16 @@ use std::ops::Bound;
 use std::sync::Arc;
 
 use openraft::Membership;
-use redb::Database;
 use rswarm_rt::Clock;
 use rswarm_store::Store;
 
 use crate::error::RaftNodeError;
-use crate::storage::db::{COMMITTED, PURGED};
+use crate::storage::db::{COMMITTED, Db, PURGED};
 use crate::storage::{StateMachine, read_entries, read_meta, remove_entries, snapshot, write_meta};
 use crate::types::{LogId, Peer, SnapshotMeta, StoredMembership};
 
 /// Rewrites the state in `db` as a one-member cluster of `me`.
-pub(crate) fn rewrite(
-    db: &Arc<Database>,
-    me: &Peer,
-    clock: Arc<dyn Clock>,
-) -> Result<(), RaftNodeError> {
+pub(crate) fn rewrite(db: &Arc<Db>, me: &Peer, clock: Arc<dyn Clock>) -> Result<(), RaftNodeError> {
     let storage = |e: openraft::StorageError<u64>| RaftNodeError::Storage(e.to_string());
     let (tables, index, last_applied, membership) = match snapshot::load(db).map_err(storage)? {
         Some((meta, data)) => {

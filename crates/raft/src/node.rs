@@ -2,7 +2,7 @@
 //! store it serves, leadership, and shutting it down.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use openraft::error::{CheckIsLeaderError, ForwardToLeader, RaftError};
@@ -62,7 +62,8 @@ pub(crate) struct NodeInner {
     pub(crate) contacts: Contacts,
     leadership: watch::Receiver<Leadership>,
     monitor: JoinHandle<()>,
-    db: Weak<Database>,
+    /// Turns true once the database is closed.
+    db_closed: watch::Receiver<bool>,
 }
 
 impl std::fmt::Debug for NodeInner {
@@ -112,7 +113,7 @@ impl RaftNode {
         let me = Peer::new(config.identity.node_id.clone(), config.addr.clone());
         let cluster_id = config.identity.cluster_id.clone();
         let raft_config = Arc::new(config.timing.openraft_config(&cluster_id)?);
-        let database = db::open(&config.dir)?;
+        let (database, db_closed) = db::open(&config.dir)?;
         if config.force_new_cluster {
             force_new_cluster::rewrite(&database, &me, clock.clone())?;
         }
@@ -124,7 +125,6 @@ impl RaftNode {
             .map_err(|e| RaftNodeError::Config(e.to_string()))?;
         let contacts = Contacts::default();
         let network = Network::new(tls, contacts.clone());
-        let db = Arc::downgrade(&database);
         drop(database);
         let raft = Raft::new(me.raft_id(), raft_config, network.clone(), log, sm)
             .await
@@ -141,7 +141,7 @@ impl RaftNode {
             contacts,
             leadership,
             monitor,
-            db,
+            db_closed,
         });
         store.attach_replicator(Arc::new(NodeReplicator::new(Arc::downgrade(&inner))));
         Ok(RaftNode { inner })
@@ -248,11 +248,13 @@ impl RaftNode {
             .shutdown()
             .await
             .map_err(|e| RaftNodeError::Raft(e.to_string()))?;
-        let deadline = Instant::now() + RELEASE_WAIT;
-        while self.inner.db.strong_count() > 0 && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(10)).await;
+        let mut closed = self.inner.db_closed.clone();
+        match tokio::time::timeout(RELEASE_WAIT, closed.wait_for(|c| *c)).await {
+            Ok(_) => Ok(()),
+            Err(_) => Err(RaftNodeError::Storage(
+                "the raft database is still in use after shutdown".into(),
+            )),
         }
-        Ok(())
     }
 
     /// The error for "not the leader", from openraft's forward hint.

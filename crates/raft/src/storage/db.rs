@@ -10,6 +10,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use redb::{Database, TableDefinition};
+use tokio::sync::watch;
 
 use crate::error::RaftNodeError;
 
@@ -29,9 +30,36 @@ pub(crate) const PURGED: &str = "purged";
 pub(crate) const SNAPSHOT_META: &str = "meta";
 pub(crate) const SNAPSHOT_DATA: &str = "data";
 
+/// The open database. Dropping the last reference closes the file (and
+/// releases its lock) *then* reports it closed: whoever drops it last
+/// (an openraft task), a restart in the same process can wait for that.
+#[derive(Debug)]
+pub(crate) struct Db {
+    // Fields drop in order: the database first, then the signal.
+    db: Database,
+    _closed: ClosedSignal,
+}
+
+#[derive(Debug)]
+struct ClosedSignal(watch::Sender<bool>);
+
+impl Drop for ClosedSignal {
+    fn drop(&mut self) {
+        self.0.send_replace(true);
+    }
+}
+
+impl std::ops::Deref for Db {
+    type Target = Database;
+
+    fn deref(&self) -> &Database {
+        &self.db
+    }
+}
+
 /// Opens (or creates) `dir/raft.redb`, owner-only: it holds the cluster
-/// state, CA key included.
-pub(crate) fn open(dir: &Path) -> Result<Arc<Database>, RaftNodeError> {
+/// state, CA key included. The receiver turns true once it is closed.
+pub(crate) fn open(dir: &Path) -> Result<(Arc<Db>, watch::Receiver<bool>), RaftNodeError> {
     let err = |e: &dyn std::fmt::Display| RaftNodeError::Storage(format!("{}: {e}", dir.display()));
     DirBuilder::new()
         .recursive(true)
@@ -58,7 +86,14 @@ pub(crate) fn open(dir: &Path) -> Result<Arc<Database>, RaftNodeError> {
         tx.open_table(SNAPSHOT).map_err(|e| err(&e))?;
     }
     tx.commit().map_err(|e| err(&e))?;
-    Ok(Arc::new(db))
+    let (closed, closed_rx) = watch::channel(false);
+    Ok((
+        Arc::new(Db {
+            db,
+            _closed: ClosedSignal(closed),
+        }),
+        closed_rx,
+    ))
 }
 
 /// Runs blocking database work off the async threads.

@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::storage_err;
-use crate::storage::db::{COMMITTED, LOG, META, PURGED, VOTE, blocking};
+use crate::storage::db::{COMMITTED, Db, LOG, META, PURGED, VOTE, blocking};
 use crate::types::{LogId, TypeConfig};
 
 type Entry = openraft::Entry<TypeConfig>;
@@ -22,11 +22,11 @@ type Result<T> = std::result::Result<T, StorageError<u64>>;
 /// The log, vote and commit point of one manager.
 #[derive(Clone, Debug)]
 pub struct LogStore {
-    db: Arc<Database>,
+    db: Arc<Db>,
 }
 
 impl LogStore {
-    pub(crate) fn new(db: Arc<Database>) -> LogStore {
+    pub(crate) fn new(db: Arc<Db>) -> LogStore {
         LogStore { db }
     }
 }

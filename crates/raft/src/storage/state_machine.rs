@@ -8,10 +8,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use openraft::storage::{RaftStateMachine, Snapshot};
 use openraft::{EntryPayload, OptionalSend, RaftSnapshotBuilder, StorageError};
-use redb::Database;
 use rswarm_store::{Kind, Store, Tables};
 
-use crate::storage::db::blocking;
+use crate::storage::db::{Db, blocking};
 use crate::storage::snapshot;
 use crate::types::{Applied, LogId, SnapshotMeta, StoredMembership, TypeConfig};
 
@@ -22,7 +21,7 @@ type Result<T> = std::result::Result<T, StorageError<u64>>;
 #[derive(Debug)]
 pub struct StateMachine {
     store: Store,
-    db: Arc<Database>,
+    db: Arc<Db>,
     last_applied: Option<LogId>,
     membership: StoredMembership,
 }
@@ -32,7 +31,7 @@ impl StateMachine {
     /// `last_applied` (from the latest snapshot).
     pub(crate) fn new(
         store: Store,
-        db: Arc<Database>,
+        db: Arc<Db>,
         last_applied: Option<LogId>,
         membership: StoredMembership,
     ) -> StateMachine {
@@ -72,7 +71,7 @@ pub struct SnapshotBuilder {
     index: u64,
     last_applied: Option<LogId>,
     membership: StoredMembership,
-    db: Arc<Database>,
+    db: Arc<Db>,
 }
 
 impl SnapshotBuilder {
