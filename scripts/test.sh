@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# the tests' private Docker engine (started by setup.sh) is stopped by PID
+trap 'bash scripts/teardown.sh' EXIT
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 status=0

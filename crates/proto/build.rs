@@ -3,6 +3,7 @@
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let files = [
         "proto/ca.proto",
+        "proto/control.proto",
         "proto/dispatcher.proto",
         "proto/logbroker.proto",
         "proto/raft.proto",

@@ -1,5 +1,6 @@
 //! rswarm's internal gRPC API between nodes: the CA (root certificate,
-//! node certificate issuance), the dispatcher (agent sessions, assignments
+//! node certificate issuance), the control API forwarded between managers,
+//! the dispatcher (agent sessions, assignments
 //! as a complete set then chained increments), the log broker (task
 //! output of other nodes, by subscription) and Raft between managers
 //! (openraft's messages in a bytes envelope, snapshots in chunks). The
@@ -17,6 +18,11 @@
 /// CA and NodeCA services.
 pub mod ca {
     tonic::include_proto!("rswarm.ca");
+}
+
+/// Control service between managers (writes forwarded to the leader).
+pub mod control {
+    tonic::include_proto!("rswarm.control");
 }
 
 /// Dispatcher service.

@@ -4,6 +4,8 @@
 mod cluster;
 pub use cluster::TokenRotation;
 mod nodes;
+mod op;
+pub use op::{ControlOp, ControlReply, WireError};
 mod services;
 
 use std::sync::Arc;
