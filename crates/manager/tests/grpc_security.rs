@@ -9,6 +9,8 @@
 mod assignments;
 #[path = "grpc_security/authorization.rs"]
 mod authorization;
+#[path = "grpc_security/control.rs"]
+mod control;
 #[path = "grpc_security/harness.rs"]
 mod harness;
 #[path = "grpc_security/join.rs"]

@@ -40,6 +40,8 @@ pub enum Rpc {
     ListenSubscriptions,
     /// `LogBroker.PublishLogs`.
     PublishLogs,
+    /// `Control.Forward` (a follower manager's write, run by the leader).
+    ControlForward,
 }
 
 /// Who may call an RPC.
@@ -53,7 +55,7 @@ pub enum Allowed {
 
 impl Rpc {
     /// Every RPC, for tests and docs.
-    pub const ALL: [Rpc; 9] = [
+    pub const ALL: [Rpc; 10] = [
         Rpc::GetRootCaCertificate,
         Rpc::GetUnlockKey,
         Rpc::IssueNodeCertificate,
@@ -63,13 +65,14 @@ impl Rpc {
         Rpc::UpdateTaskStatus,
         Rpc::ListenSubscriptions,
         Rpc::PublishLogs,
+        Rpc::ControlForward,
     ];
 
     /// The authorization table (swarmkit's, for the RPCs we serve).
     pub fn allowed(self) -> Allowed {
         match self {
             Rpc::GetRootCaCertificate | Rpc::IssueNodeCertificate => Allowed::Anyone,
-            Rpc::GetUnlockKey => Allowed::Roles(MANAGERS),
+            Rpc::GetUnlockKey | Rpc::ControlForward => Allowed::Roles(MANAGERS),
             Rpc::Session
             | Rpc::Heartbeat
             | Rpc::Assignments
@@ -91,6 +94,7 @@ impl Rpc {
             Rpc::UpdateTaskStatus => "Dispatcher.UpdateTaskStatus",
             Rpc::ListenSubscriptions => "LogBroker.ListenSubscriptions",
             Rpc::PublishLogs => "LogBroker.PublishLogs",
+            Rpc::ControlForward => "Control.Forward",
         }
     }
 }
@@ -193,7 +197,7 @@ mod tests {
         for rpc in Rpc::ALL {
             let expected = match rpc {
                 Rpc::GetRootCaCertificate | Rpc::IssueNodeCertificate => Allowed::Anyone,
-                Rpc::GetUnlockKey => Allowed::Roles(&[NodeRole::Manager]),
+                Rpc::GetUnlockKey | Rpc::ControlForward => Allowed::Roles(&[NodeRole::Manager]),
                 _ => Allowed::Roles(&[NodeRole::Worker, NodeRole::Manager]),
             };
             assert_eq!(rpc.allowed(), expected, "{}", rpc.name());

@@ -27,7 +27,9 @@ mod assignments;
 
 pub mod auth;
 mod ca;
+mod control;
 mod dispatcher;
+mod forward;
 mod increments;
 mod issue;
 mod logbroker;
@@ -39,6 +41,7 @@ use std::time::Duration;
 use rswarm_pki::NodeIdentity;
 use rswarm_proto::ca::ca_server::CaServer;
 use rswarm_proto::ca::node_ca_server::NodeCaServer;
+use rswarm_proto::control::control_server::ControlServer;
 use rswarm_proto::dispatcher::dispatcher_server::DispatcherServer;
 use rswarm_proto::logbroker::log_broker_server::LogBrokerServer;
 use rswarm_rt::{Clock, Shutdown, SystemClock};
@@ -47,6 +50,7 @@ use tokio::net::TcpListener;
 
 use crate::Manager;
 
+pub use forward::Forwarder;
 pub use issue::{INVALID_TOKEN, MANAGER_JOIN_UNSUPPORTED};
 
 /// Why the swarm port server could not run.
@@ -92,6 +96,9 @@ pub async fn serve(
         .http2_keepalive_timeout(Some(Duration::from_secs(20)))
         .add_service(CaServer::new(ca::CaService::new(shared.clone())))
         .add_service(NodeCaServer::new(issue::NodeCaService::new(shared.clone())))
+        .add_service(ControlServer::new(control::ControlService::new(
+            shared.clone(),
+        )))
         .add_service(DispatcherServer::new(dispatcher::DispatcherService::new(
             shared.clone(),
         )))
