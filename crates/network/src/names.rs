@@ -1,0 +1,120 @@
+//! Every name the data plane gives to kernel objects, and the patterns
+//! that recognise them when a crashed run's leftovers are cleaned. Nothing
+//! outside these names is ever touched.
+//!
+//! | object | where | name |
+//! |---|---|---|
+//! | overlay namespace (one per network) | netns root | `ov-<vni>` |
+//! | task namespace (process runtime) | netns root | `task-<task id>` |
+//! | bridge with the gateway IP | overlay namespace | `rswbr0` |
+//! | VXLAN device (UDP socket in the host namespace) | overlay namespace | `rswvx0` |
+//! | task's veth, bridge side | overlay namespace | `rswv<11 hex>` |
+//! | task's veth, task side | task namespace | `eth<N>` |
+//! | egress bridge | host namespace | `rswgw0` |
+//! | task's egress veth, host side | host namespace | `rswe<11 hex>` |
+//! | nftables tables | host and task namespaces | `rswarm` (family ip) |
+
+use crate::error::NetError;
+
+/// The bridge inside an overlay namespace.
+pub const OVERLAY_BRIDGE: &str = "rswbr0";
+/// The VXLAN device inside an overlay namespace.
+pub const OVERLAY_VXLAN: &str = "rswvx0";
+/// The node's egress bridge (Docker's `docker_gwbridge`).
+pub const EGRESS_BRIDGE: &str = "rswgw0";
+/// Our nftables table, in the host namespace and in task namespaces.
+pub const NFT_TABLE: &str = "rswarm";
+
+/// The namespace file of network `vni`.
+pub fn overlay_netns(vni: u32) -> String {
+    format!("ov-{vni}")
+}
+
+/// The namespace file of a task (process runtime).
+pub fn task_netns(task_id: &str) -> String {
+    format!("task-{task_id}")
+}
+
+/// The bridge side of a task's veth in an overlay namespace.
+pub fn overlay_port(task_id: &str) -> String {
+    format!("rswv{}", hash11(task_id))
+}
+
+/// The host side of a task's egress veth.
+pub fn egress_port(task_id: &str) -> String {
+    format!("rswe{}", hash11(task_id))
+}
+
+/// Whether a host-namespace link is one of ours.
+pub fn is_host_link(name: &str) -> bool {
+    name == EGRESS_BRIDGE
+        || name
+            .strip_prefix("rswe")
+            .is_some_and(|h| h.len() == 11 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Whether an nftables table is ours.
+pub fn is_our_table(name: &str) -> bool {
+    name.starts_with(NFT_TABLE)
+}
+
+/// Task IDs name files: letters, digits, `-`, `_`, `.`, not `.`/`..`.
+pub fn check_task_id(task_id: &str) -> Result<(), NetError> {
+    let ok = !task_id.is_empty()
+        && task_id != "."
+        && task_id != ".."
+        && task_id.len() <= 128
+        && task_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(NetError::InvalidTaskId(task_id.to_string()))
+    }
+}
+
+/// 11 hex digits of FNV-1a over `s` (link names have 15 bytes).
+fn hash11(s: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{:011x}", h >> 20)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_names_fit_and_are_recognised() {
+        let p = egress_port("kq3x9s0a8d7f6g5h4j3k2l1m0");
+        assert_eq!(p.len(), 15);
+        assert!(is_host_link(&p));
+        assert!(is_host_link(EGRESS_BRIDGE));
+        assert_eq!(overlay_port("a").len(), 15);
+        assert_ne!(overlay_port("a"), overlay_port("b"));
+        for other in [
+            "rswtest_gw",
+            "docker0",
+            "rswe",
+            "rswe0123456789z",
+            "eth0",
+            "rswgw1",
+        ] {
+            assert!(!is_host_link(other), "{other}");
+        }
+        assert!(is_our_table("rswarm"));
+        assert!(!is_our_table("nat"));
+    }
+
+    #[test]
+    fn task_ids_must_be_file_names() {
+        assert!(check_task_id("abc123").is_ok());
+        for bad in ["", ".", "..", "a/b", "a b"] {
+            assert!(check_task_id(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! The sysctls the data plane relies on, set explicitly in every namespace
+//! it creates (a new namespace inherits some IPv4 settings from the root
+//! namespace, which other software on the machine changes).
+
+use std::path::Path;
+
+use crate::error::NetError;
+
+/// A sysctl name (dotted) and its value.
+pub type Sysctl = (&'static str, &'static str);
+
+/// An overlay namespace: a bridge and a VXLAN device, nothing routed, no
+/// netfilter on bridged frames, no IPv6 on the links it gets.
+pub const OVERLAY: &[Sysctl] = &[
+    ("net.ipv4.ip_forward", "0"),
+    ("net.ipv6.conf.default.disable_ipv6", "1"),
+    ("net.bridge.bridge-nf-call-iptables", "0"),
+    ("net.bridge.bridge-nf-call-ip6tables", "0"),
+    ("net.bridge.bridge-nf-call-arptables", "0"),
+];
+
+/// A task namespace: a task never routes between its networks; its links
+/// are IPv4 only and announce themselves (gratuitous ARP) when they come
+/// up, so bridges learn a moved endpoint at once.
+pub const TASK: &[Sysctl] = &[
+    ("net.ipv4.ip_forward", "0"),
+    ("net.ipv6.conf.default.disable_ipv6", "1"),
+    ("net.ipv4.conf.default.arp_notify", "1"),
+    ("net.ipv4.conf.all.arp_notify", "1"),
+];
+
+/// The host namespace, while some task uses the egress bridge.
+pub const HOST_EGRESS: &[Sysctl] = &[("net.ipv4.ip_forward", "1")];
+
+/// Writes `settings` in the namespace of the calling thread (call it
+/// inside [`run_in`](crate::netns::run_in)).
+pub fn write_all(settings: &[Sysctl]) -> Result<(), NetError> {
+    for (key, value) in settings {
+        let path = Path::new("/proc/sys").join(key.replace('.', "/"));
+        std::fs::write(&path, value).map_err(NetError::io(format!("sysctl {key}={value}")))?;
+    }
+    Ok(())
+}
+
+/// Reads one sysctl in the namespace of the calling thread.
+pub fn read(key: &str) -> Result<String, NetError> {
+    let path = Path::new("/proc/sys").join(key.replace('.', "/"));
+    std::fs::read_to_string(&path)
+        .map(|s| s.trim().to_string())
+        .map_err(NetError::io(format!("read sysctl {key}")))
+}
