@@ -10,7 +10,7 @@ use rswarm_engine_api::{
     Rotation,
 };
 use rswarm_manager::Manager;
-use rswarm_manager::control::TokenRotation;
+use rswarm_manager::control::{ControlOp, ControlReply};
 use rswarm_types::{
     Cluster, ControlError, Node, NodeRole, NodeSpec, Service, ServiceSpec, SwarmSpec, Task,
 };
@@ -130,14 +130,15 @@ impl Backend for NodeBackend {
             ));
         }
         let manager = self.manager().await.map_err(not_in_swarm)?;
-        let rotation = TokenRotation {
-            worker: rotation.worker_token,
-            manager: rotation.manager_token,
-        };
         manager
-            .control
-            .update_cluster(version, spec, rotation)
+            .submit(ControlOp::UpdateCluster {
+                version,
+                spec,
+                rotate_worker: rotation.worker_token,
+                rotate_manager: rotation.manager_token,
+            })
             .await
+            .map(drop)
     }
 
     async fn list_nodes(&self) -> Result<Vec<Node>, ControlError> {
@@ -150,15 +151,20 @@ impl Backend for NodeBackend {
         version: u64,
         spec: NodeSpec,
     ) -> Result<(), ControlError> {
-        self.manager()
-            .await?
-            .control
-            .update_node(id, version, spec)
-            .await
+        let op = ControlOp::UpdateNode {
+            id: id.to_string(),
+            version,
+            spec,
+        };
+        self.manager().await?.submit(op).await.map(drop)
     }
 
     async fn remove_node(&self, id: &str, force: bool) -> Result<(), ControlError> {
-        self.manager().await?.control.remove_node(id, force).await
+        let op = ControlOp::RemoveNode {
+            id: id.to_string(),
+            force,
+        };
+        self.manager().await?.submit(op).await.map(drop)
     }
 
     async fn list_services(&self) -> Result<Vec<Service>, ControlError> {
@@ -166,7 +172,17 @@ impl Backend for NodeBackend {
     }
 
     async fn create_service(&self, spec: ServiceSpec) -> Result<Service, ControlError> {
-        self.manager().await?.control.create_service(spec).await
+        match self
+            .manager()
+            .await?
+            .submit(ControlOp::CreateService(spec))
+            .await?
+        {
+            ControlReply::Service(service) => Ok(*service),
+            ControlReply::Done => Err(ControlError::Internal(
+                "service create answered without the service".into(),
+            )),
+        }
     }
 
     async fn update_service(
@@ -176,15 +192,18 @@ impl Backend for NodeBackend {
         spec: ServiceSpec,
         rollback: bool,
     ) -> Result<(), ControlError> {
-        self.manager()
-            .await?
-            .control
-            .update_service(id, version, spec, rollback)
-            .await
+        let op = ControlOp::UpdateService {
+            id: id.to_string(),
+            version,
+            spec,
+            rollback,
+        };
+        self.manager().await?.submit(op).await.map(drop)
     }
 
     async fn remove_service(&self, id: &str) -> Result<(), ControlError> {
-        self.manager().await?.control.remove_service(id).await
+        let op = ControlOp::RemoveService { id: id.to_string() };
+        self.manager().await?.submit(op).await.map(drop)
     }
 
     async fn list_tasks(&self) -> Result<Vec<Task>, ControlError> {

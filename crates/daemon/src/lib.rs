@@ -1,12 +1,13 @@
 //! The rswarm daemon puts one node together: it owns the data root,
 //! serves the Docker Engine API on its sockets, and — once the node is in
-//! a swarm — runs the manager (store, control API, leader loops,
-//! dispatcher) and the agent with its executor.
+//! a swarm — runs the manager (Raft node and its store, control API,
+//! leader loops, dispatcher) and the agent with its executor.
 //!
 //! ```text
-//!  unix/tcp sockets ─► engine-api router ─► NodeBackend ─► Manager (control API)
-//!                                                 │
-//!                          Agent ◄─ LocalDispatcherClient ─► Dispatcher
+//!  unix/tcp sockets ─► engine-api router ─► NodeBackend ─► Manager::submit
+//!                                                  (here if leader, else forwarded)
+//!  Agent ── RemoteDispatcherClient (mTLS) ──► the leader's Dispatcher
+//!           (own manager first; followers answer "not the leader")
 //! ```
 //!
 //! `service logs` reads this node's tasks from its files and other nodes'
@@ -15,7 +16,7 @@
 //!
 //! Data root layout:
 //! `swarm/certificates/` (root CA cert, node cert and key),
-//! `swarm/raft/store.redb` (cluster state), `swarm/state.json` (node
+//! `swarm/raft/raft.redb` (Raft log, vote and snapshots: cluster state), `swarm/state.json` (node
 //! config), `tasks/logs/` (task output).
 //!
 //! What it does not do: any orchestration decision (the manager does).
@@ -24,7 +25,6 @@ pub mod addr;
 pub mod args;
 pub mod backend;
 pub mod error;
-pub mod local_dispatcher;
 pub mod node;
 pub mod paths;
 pub mod run;

@@ -5,18 +5,18 @@
 
 use std::sync::Arc;
 
-use rswarm_agent::{Agent, DispatcherClient};
+use rswarm_agent::Agent;
+use rswarm_agent::remote::RemoteDispatcherClient;
 use rswarm_exec::{Executor, LogStore};
 use rswarm_manager::Manager;
 use rswarm_pki::NodeIdentity;
+use rswarm_raft::{RaftNode, RaftNodeConfig, RaftTiming};
 use rswarm_rt::{Clock, Shutdown};
-use rswarm_store::{RedbProposer, Store};
 use rswarm_types::{ControlError, NodeRole};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 
-use crate::local_dispatcher::LocalDispatcherClient;
 use crate::paths::Paths;
 
 /// What the node remembers about its swarm membership (`swarm/state.json`).
@@ -55,6 +55,8 @@ pub struct Active {
     pub config: SwarmConfig,
     /// The manager, on manager nodes.
     pub manager: Option<Manager>,
+    /// The manager's Raft node (stopped on deactivation).
+    raft: Option<RaftNode>,
     shutdown: Shutdown,
     handles: Vec<JoinHandle<()>>,
 }
@@ -115,11 +117,11 @@ impl LocalNode {
             .map_err(|e| ControlError::Internal(format!("parsing {}: {e}", path.display())))?;
         let identity = self.identity()?;
         config.role = identity.role;
-        let store = match identity.role {
-            NodeRole::Manager => Some(self.open_store()?),
+        let raft = match identity.role {
+            NodeRole::Manager => Some(self.open_raft(&config, &identity, false).await?),
             NodeRole::Worker => None,
         };
-        self.activate(config, identity, store).await
+        self.activate(config, identity, raft).await
     }
 
     /// The node's certificate and key.
@@ -128,20 +130,35 @@ impl LocalNode {
             .map_err(|e| ControlError::Internal(format!("loading node identity: {e}")))
     }
 
-    /// Opens the cluster store under the data root.
-    pub fn open_store(&self) -> Result<Store, ControlError> {
-        let proposer = RedbProposer::open(&self.paths.store()).map_err(ControlError::from)?;
-        Store::open(Arc::new(proposer), self.clock.clone()).map_err(ControlError::from)
+    /// Opens this manager's Raft node (and so the cluster store) under
+    /// the data root; other managers reach it at the advertised address.
+    pub async fn open_raft(
+        &self,
+        config: &SwarmConfig,
+        identity: &NodeIdentity,
+        force_new_cluster: bool,
+    ) -> Result<RaftNode, ControlError> {
+        let raft_config = RaftNodeConfig {
+            dir: self.paths.raft(),
+            addr: config.advertise_addr.clone(),
+            identity: identity.clone(),
+            timing: RaftTiming::default(),
+            force_new_cluster,
+        };
+        RaftNode::open(raft_config, self.clock.clone())
+            .await
+            .map_err(|e| ControlError::Internal(format!("opening the Raft store: {e}")))
     }
 
     /// Records the membership and starts the node's components: on a
-    /// manager the store's loops, the gRPC server and a local agent; on a
-    /// worker an agent talking to the managers.
+    /// manager its Raft node's store, the leader loops (while it leads)
+    /// and the gRPC server; on every node an agent talking to the
+    /// managers' leader over mutual TLS.
     pub async fn activate(
         &self,
         config: SwarmConfig,
         identity: NodeIdentity,
-        store: Option<Store>,
+        raft: Option<RaftNode>,
     ) -> Result<(), ControlError> {
         let bytes = serde_json::to_vec_pretty(&config)
             .map_err(|e| ControlError::Internal(e.to_string()))?;
@@ -162,9 +179,12 @@ impl LocalNode {
         )
         .with_tls_info(identity.tls_info());
         let mut handles = Vec::new();
-        let (manager, client): (Option<Manager>, Arc<dyn DispatcherClient>) = match store {
-            Some(store) => {
-                let manager = Manager::new(store, self.clock.clone());
+        // The agent asks this node's own manager first: the leader
+        // dispatches, a follower sends it on to the others.
+        let mut managers = Vec::new();
+        let manager = match &raft {
+            Some(raft) => {
+                let manager = Manager::replicated(raft.clone(), &identity, self.clock.clone())?;
                 let listener = tokio::net::TcpListener::bind(&config.listen_addr)
                     .await
                     .map_err(|e| {
@@ -180,28 +200,21 @@ impl LocalNode {
                     }
                 }));
                 handles.push(tokio::spawn(manager.clone().run(shutdown.clone())));
-                let client = LocalDispatcherClient::new(
-                    manager.dispatcher.clone(),
-                    config.node_id.clone(),
-                    config.advertise_addr.clone(),
-                    shutdown.clone(),
-                );
-                (Some(manager), Arc::new(client))
+                managers.push(config.advertise_addr.clone());
+                Some(manager)
             }
-            None => {
-                let client = rswarm_agent::remote::RemoteDispatcherClient::new(
-                    config.managers.clone(),
-                    identity,
-                    config.advertise_ip().to_string(),
-                )
-                .with_logs(self.logs.clone());
-                (None, Arc::new(client))
-            }
+            None => None,
         };
+        managers.extend(config.managers.iter().cloned());
+        let client =
+            RemoteDispatcherClient::new(managers, identity, config.advertise_ip().to_string())
+                .with_logs(self.logs.clone());
+        let client = Arc::new(client);
         handles.push(tokio::spawn(agent.run(client, shutdown.clone())));
         *self.membership.lock().await = Some(Active {
             config,
             manager,
+            raft,
             shutdown,
             handles,
         });
@@ -214,6 +227,11 @@ impl LocalNode {
         active.shutdown.trigger();
         for h in active.handles {
             let _ = h.await;
+        }
+        if let Some(raft) = &active.raft
+            && let Err(e) = raft.shutdown().await
+        {
+            tracing::warn!("stopping the Raft node: {e}");
         }
         self.executor
             .cleanup_leftovers(&active.config.node_id)

@@ -27,9 +27,9 @@ impl Paths {
     pub fn certificates(&self) -> PathBuf {
         self.swarm().join("certificates")
     }
-    /// The cluster store database.
-    pub fn store(&self) -> PathBuf {
-        self.swarm().join("raft").join("store.redb")
+    /// The manager's Raft log, vote and snapshots (the cluster store).
+    pub fn raft(&self) -> PathBuf {
+        self.swarm().join("raft")
     }
     /// The node's swarm config (addresses).
     pub fn state_file(&self) -> PathBuf {

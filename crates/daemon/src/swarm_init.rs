@@ -124,10 +124,6 @@ impl LocalNode {
         identity
             .save(&self.paths.certificates())
             .map_err(internal)?;
-        let store = self.open_store()?;
-        rswarm_manager::ControlApi::new(store.clone(), self.clock.clone())
-            .bootstrap(cluster, node)
-            .await?;
         let config = SwarmConfig {
             node_id: node_id.clone(),
             cluster_id,
@@ -137,7 +133,20 @@ impl LocalNode {
             data_path_addr,
             managers: Vec::new(),
         };
-        self.activate(config, identity, Some(store)).await?;
+        let raft = self.open_raft(&config, &identity, false).await?;
+        let bootstrap = async {
+            raft.initialize()
+                .await
+                .map_err(|e| ControlError::Internal(format!("starting the Raft group: {e}")))?;
+            rswarm_manager::ControlApi::new(raft.store(), self.clock.clone())
+                .bootstrap(cluster, node)
+                .await
+        };
+        if let Err(e) = bootstrap.await {
+            let _ = raft.shutdown().await;
+            return Err(e);
+        }
+        self.activate(config, identity, Some(raft)).await?;
         Ok(node_id)
     }
 }

@@ -582,7 +582,7 @@ fn data_root_is_owner_only() {
         nobody_reads_nothing(&root);
     }
     let [m, w] = &mut nodes;
-    assert!(m.data_root().join("swarm/raft/store.redb").is_file());
+    assert!(m.data_root().join("swarm/raft/raft.redb").is_file());
 
     // A restart keeps it so, and tightens what someone loosened meanwhile.
     w.stop();

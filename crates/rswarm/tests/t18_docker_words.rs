@@ -155,8 +155,8 @@ fn scenario(docker: &str) {
     let done = inspect(&d, docker, &["inspect", done.trim()]);
     let status = &done["Status"]["ContainerStatus"];
     assert_eq!(
-        (status["ExitCode"].as_i64(), status.get("PID")),
-        (Some(3), None),
+        (status["ExitCode"].as_i64(), status["PID"].as_i64()),
+        (Some(3), Some(0)),
         "{done}"
     );
 

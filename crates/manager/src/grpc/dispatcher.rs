@@ -25,14 +25,22 @@ pub(super) struct DispatcherService {
     shared: Shared,
 }
 
+/// A follower's answer to agents (swarmkit's `ErrNodeNotLeader`).
+const NOT_LEADER: &str = "node is not the leader";
+
 impl DispatcherService {
     pub(super) fn new(shared: Shared) -> Self {
         DispatcherService { shared }
     }
 
-    /// The authorized caller's node ID and its address.
+    /// The authorized caller's node ID and its address. Only the leader
+    /// dispatches: elsewhere the agent gets `Unavailable` and moves on to
+    /// another manager (it learns them all from its first session).
     fn caller<T>(&self, rpc: Rpc, request: &Request<T>) -> Result<(String, String), Status> {
         let caller = authorize(&self.shared.manager.store, rpc, request)?;
+        if !self.shared.manager.is_leader() {
+            return Err(Status::unavailable(NOT_LEADER));
+        }
         Ok((caller.node_id()?.to_string(), caller.ip()))
     }
 

@@ -18,7 +18,11 @@
 //! role is allowed, for a node that is still in the store (so a removed
 //! node's certificate stops working at once).
 //!
-//! What it does not do: forward to a leader (one manager for now), rotate
+//! With Raft, the swarm port also carries the managers' Raft traffic and
+//! `Control.Forward` (a follower's writes, run by the leader); only the
+//! leader dispatches.
+//!
+//! What it does not do: rotate
 //! or renew certificates, join managers (refused with `Unimplemented`),
 //! track session IDs (any session ID is accepted; the node is the
 //! certificate's CN), or push anything after the first `SessionMessage`.
@@ -89,6 +93,7 @@ pub async fn serve(
         clock: Arc::new(SystemClock),
         shutdown: shutdown.clone(),
     };
+    let raft = shared.manager.raft().map(rswarm_raft::RaftNode::service);
     let incoming = TlsIncoming::new(listener, config);
     tonic::transport::Server::builder()
         // Notice agents that vanished without closing their session.
@@ -105,6 +110,7 @@ pub async fn serve(
         .add_service(LogBrokerServer::new(logbroker::LogBrokerService::new(
             shared,
         )))
+        .add_optional_service(raft)
         .serve_with_incoming_shutdown(incoming, async move { shutdown.wait().await })
         .await
         .map_err(|e| GrpcError::Serve(error_chain(&e)))

@@ -1,6 +1,7 @@
 //! Leader-only loops: each watches the store, calls a pure decision
 //! function on a snapshot, and applies the result in one transaction.
 
+pub mod manager_status_loop;
 pub mod orchestrator_loop;
 pub mod scheduler_loop;
 pub mod wait;
