@@ -41,6 +41,11 @@
 //!   fails with `StoreError::NotLeader { leader_id, leader_addr }` (forward
 //!   it), without a quorum with `StoreError::NoLeader` (Swarm's "The swarm
 //!   does not have a leader..." → `ControlError::Unavailable`, 503).
+//! * A write that fails with `NoLeader` because its quorum vanished
+//!   *after* `ready` confirmed it (the entry was appended, then
+//!   `commit_timeout` passed) may still commit later, as with any Raft
+//!   log: the error means "not acknowledged", not "never applied". A
+//!   leader that already lost its quorum refuses before appending.
 //! * Versions: an object's `Version.Index` is the Raft log index of the
 //!   entry that wrote it (same on every manager). Entries are re-checked
 //!   when applied; one that no longer fits changes nothing anywhere and
