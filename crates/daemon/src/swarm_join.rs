@@ -1,5 +1,6 @@
 //! `swarm join`: gets a certificate from a manager with a join token
-//! (the token pins the cluster CA) and starts this node as a worker.
+//! (the token pins the cluster CA) and starts this node as a worker, or,
+//! with the manager token, as a manager joining the Raft group.
 
 use rswarm_agent::remote::{JoinError, join};
 use rswarm_engine_api::JoinRequest;
@@ -44,16 +45,35 @@ impl LocalNode {
         identity
             .save(&self.paths.certificates())
             .map_err(|e| ControlError::Internal(format!("saving the node certificate: {e}")))?;
+        let role = identity.role;
         let config = SwarmConfig {
             node_id: identity.node_id.clone(),
             cluster_id: identity.cluster_id.clone(),
-            role: NodeRole::Worker,
-            advertise_addr,
+            role,
+            advertise_addr: match role {
+                // Other managers reach this one's swarm port.
+                NodeRole::Manager => with_port(&advertise_addr).unwrap_or(advertise_addr),
+                NodeRole::Worker => advertise_addr,
+            },
             listen_addr,
             data_path_addr,
-            managers: vec![manager],
+            managers: vec![manager.clone()],
         };
-        self.activate(config, identity, None).await
+        if role == NodeRole::Worker {
+            return self.activate(config, identity, None).await;
+        }
+        // A manager serves its swarm port (with its Raft service) first, then
+        // asks the group to take it in: the leader streams it the state.
+        let raft = self.open_raft(&config, &identity, false).await?;
+        self.activate(config, identity, Some(raft.clone())).await?;
+        if let Err(e) = raft.join(&manager).await {
+            self.deactivate().await;
+            let _ = std::fs::remove_dir_all(self.paths.swarm());
+            return Err(ControlError::Unavailable(format!(
+                "could not join the managers' Raft group: {e}"
+            )));
+        }
+        Ok(())
     }
 }
 

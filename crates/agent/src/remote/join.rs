@@ -8,7 +8,7 @@ use rswarm_proto::ca::ca_client::CaClient;
 use rswarm_proto::ca::node_ca_client::NodeCaClient;
 use rswarm_proto::ca::{GetRootCaCertificateRequest, IssueNodeCertificateRequest};
 use rswarm_tls::{TlsError, ca_client_config, connect, insecure_client_config};
-use rswarm_types::{Availability, NodeRole};
+use rswarm_types::Availability;
 use tonic::Code;
 
 use super::{RPC_TIMEOUT, describe};
@@ -59,8 +59,9 @@ pub enum JoinError {
     Tls(#[from] TlsError),
 }
 
-/// Joins the swarm of the manager at `manager_addr` (`ip:port`) as a
-/// worker and returns the node's new identity (not yet saved).
+/// Joins the swarm of the manager at `manager_addr` (`ip:port`) as the
+/// token grants (worker or manager: the certificate's role says which) and
+/// returns the node's new identity (not yet saved).
 ///
 /// `advertise_ip` is recorded as the node's address (empty: the manager
 /// uses the address it sees); `availability` defaults to active.
@@ -110,9 +111,9 @@ pub async fn join(
         .map_err(|e| JoinError::BadCertificate(e.to_string()))?;
     let identity = NodeIdentity::from_pems(issued.certificate, key_pem, root.cert_pem())
         .map_err(|e| JoinError::BadCertificate(e.to_string()))?;
-    if identity.node_id != issued.node_id || identity.role != NodeRole::Worker {
+    if identity.node_id != issued.node_id {
         return Err(JoinError::BadCertificate(format!(
-            "it names node {} ({}), expected {} (worker)",
+            "it names node {} ({}), expected {}",
             identity.node_id,
             identity.role.as_str(),
             issued.node_id

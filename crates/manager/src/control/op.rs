@@ -6,7 +6,8 @@
 //! [`ControlError`] variant, so the client gets the same status and words
 //! as if its own manager had answered.
 
-use rswarm_types::{ControlError, NodeSpec, Service, ServiceSpec, SwarmSpec};
+use rswarm_store::Object;
+use rswarm_types::{ControlError, Node, NodeSpec, Service, ServiceSpec, SwarmSpec};
 use serde::{Deserialize, Serialize};
 
 use super::{ControlApi, TokenRotation};
@@ -33,6 +34,8 @@ pub enum ControlOp {
     },
     /// `node rm`.
     RemoveNode { id: String, force: bool },
+    /// A node joined (the CA issued its certificate).
+    AddNode(Box<Node>),
     /// `swarm update` and token rotation.
     UpdateCluster {
         version: u64,
@@ -73,6 +76,14 @@ impl ControlApi {
             }
             ControlOp::UpdateNode { id, version, spec } => self
                 .update_node(&id, version, spec)
+                .await
+                .map(|()| ControlReply::Done),
+            ControlOp::AddNode(node) => self
+                .store
+                .update(|tx| {
+                    tx.create(Object::Node(*node))?;
+                    Ok::<_, ControlError>(())
+                })
                 .await
                 .map(|()| ControlReply::Done),
             ControlOp::RemoveNode { id, force } => self

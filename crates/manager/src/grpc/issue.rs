@@ -1,28 +1,24 @@
 //! The `NodeCA` service: a joining node trades a join token and a CSR for
-//! a node certificate (and a node object in the store).
+//! a node certificate (worker or manager, as its token says) and a node
+//! object in the store (written through the leader).
 
 use std::net::IpAddr;
 
 use rswarm_pki::{DEFAULT_NODE_CERT_VALIDITY, PkiError, RootCa, constant_time_eq};
 use rswarm_proto::ca::node_ca_server::NodeCa;
 use rswarm_proto::ca::{IssueNodeCertificateRequest, IssueNodeCertificateResponse};
-use rswarm_store::Object;
 use rswarm_types::{
-    Availability, Cluster, ControlError, JoinTokens, Node, NodeRole, NodeSpec, NodeState,
-    NodeStatus,
+    Availability, Cluster, JoinTokens, Node, NodeRole, NodeSpec, NodeState, NodeStatus,
 };
 use tonic::{Request, Response, Status};
 
 use super::Shared;
 use super::auth::{Rpc, authorize};
 use super::status::from_control;
+use crate::control::ControlOp;
 
 /// Swarm's answer to a token that matches neither join token.
 pub const INVALID_TOKEN: &str = "A valid join token is necessary to join this cluster";
-
-/// The answer to the manager join token, until multi-manager support lands.
-pub const MANAGER_JOIN_UNSUPPORTED: &str =
-    "joining as a manager is not supported yet: promote a worker once multi-manager support lands";
 
 /// `NodeCA` on the swarm port.
 #[derive(Debug)]
@@ -51,11 +47,8 @@ impl NodeCa for NodeCaService {
         let cluster = store
             .view(|t| t.cluster().cloned())
             .ok_or_else(|| Status::unavailable("This node is not part of a swarm"))?;
-        match token_role(&cluster.join_tokens, &req.token) {
-            None => return Err(Status::invalid_argument(INVALID_TOKEN)),
-            Some(NodeRole::Manager) => return Err(Status::unimplemented(MANAGER_JOIN_UNSUPPORTED)),
-            Some(NodeRole::Worker) => {}
-        }
+        let role = token_role(&cluster.join_tokens, &req.token)
+            .ok_or_else(|| Status::invalid_argument(INVALID_TOKEN))?;
         let availability = parse_availability(&req.availability)?;
         let addr = if req.addr.is_empty() {
             caller.ip()
@@ -72,11 +65,11 @@ impl NodeCa for NodeCaService {
         };
 
         let node_id = rswarm_rt::new_id();
-        let certificate = self.sign(&cluster, &req.csr, &node_id)?;
+        let certificate = self.sign(&cluster, &req.csr, &node_id, role)?;
         let node = Node {
             id: node_id.clone(),
             spec: NodeSpec {
-                role: NodeRole::Worker,
+                role,
                 availability,
                 ..Default::default()
             },
@@ -85,17 +78,15 @@ impl NodeCa for NodeCaService {
                 message: String::new(),
                 addr,
             },
-            role: NodeRole::Worker,
+            role,
             ..Default::default()
         };
-        store
-            .update(|tx| {
-                tx.create(Object::Node(node))?;
-                Ok::<_, ControlError>(())
-            })
+        self.shared
+            .manager
+            .submit(ControlOp::AddNode(Box::new(node)))
             .await
             .map_err(from_control)?;
-        tracing::info!("node {node_id} joined the swarm as a worker");
+        tracing::info!("node {node_id} joined the swarm as a {}", role.as_str());
         Ok(Response::new(IssueNodeCertificateResponse {
             node_id,
             certificate,
@@ -105,9 +96,15 @@ impl NodeCa for NodeCaService {
 }
 
 impl NodeCaService {
-    /// A worker certificate for `node_id` with the cluster's CA key and
+    /// A certificate for `node_id` in `role` with the cluster's CA key and
     /// configured validity.
-    fn sign(&self, cluster: &Cluster, csr: &str, node_id: &str) -> Result<String, Status> {
+    fn sign(
+        &self,
+        cluster: &Cluster,
+        csr: &str,
+        node_id: &str,
+        role: NodeRole,
+    ) -> Result<String, Status> {
         let root = RootCa::from_pems(cluster.ca_cert_pem.clone(), cluster.ca_key_pem.clone())
             .map_err(|e| Status::internal(format!("the cluster root CA is unusable: {e}")))?;
         let validity = cluster
@@ -119,7 +116,7 @@ impl NodeCaService {
         root.issue_node_certificate(
             csr,
             node_id,
-            NodeRole::Worker,
+            role,
             &cluster.id,
             validity,
             self.shared.clock.now(),

@@ -55,7 +55,7 @@ use tokio::net::TcpListener;
 use crate::Manager;
 
 pub use forward::Forwarder;
-pub use issue::{INVALID_TOKEN, MANAGER_JOIN_UNSUPPORTED};
+pub use issue::INVALID_TOKEN;
 
 /// Why the swarm port server could not run.
 #[derive(Debug, thiserror::Error)]

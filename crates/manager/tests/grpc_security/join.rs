@@ -8,6 +8,8 @@ use rswarm_manager::grpc::INVALID_TOKEN;
 use rswarm_pki::{RootCa, generate_join_token};
 use rswarm_types::Availability;
 
+use rswarm_types::NodeRole;
+
 use crate::harness::Swarm;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -58,16 +60,6 @@ async fn bad_tokens_are_refused_and_change_nothing() {
         format!("remote CA does not match fingerprint. Expected: {expected}")
     );
 
-    // The manager token: not supported yet.
-    let err = join(&addr, &swarm.tokens().manager, None, "")
-        .await
-        .expect_err("manager token");
-    assert!(
-        matches!(&err, JoinError::NotSupported(m)
-            if m.contains("joining as a manager is not supported yet")),
-        "{err:?}"
-    );
-
     // Not a token at all.
     let err = join(&addr, "SWMTKN-1-abc", None, "")
         .await
@@ -75,6 +67,18 @@ async fn bad_tokens_are_refused_and_change_nothing() {
     assert!(matches!(err, JoinError::MalformedToken(_)), "{err:?}");
 
     assert_eq!(swarm.node_count(), before);
+
+    // The manager token grants a manager certificate and a manager node.
+    let manager = join(&addr, &swarm.tokens().manager, None, "")
+        .await
+        .expect("manager token");
+    assert_eq!(manager.role, NodeRole::Manager);
+    let node = swarm.node(&manager.node_id);
+    assert_eq!(
+        (node.role, node.spec.role),
+        (NodeRole::Manager, NodeRole::Manager)
+    );
+    assert_eq!(swarm.node_count(), before + 1);
     swarm.stop().await;
 }
 

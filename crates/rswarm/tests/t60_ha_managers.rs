@@ -1,0 +1,281 @@
+//! Highly available managers (issue 8), driven with the docker CLI against
+//! real daemons on 127.0.0.1/2/3: three managers built with `swarm
+//! join-token manager` and `swarm join`; the leader killed with SIGKILL
+//! (a new leader takes writes, running tasks keep their processes, the
+//! old leader comes back as a follower and catches up); two managers lost
+//! (writes refused with Swarm's 503 message, tasks keep running, the
+//! swarm resumes when one returns).
+
+mod common;
+
+use std::time::Duration;
+
+use common::{DOCKER_28, TestDaemon, pids_with_env, service_pids, wait_until};
+
+const T: Duration = Duration::from_secs(40);
+
+fn out(d: &TestDaemon, args: &[&str]) -> (bool, String) {
+    let o = d.docker(DOCKER_28, args);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    (o.status.success(), text)
+}
+
+/// Runs a command that must succeed; returns its stdout.
+fn ok(d: &TestDaemon, args: &[&str]) -> String {
+    let o = d.docker(DOCKER_28, args);
+    let (success, text) = (
+        o.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    );
+    assert!(
+        success,
+        "docker {args:?} on {}: {text}\nlog:\n{}",
+        d.hostname,
+        d.log()
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Three managers: m1 initialises on 127.0.0.1, m2 and m3 join with the
+/// manager token on 127.0.0.2 and 127.0.0.3.
+fn three_managers(tag: &str) -> Vec<TestDaemon> {
+    let port = common::free_port().to_string();
+    let ms: Vec<TestDaemon> = (1..=3)
+        .map(|i| TestDaemon::start(&format!("{tag}{i}")))
+        .collect();
+    let listen = |i: usize| format!("127.0.0.{i}:{port}");
+    ok(
+        &ms[0],
+        &[
+            "swarm",
+            "init",
+            "--advertise-addr",
+            &listen(1),
+            "--listen-addr",
+            &listen(1),
+        ],
+    );
+    let token = ok(&ms[0], &["swarm", "join-token", "-q", "manager"]);
+    for (i, m) in ms.iter().enumerate().skip(1) {
+        let me = listen(i + 1);
+        let joined = ok(
+            m,
+            &[
+                "swarm",
+                "join",
+                "--token",
+                token.trim(),
+                "--advertise-addr",
+                &me,
+                "--listen-addr",
+                &me,
+                &listen(1),
+            ],
+        );
+        assert!(
+            joined.contains("This node joined a swarm as a manager."),
+            "{joined}"
+        );
+    }
+    ms
+}
+
+/// `hostname -> MANAGER STATUS` as `node ls` on `d` shows it.
+fn manager_statuses(d: &TestDaemon) -> Vec<(String, String)> {
+    let (_, text) = out(
+        d,
+        &["node", "ls", "--format", "{{.Hostname}} {{.ManagerStatus}}"],
+    );
+    let mut v: Vec<(String, String)> = text
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(h, s)| (h.to_string(), s.to_string()))
+        .collect();
+    v.sort();
+    v
+}
+
+fn leader_index(ms: &[TestDaemon], asked: &TestDaemon) -> usize {
+    let statuses = manager_statuses(asked);
+    let leader = statuses
+        .iter()
+        .find(|(_, s)| s == "Leader")
+        .map(|(h, _)| h.clone())
+        .expect("a leader");
+    ms.iter()
+        .position(|m| m.hostname == leader)
+        .expect("leader is ours")
+}
+
+fn running(d: &TestDaemon, service: &str) -> usize {
+    out(
+        d,
+        &[
+            "service",
+            "ps",
+            "-q",
+            "--filter",
+            "desired-state=running",
+            service,
+        ],
+    )
+    .1
+    .lines()
+    .count()
+}
+
+#[test]
+fn three_managers_survive_the_leader_dying() {
+    let mut ms = three_managers("ha");
+    wait_until("one Leader and two Reachable", T, || {
+        let s: Vec<String> = manager_statuses(&ms[1])
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect();
+        s.iter().filter(|s| *s == "Leader").count() == 1
+            && s.iter().filter(|s| *s == "Reachable").count() == 2
+    });
+    // Written on a follower: forwarded to the leader.
+    let id = ok(
+        &ms[1],
+        &[
+            "service",
+            "create",
+            "-d",
+            "-q",
+            "--name",
+            "web",
+            "--replicas",
+            "3",
+            "busybox",
+            "sleep",
+            "1000",
+        ],
+    );
+    let id = id.trim().to_string();
+    wait_until("3 task processes", T, || service_pids(&id).len() == 3);
+    let leader = leader_index(&ms, &ms[2]);
+    let leader_node = ms[leader].node_id();
+    let survivors: Vec<usize> = (0..3).filter(|i| *i != leader).collect();
+    let pids_on_survivors: Vec<u32> = service_pids(&id)
+        .into_iter()
+        .filter(|p| !pids_with_env("RSWARM_NODE_ID", &leader_node).contains(p))
+        .collect();
+
+    ms[leader].kill9();
+    let a = &ms[survivors[0]];
+    wait_until("a survivor takes a write", T, || {
+        out(
+            a,
+            &[
+                "service", "create", "-d", "--name", "after", "busybox", "sleep", "1000",
+            ],
+        )
+        .0
+    });
+    let statuses = manager_statuses(a);
+    let dead = statuses
+        .iter()
+        .find(|(h, _)| *h == ms[leader].hostname)
+        .expect("old leader listed");
+    assert_eq!(dead.1, "Unreachable", "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|(_, s)| s == "Leader").count(),
+        1,
+        "{statuses:?}"
+    );
+    let now = service_pids(&id);
+    for p in &pids_on_survivors {
+        assert!(
+            now.contains(p),
+            "task process {p} on a survivor kept running: {now:?}"
+        );
+    }
+
+    // The old leader comes back as a follower and catches up.
+    ms[leader].restart_from_stopped();
+    let back = &ms[leader];
+    wait_until(
+        "the old leader is a follower with the new service",
+        T,
+        || {
+            let s = manager_statuses(back);
+            let mine = s
+                .iter()
+                .find(|(h, _)| *h == back.hostname)
+                .map(|(_, s)| s.clone());
+            mine.as_deref() == Some("Reachable")
+                && out(back, &["service", "ls", "--format", "{{.Name}}"])
+                    .1
+                    .contains("after")
+        },
+    );
+    assert_eq!(running(back, "web"), 3);
+}
+
+#[test]
+fn losing_two_of_three_managers_refuses_writes_until_one_returns() {
+    let mut ms = three_managers("q");
+    let id = ok(
+        &ms[0],
+        &[
+            "service",
+            "create",
+            "-d",
+            "-q",
+            "--name",
+            "web",
+            "--replicas",
+            "2",
+            "busybox",
+            "sleep",
+            "1000",
+        ],
+    );
+    let id = id.trim().to_string();
+    wait_until("2 task processes", T, || service_pids(&id).len() == 2);
+    let leader = leader_index(&ms, &ms[0]);
+    let others: Vec<usize> = (0..3).filter(|i| *i != leader).collect();
+    for i in &others {
+        ms[*i].kill9();
+    }
+    let alone = &ms[leader];
+    let mut last = String::new();
+    wait_until("writes refused without a quorum", T, || {
+        let (success, text) = out(
+            alone,
+            &[
+                "service", "create", "-d", "--name", "lost", "busybox", "true",
+            ],
+        );
+        last = text;
+        !success && last.contains("The swarm does not have a leader")
+    });
+    assert!(
+        last.contains("Make sure more than half of the managers are online."),
+        "{last}"
+    );
+    assert_eq!(service_pids(&id).len(), 2, "tasks keep running");
+    let names = out(alone, &["service", "ls", "--format", "{{.Name}}"]).1;
+    assert!(!names.contains("lost"), "nothing was written: {names}");
+
+    ms[others[0]].restart_from_stopped();
+    let alone = &ms[leader];
+    wait_until("writes work again", T, || {
+        out(
+            alone,
+            &[
+                "service", "create", "-d", "--name", "back", "busybox", "sleep", "1000",
+            ],
+        )
+        .0
+    });
+}
