@@ -118,6 +118,33 @@ pub fn plan_peers(programmed: &BTreeSet<Peer>, want: &BTreeSet<Peer>) -> PeerPla
     }
 }
 
+/// Per network, the addresses whose MAC changed or whose endpoint went
+/// between two maps: attached tasks must forget what their neighbour
+/// caches hold for them (broadcasts never cross hosts, so nothing else
+/// would correct a cached MAC of a reused address).
+pub fn stale_neighbours(old: &NetworkMap, new: &NetworkMap) -> BTreeMap<String, Vec<Ipv4Addr>> {
+    let mut out = BTreeMap::new();
+    for (id, before) in &old.networks {
+        let Some(after) = new.networks.get(id) else {
+            continue;
+        };
+        let now: BTreeMap<Ipv4Addr, MacAddr> =
+            after.endpoints.iter().map(|e| (e.ip, e.mac)).collect();
+        let mut ips: Vec<Ipv4Addr> = before
+            .endpoints
+            .iter()
+            .filter(|e| now.get(&e.ip) != Some(&e.mac))
+            .map(|e| e.ip)
+            .collect();
+        ips.sort();
+        ips.dedup();
+        if !ips.is_empty() {
+            out.insert(id.clone(), ips);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +214,29 @@ mod tests {
         assert!(plan.del_neigh.is_empty());
         assert_eq!(plan.del_fdb, vec![mac(11)]);
         assert_eq!(plan.put, vec![peer(11, 99, 3)]);
+    }
+
+    #[test]
+    fn reused_and_removed_addresses_are_stale() {
+        let ep = |n: u8, m: u8| MapEndpoint {
+            ip: ip(n),
+            mac: mac(m),
+            vtep: Ipv4Addr::new(198, 18, 0, 1),
+            task_id: format!("t{n}"),
+            service_id: "s".into(),
+            names: vec![],
+        };
+        let mut a = net("a", 4096);
+        a.endpoints = vec![ep(11, 11), ep(12, 12), ep(13, 13)];
+        let mut b = a.clone();
+        b.endpoints = vec![ep(11, 11), ep(12, 99)];
+        let map = |n: &MapNetwork| NetworkMap {
+            version: 1,
+            networks: [(n.id.clone(), n.clone())].into(),
+        };
+        let stale = stale_neighbours(&map(&a), &map(&b));
+        assert_eq!(stale, [("a".to_string(), vec![ip(12), ip(13)])].into());
+        assert!(stale_neighbours(&map(&b), &map(&b)).is_empty());
     }
 
     #[test]

@@ -21,7 +21,7 @@ use crate::error::NetError;
 use crate::ipam::EgressPool;
 use crate::netns;
 use crate::nft;
-use crate::plan::{desired_peers, plan_networks};
+use crate::plan::{desired_peers, plan_networks, stale_neighbours};
 use crate::vip;
 
 use overlay::Overlay;
@@ -68,7 +68,7 @@ impl LinuxDataPlane {
         &self.cfg
     }
 
-    async fn converge(&self, st: &mut State) -> Result<(), NetError> {
+    async fn converge(&self, st: &mut State, old: &NetworkMap) -> Result<(), NetError> {
         let mut first: Option<NetError> = None;
         let have = st
             .overlays
@@ -103,6 +103,13 @@ impl LinuxDataPlane {
             }
         }
         self.records.send_replace(Arc::new(Records::build(&st.map)));
+        for (net, ips) in stale_neighbours(old, &st.map) {
+            for t in st.tasks.values() {
+                if let Err(e) = task::forget_neighbours(t, &net, &ips).await {
+                    first.get_or_insert(e);
+                }
+            }
+        }
         for t in st.tasks.values_mut() {
             let rules = vip::ruleset(&vip::vips(&st.map, &t.networks));
             if t.nft.as_ref() != Some(&rules) {
@@ -210,8 +217,9 @@ impl DataPlane for LinuxDataPlane {
 
     async fn apply(&self, update: &NetworkMapUpdate) -> Result<(), NetError> {
         let mut st = self.state.lock().await;
-        st.map = st.map.updated(update)?;
-        self.converge(&mut st).await
+        let new = st.map.updated(update)?;
+        let old = std::mem::replace(&mut st.map, new);
+        self.converge(&mut st, &old).await
     }
 
     async fn current_map(&self) -> NetworkMap {

@@ -85,8 +85,9 @@ pub fn remove(o: &Overlay) -> Result<(), NetError> {
     netns::delete(&o.path)
 }
 
-/// Brings the peer entries to `want`: deletes by key first, then writes
-/// with replace. `o.peers` tracks what was done, also on failure.
+/// Brings the peer entries to `want`: deletes by key first (an FDB entry
+/// with what the bridge learned for that MAC), then writes with replace.
+/// `o.peers` tracks what was done, also on failure.
 pub async fn program(o: &mut Overlay, want: &BTreeSet<Peer>) -> Result<(), NetError> {
     let plan = plan_peers(&o.peers, want);
     if plan.is_empty() {
@@ -101,6 +102,8 @@ pub async fn program(o: &mut Overlay, want: &BTreeSet<Peer>) -> Result<(), NetEr
         }
         for mac in &plan.del_fdb {
             nl.fdb_del(vx, *mac, false).await?;
+            // And what the bridge learned from it on the VXLAN port.
+            nl.fdb_del(vx, *mac, true).await?;
             o.peers.retain(|p| p.mac != *mac);
         }
         for p in &plan.put {

@@ -259,6 +259,25 @@ pub async fn teardown(
     first.map_or(Ok(()), Err)
 }
 
+/// Deletes the task's neighbour entries for `ips` on its link to network
+/// `net` (missing entries are fine).
+pub async fn forget_neighbours(p: &Plumbing, net: &str, ips: &[Ipv4Addr]) -> Result<(), NetError> {
+    let Some(i) = p.networks.iter().position(|n| n == net) else {
+        return Ok(());
+    };
+    let nl = Netlink::open(&p.netns()).await?;
+    let r = async {
+        let idx = nl.require(&format!("eth{i}")).await?;
+        for ip in ips {
+            nl.neigh_del(idx, *ip).await?;
+        }
+        Ok::<(), NetError>(())
+    }
+    .await;
+    nl.close().await;
+    r
+}
+
 async fn del_link(ns: &Netns, name: &str) -> Result<(), NetError> {
     let nl = Netlink::open(ns).await?;
     let r = async {

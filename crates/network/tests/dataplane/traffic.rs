@@ -118,3 +118,76 @@ async fn tasks_reach_each_other_across_hosts_and_the_vip_balances() {
     dp1.remove_all().await.expect("remove 1");
     dp2.remove_all().await.expect("remove 2");
 }
+
+/// A task moves: its IP is reused on the other host with a new MAC. Both
+/// hosts reach the new task; neither keeps an entry for the old MAC, and
+/// the new host has no neighbour entry for what is now local.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moved_address_is_reached_at_its_new_host() {
+    let lab = Lab::new("move", 2);
+    let (h1, h2) = (lab.hosts[0].addr, lab.hosts[1].addr);
+    let mut app = network("app", 4097, 1, false);
+    let web = endpoint(&mut app, 11, h2, "old", "web");
+    let c1 = endpoint(&mut app, 21, h1, "c1", "client");
+    let c2 = endpoint(&mut app, 22, h2, "c2", "client");
+    let old_mac = app.endpoints[0].mac;
+    let dp1 = LinuxDataPlane::new(lab.config(0)).expect("data plane 1");
+    let dp2 = LinuxDataPlane::new(lab.config(1)).expect("data plane 2");
+    for dp in [&dp1, &dp2] {
+        dp.cleanup_leftovers().await.expect("clean");
+        dp.apply(&snapshot(1, &[&app])).await.expect("apply");
+    }
+    let t_old = dp2.attach(&req("old", &["app"])).await.expect("old");
+    let t_c1 = dp1.attach(&req("c1", &["app"])).await.expect("c1");
+    let t_c2 = dp2.attach(&req("c2", &["app"])).await.expect("c2");
+    let s_old = TcpServer::start(&t_old.netns, at(Ipv4Addr::UNSPECIFIED, 80), "old");
+    assert_eq!(
+        get(&t_c1.netns, at(web, 80)).await,
+        format!("old from {c1}")
+    );
+
+    drop(s_old);
+    dp2.detach("old").await.expect("detach old");
+    app.endpoints[0].task_id = "new".into();
+    app.endpoints[0].vtep = h1;
+    app.endpoints[0].mac = crate::maps::mac(web, 0x43);
+    let new_mac = app.endpoints[0].mac;
+    let delta = rswarm_types::NetworkMapUpdate::Delta(rswarm_types::NetworkMapDelta {
+        base_version: 1,
+        version: 2,
+        upserts: vec![app.clone()],
+        removals: vec![],
+    });
+    dp1.apply(&delta).await.expect("apply delta 1");
+    dp2.apply(&delta).await.expect("apply delta 2");
+    let t_new = dp1.attach(&req("new", &["app"])).await.expect("new");
+    let _s_new = TcpServer::start(&t_new.netns, at(Ipv4Addr::UNSPECIFIED, 80), "new");
+
+    assert_eq!(
+        get(&t_c1.netns, at(web, 80)).await,
+        format!("new from {c1}")
+    );
+    assert_eq!(
+        get(&t_c2.netns, at(web, 80)).await,
+        format!("new from {c2}")
+    );
+
+    let ov1 = lab.hosts[0].dir.join("netns/ov-4097");
+    let ov2 = lab.hosts[1].dir.join("netns/ov-4097");
+    let fdb1 = run_in(&ov1, &["bridge", "fdb", "show", "dev", "rswvx0"]);
+    assert!(!fdb1.contains(&old_mac.to_string()), "{fdb1}");
+    let neigh1 = run_in(&ov1, &["ip", "neigh", "show", "dev", "rswvx0"]);
+    assert!(!neigh1.contains(&format!("{web} ")), "{neigh1}");
+    let fdb2 = run_in(&ov2, &["bridge", "fdb", "show", "dev", "rswvx0"]);
+    assert!(!fdb2.contains(&old_mac.to_string()), "{fdb2}");
+    assert!(fdb2.contains(&format!("{new_mac} dst {h1}")), "{fdb2}");
+    // A stale delta changes nothing and says so.
+    assert!(matches!(
+        dp1.apply(&delta).await,
+        Err(rswarm_network::NetError::StaleDelta(_))
+    ));
+
+    drop(_s_new);
+    dp1.remove_all().await.expect("remove 1");
+    dp2.remove_all().await.expect("remove 2");
+}
