@@ -2,7 +2,8 @@
 //! a namespace we did not create, our links, table and DNS sockets in
 //! it), its veths and, when unused, the egress bridge and host table;
 //! removing a network removes its namespace; a data plane started after a
-//! crashed one removes what it left, by our names only.
+//! crashed one removes what it left, by our names only. Every namespace
+//! gets its sysctls set explicitly.
 
 use std::net::{SocketAddr, UdpSocket};
 use std::path::Path;
@@ -78,6 +79,20 @@ async fn detach_and_network_removal_leave_nothing() {
     assert!(tables(&ctr_path).contains(&"table ip rswarm".to_string()));
     assert!(tables(&host).contains(&"table ip rswarm".to_string()));
     assert!(dns_port_taken(&ctr_path));
+
+    // Sysctls are set, not inherited: a new namespace copies IPv4
+    // settings (ip_forward=1 where Docker runs) from the root namespace.
+    let sysctl = |ns: &Path, key: &str| -> String {
+        let path = format!("/proc/sys/{}", key.replace('.', "/"));
+        run_in(ns, &["cat", &path]).trim().to_string()
+    };
+    assert_eq!(sysctl(&a_t1.netns, "net.ipv4.ip_forward"), "0");
+    assert_eq!(sysctl(&a_t1.netns, "net.ipv4.conf.all.arp_notify"), "1");
+    assert_eq!(sysctl(&a_t1.netns, "net.ipv6.conf.default.disable_ipv6"), "1");
+    assert_eq!(sysctl(&ctr_path, "net.ipv4.ip_forward"), "0");
+    assert_eq!(sysctl(&ov, "net.ipv4.ip_forward"), "0");
+    assert_eq!(sysctl(&ov, "net.bridge.bridge-nf-call-iptables"), "0");
+    assert_eq!(sysctl(&host, "net.ipv4.ip_forward"), "1");
 
     dp.detach("t1").await.expect("detach t1");
     assert!(!a_t1.netns.exists());
