@@ -12,7 +12,7 @@ use tokio::process::{Child, Command};
 /// Flags of `rswarm playground`.
 #[derive(Debug, clap::Args)]
 pub struct PlaygroundArgs {
-    /// Number of manager nodes (1 until multi-manager Raft support lands).
+    /// Number of manager nodes (1 to 7; 3 or 5 survive losing 1 or 2).
     #[arg(long, default_value_t = 1)]
     pub managers: u32,
     /// Number of worker nodes.
@@ -37,22 +37,23 @@ pub async fn run(args: PlaygroundArgs) -> anyhow::Result<()> {
         .prefix("rswarm-playground-")
         .tempdir()
         .context("creating a temporary directory")?;
-    if args.managers != 1 {
-        bail!(
-            "--managers {}: only 1 manager is supported until multi-manager (Raft) support lands",
-            args.managers
-        );
+    if !(1..=7).contains(&args.managers) {
+        bail!("--managers {}: must be between 1 and 7", args.managers);
     }
-    if args.workers > 250 {
+    if args.managers + args.workers > 250 {
         bail!(
-            "--workers {}: at most 250 workers fit on the loopback addresses 127.0.0.2-251",
+            "--managers {} --workers {}: at most 250 nodes fit on the loopback addresses 127.0.0.1-250",
+            args.managers,
             args.workers
         );
     }
     let exe = std::env::current_exe().context("finding the rswarm binary")?;
-    let mut daemons = vec![start_daemon(&exe, dir.path(), "manager1").await?];
-    for i in 1..=args.workers {
-        match start_daemon(&exe, dir.path(), &format!("worker{i}")).await {
+    let names = (1..=args.managers)
+        .map(|i| format!("manager{i}"))
+        .chain((1..=args.workers).map(|i| format!("worker{i}")));
+    let mut daemons = Vec::new();
+    for name in names {
+        match start_daemon(&exe, dir.path(), &name).await {
             Ok(d) => daemons.push(d),
             Err(e) => {
                 stop_all(&mut daemons).await;
@@ -141,11 +142,17 @@ async fn cli(exe: &Path, socket: &str, args: &[&str]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Node `i` (0-based: managers first) lives on 127.0.0.`i+1`.
+fn node_ip(i: usize) -> String {
+    format!("127.0.0.{}", i + 1)
+}
+
 async fn demo(exe: &Path, daemons: &[Daemon], args: &PlaygroundArgs) -> anyhow::Result<()> {
-    let Some((manager, workers)) = daemons.split_first() else {
+    let managers = args.managers as usize;
+    let (Some(first), Some(workers)) = (daemons.first(), daemons.get(managers..)) else {
         bail!("no daemon started")
     };
-    let s = manager.socket.as_str();
+    let s = first.socket.as_str();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .context("finding a free swarm port")?
@@ -158,15 +165,35 @@ async fn demo(exe: &Path, daemons: &[Daemon], args: &PlaygroundArgs) -> anyhow::
             "swarm",
             "init",
             "--advertise-addr",
-            "127.0.0.1",
+            &listen,
             "--listen-addr",
             &listen,
         ],
     )
     .await?;
+    let manager_token = capture(exe, s, &["swarm", "join-token", "-q", "manager"]).await?;
+    for (i, m) in daemons.iter().enumerate().take(managers).skip(1) {
+        let me = format!("{}:{port}", node_ip(i));
+        cli(
+            exe,
+            &m.socket,
+            &[
+                "swarm",
+                "join",
+                "--token",
+                manager_token.trim(),
+                "--advertise-addr",
+                &me,
+                "--listen-addr",
+                &me,
+                &listen,
+            ],
+        )
+        .await?;
+    }
     let token = capture(exe, s, &["swarm", "join-token", "-q", "worker"]).await?;
     for (i, w) in workers.iter().enumerate() {
-        let ip = format!("127.0.0.{}", i + 2);
+        let ip = node_ip(managers + i);
         cli(
             exe,
             &w.socket,
@@ -208,6 +235,11 @@ async fn demo(exe: &Path, daemons: &[Daemon], args: &PlaygroundArgs) -> anyhow::
     println!("  rswarm -H {s} service logs hello");
     println!("  rswarm -H {s} node update --availability drain worker1");
     println!("  docker -H {s} service ls");
+    if managers > 1 {
+        println!("\nFailover: kill the leader's daemon, then on another manager:");
+        println!("  kill -9 {}", first.child.id().unwrap_or_default());
+        println!("  rswarm -H {} node ls", daemons[1].socket);
+    }
     Ok(())
 }
 

@@ -279,3 +279,40 @@ fn losing_two_of_three_managers_refuses_writes_until_one_returns() {
         .0
     });
 }
+
+#[test]
+fn the_playground_starts_three_managers() {
+    let o = std::process::Command::new(common::rswarm_bin())
+        .args([
+            "playground",
+            "--managers",
+            "3",
+            "--workers",
+            "1",
+            "--no-wait",
+        ])
+        .output()
+        .expect("playground");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let statuses: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("manager") && l.contains("Ready"))
+        .filter_map(|l| ["Leader", "Reachable"].into_iter().find(|s| l.contains(s)))
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == "Leader").count(),
+        1,
+        "{text}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == "Reachable").count(),
+        2,
+        "{text}"
+    );
+    assert!(text.contains("kill -9 "), "the failover hint: {text}");
+}
