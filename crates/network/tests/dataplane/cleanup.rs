@@ -7,6 +7,7 @@
 
 use std::net::{SocketAddr, UdpSocket};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use rswarm_network::{AttachRequest, DataPlane, DnsSettings, LinuxDataPlane, TaskNetns};
 
@@ -88,7 +89,10 @@ async fn detach_and_network_removal_leave_nothing() {
     };
     assert_eq!(sysctl(&a_t1.netns, "net.ipv4.ip_forward"), "0");
     assert_eq!(sysctl(&a_t1.netns, "net.ipv4.conf.all.arp_notify"), "1");
-    assert_eq!(sysctl(&a_t1.netns, "net.ipv6.conf.default.disable_ipv6"), "1");
+    assert_eq!(
+        sysctl(&a_t1.netns, "net.ipv6.conf.default.disable_ipv6"),
+        "1"
+    );
     assert_eq!(sysctl(&ctr_path, "net.ipv4.ip_forward"), "0");
     assert_eq!(sysctl(&ov, "net.ipv4.ip_forward"), "0");
     assert_eq!(sysctl(&ov, "net.bridge.bridge-nf-call-iptables"), "0");
@@ -116,12 +120,29 @@ async fn detach_and_network_removal_leave_nothing() {
     assert!(!tables(&host).iter().any(|t| t.contains("rswarm")));
     dp.detach("c1").await.expect("detaching twice is fine");
 
+    assert!(!vxlan_sockets(&host).is_empty());
     dp.apply(&snapshot(2, &[]))
         .await
         .expect("remove the network");
     assert_eq!(files(&root), Vec::<String>::new());
     assert_eq!(files(&state), Vec::<String>::new());
+    // The overlay namespace is really gone (not just unpinned): its VXLAN
+    // device and so the device's UDP socket in the host namespace go with
+    // it. Namespaces die asynchronously: poll, bounded.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !vxlan_sockets(&host).is_empty() {
+        assert!(Instant::now() < deadline, "{:?}", vxlan_sockets(&host));
+        std::thread::sleep(Duration::from_millis(50));
+    }
     dp.remove_all().await.expect("remove all");
+}
+
+/// UDP sockets on the VXLAN port in `netns`.
+fn vxlan_sockets(netns: &Path) -> Vec<String> {
+    run_in(netns, &["ss", "-Huan", "sport = :4789"])
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
