@@ -247,10 +247,16 @@ impl LocalNode {
             let Some(active) = m.as_ref() else {
                 return Err(ControlError::NotInSwarm);
             };
-            if active.manager.is_some() && !force {
-                return Err(ControlError::Unavailable(
-                    "You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message.".into(),
-                ));
+            if let Some(raft) = active.raft.as_ref().filter(|_| !force) {
+                let voters: Vec<_> = raft.members().into_iter().filter(|m| m.voter).collect();
+                let unreachable = voters
+                    .iter()
+                    .filter(|m| m.reachability == rswarm_raft::Reachability::Unreachable)
+                    .count();
+                return Err(ControlError::Unavailable(manager_leave_refusal(
+                    voters.len() - unreachable,
+                    unreachable,
+                )));
             }
         }
         self.deactivate().await;
@@ -268,6 +274,28 @@ impl LocalNode {
     }
 }
 
+/// moby's refusal of `swarm leave` without `--force` on a manager, with
+/// its count of `reachable` and `unreachable` managers (this one included).
+pub fn manager_leave_refusal(reachable: usize, unreachable: usize) -> String {
+    let mut msg = String::from(
+        "You are attempting to leave the swarm on a node that is participating as a manager. ",
+    );
+    // moby's removingManagerCausesLossOfQuorum: reachable-2 <= unreachable.
+    if reachable <= unreachable + 2 {
+        if reachable <= 1 && unreachable == 0 {
+            msg.push_str("Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message. ");
+            return msg.trim_end().to_string();
+        }
+        msg.push_str(&format!(
+            "Removing this node leaves {} managers out of {}. Without a Raft quorum your swarm will be inaccessible. ",
+            reachable.saturating_sub(1),
+            reachable + unreachable
+        ));
+    }
+    msg.push_str("The only way to restore a swarm that has lost consensus is to reinitialize it with `--force-new-cluster`. Use `--force` to suppress this message.");
+    msg
+}
+
 /// Writes a file via a temporary file and rename.
 pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), ControlError> {
     let io = |e: std::io::Error| ControlError::Internal(format!("writing {}: {e}", path.display()));
@@ -277,4 +305,26 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), ControlE
     let tmp = path.with_extension("tmp");
     rswarm_rt::private::write(&tmp, bytes).map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)
+}
+
+#[cfg(test)]
+mod leave_tests {
+    use super::manager_leave_refusal;
+
+    #[test]
+    fn refusals_in_mobys_words() {
+        assert_eq!(
+            manager_leave_refusal(1, 0),
+            "You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message."
+        );
+        assert_eq!(
+            manager_leave_refusal(2, 1),
+            "You are attempting to leave the swarm on a node that is participating as a manager. Removing this node leaves 1 managers out of 3. Without a Raft quorum your swarm will be inaccessible. The only way to restore a swarm that has lost consensus is to reinitialize it with `--force-new-cluster`. Use `--force` to suppress this message."
+        );
+        assert!(manager_leave_refusal(2, 0).contains("leaves 1 managers out of 2."));
+        assert_eq!(
+            manager_leave_refusal(3, 0),
+            "You are attempting to leave the swarm on a node that is participating as a manager. The only way to restore a swarm that has lost consensus is to reinitialize it with `--force-new-cluster`. Use `--force` to suppress this message."
+        );
+    }
 }

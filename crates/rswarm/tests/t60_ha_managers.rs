@@ -143,6 +143,11 @@ fn three_managers_survive_the_leader_dying() {
         s.iter().filter(|s| *s == "Leader").count() == 1
             && s.iter().filter(|s| *s == "Reachable").count() == 2
     });
+    let (left, refusal) = out(&ms[1], &["swarm", "leave"]);
+    assert!(
+        !left && refusal.contains("participating as a manager. The only way to restore a swarm"),
+        "{refusal}"
+    );
     // Written on a follower: forwarded to the leader.
     let id = ok(
         &ms[1],
@@ -191,6 +196,11 @@ fn three_managers_survive_the_leader_dying() {
         statuses.iter().filter(|(_, s)| s == "Leader").count(),
         1,
         "{statuses:?}"
+    );
+    let (left, refusal) = out(a, &["swarm", "leave"]);
+    assert!(
+        !left && refusal.contains("Removing this node leaves 1 managers out of 3. Without a Raft quorum your swarm will be inaccessible."),
+        "{refusal}"
     );
     let now = service_pids(&id);
     for p in &pids_on_survivors {
