@@ -14,6 +14,8 @@
 //! SECONDS (default 3) per measurement; DNS_QUERIES (default 2000).
 //! Prints median (min–max) over the rounds. Never used by tests.
 
+#[path = "../tests/dataplane/dnslab.rs"]
+mod dnslab;
 #[path = "../tests/dataplane/maps.rs"]
 mod maps;
 #[path = "../tests/dataplane/netlab.rs"]
@@ -30,8 +32,9 @@ use std::time::{Duration, Instant};
 use hickory_proto::rr::RecordType;
 use rswarm_network::{AttachRequest, DNS_ADDR, DataPlane, DnsSettings, LinuxDataPlane, TaskNetns};
 
+use dnslab::{FakeDns, dns_query};
 use maps::{endpoint, network, snapshot, vip_service};
-use netlab::{FakeDns, Lab, OUTSIDE, dns_query, in_netns};
+use netlab::{Lab, OUTSIDE, in_netns};
 
 const TPUT_PORT: u16 = 5001;
 const CONN_PORT: u16 = 5002;

@@ -102,8 +102,10 @@ pub async fn build(
     let r = links(s, p, &tnl, egress).await;
     tnl.close().await;
     r?;
-    let rules = vip::ruleset(&vip::vips(s.map, &p.networks));
-    if !p.created || rules.lines().count() > 2 {
+    let vips = vip::vips(s.map, &p.networks);
+    let rules = vip::ruleset(&vips);
+    // A new namespace has no table to remove; one we did not create might.
+    if !p.created || !vips.is_empty() {
         nft::apply(&ns, rules.clone()).await?;
     }
     p.nft = Some(rules);

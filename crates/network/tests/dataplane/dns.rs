@@ -15,8 +15,9 @@ use hickory_proto::rr::RecordType;
 use rswarm_network::{DNS_ADDR, DataPlane, LinuxDataPlane};
 use rswarm_types::{MapService, ResolutionMode};
 
+use crate::dnslab::{FakeDns, dns_answer, dns_query, tcp_exchange, udp_exchange};
 use crate::maps::{endpoint, network, snapshot, vip_service};
-use crate::netlab::{FakeDns, Lab, OUTSIDE, dns_answer, dns_query, tcp_exchange, udp_exchange};
+use crate::netlab::{Lab, OUTSIDE};
 use crate::{blocking, req};
 
 const UPSTREAM_ANSWER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);

@@ -1,6 +1,7 @@
 //! The data plane with real namespaces, links, nftables and traffic.
 //! Needs root (CI runs as root), `ip`, `nsenter`, `nft`, `busybox`.
 
+mod dnslab;
 mod maps;
 mod netlab;
 
