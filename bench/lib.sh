@@ -3,9 +3,15 @@
 # from an EXIT trap) can stop exactly what this script started.
 
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# The Docker side is the tests' private engine (started by
+# scripts/setup.sh, stopped by scripts/teardown.sh), never the machine's own
+# engine: its socket comes from scripts/test-engine.env (or
+# RSWARM_TEST_DOCKER_HOST, as for the tests).
+# shellcheck source=scripts/test-engine.env
+. "$BENCH_ROOT/scripts/test-engine.env"
 RSWARM_BIN=${RSWARM_BIN:-$BENCH_ROOT/target/release/rswarm}
 DOCKER_BIN=${DOCKER_BIN:-docker}
-DOCKER_HOST_SOCK=${DOCKER_HOST_SOCK:-unix:///var/run/docker.sock}
+DOCKER_HOST_SOCK=${DOCKER_HOST_SOCK:-${RSWARM_TEST_DOCKER_HOST:-unix://$RSWARM_ENGINE_SOCK}}
 DOCKER_IMAGE=${DOCKER_IMAGE:-rswarm-test/busybox:latest}
 POLL=${POLL:-0.02}
 
@@ -97,7 +103,7 @@ stop_rswarm_daemon() {
 }
 
 docker_swarm_init() {
-  dk version >/dev/null 2>&1 || die "no Docker engine at $DOCKER_HOST_SOCK (run: bash scripts/setup.sh)"
+  dk version >/dev/null 2>&1 || die "the tests' private Docker engine does not answer at $DOCKER_HOST_SOCK (start it: bash scripts/setup.sh)"
   local state
   state=$(dk info --format '{{.Swarm.LocalNodeState}}')
   [ "$state" = inactive ] || die "Docker engine is already in swarm state '$state' (someone else is using it); not touching it"
@@ -110,8 +116,7 @@ docker_swarm_leave() {
   local n
   if [ "$DOCKER_SWARM_OURS" = 1 ]; then
     for n in "${DOCKER_SERVICE_NAMES[@]}"; do dk service rm "$n" >/dev/null 2>&1 || true; done
-    # Retry for a minute: the shared engine may be restarting (scripts/setup.sh
-    # restarts dockerd when its bridge is gone).
+    # Retry for a minute: the private engine may be busy or restarting.
     local i
     for i in $(seq 1 60); do
       dk swarm leave --force >/dev/null 2>&1 && break

@@ -3,7 +3,10 @@
 //!
 //! - outgoing services and tasks never carry a null where the CLI
 //!   dereferences a pointer (`ContainerSpec`, `Replicas`, job counts,
-//!   `JobStatus`), and internal bookkeeping fields are dropped;
+//!   `JobStatus`), and internal bookkeeping fields are dropped (a task's
+//!   `ServiceAnnotations`, a node's certificate role);
+//! - a task's `ContainerStatus` carries all three of moby's fields, zero
+//!   values included, as Docker prints them;
 //! - `insertDefaults=true` fills swarmkit's defaults
 //!   (`api/defaults.InterpolateService`);
 //! - incoming specs move the deprecated top-level `Networks` into
@@ -11,9 +14,9 @@
 //! - incoming specs get moby's conversions (see [`spec_in`]).
 
 use rswarm_types::{
-    ControlError, DEFAULT_RESTART_DELAY, DEFAULT_STOP_GRACE_PERIOD, JobStatus, ModeKind, Placement,
-    ResourceRequirements, RestartCondition, RestartPolicy, SECOND, Service, ServiceSpec, Task,
-    TaskSpec, UpdateConfig,
+    ControlError, DEFAULT_RESTART_DELAY, DEFAULT_STOP_GRACE_PERIOD, JobStatus, ModeKind, Node,
+    Placement, ResourceRequirements, RestartCondition, RestartPolicy, SECOND, Service, ServiceSpec,
+    Task, TaskSpec, UpdateConfig,
 };
 
 /// Default `Monitor` of update and rollback configs (5 s).
@@ -53,9 +56,11 @@ fn task_spec_out(spec: &mut TaskSpec) {
 }
 
 /// A task as the Engine API shows it: non-null `Spec.ContainerSpec`, no
-/// `Spec.Runtime`, and
-/// none of rswarm's internal bookkeeping (`ServiceAnnotations`, spec
-/// versions, the endpoint copy).
+/// `Spec.Runtime`, a `ContainerStatus` (once there is one) with all of
+/// `ContainerID`, `PID` and `ExitCode` (moby's `swarm.ContainerStatus` has
+/// no `omitempty`: a running task shows `"ExitCode": 0`, an exited one
+/// `"PID": 0`), and none of rswarm's internal bookkeeping
+/// (`ServiceAnnotations`, spec versions, the endpoint copy).
 pub fn task_out(mut t: Task) -> serde_json::Value {
     task_spec_out(&mut t.spec);
     // moby shows `Runtime` on service specs only.
@@ -65,6 +70,25 @@ pub fn task_out(mut t: Task) -> serde_json::Value {
     let mut v = serde_json::to_value(t).unwrap_or_default();
     if let Some(o) = v.as_object_mut() {
         o.remove("ServiceAnnotations");
+    }
+    if let Some(c) = v
+        .pointer_mut("/Status/ContainerStatus")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        c.entry("ContainerID").or_insert_with(|| "".into());
+        c.entry("PID").or_insert_with(|| 0.into());
+        c.entry("ExitCode").or_insert_with(|| 0.into());
+    }
+    v
+}
+
+/// A node as the Engine API shows it: without the role its certificate
+/// grants (internal; clients read the desired role in `Spec.Role` and
+/// moby's `swarm.Node` has no top-level `Role`).
+pub fn node_out(n: Node) -> serde_json::Value {
+    let mut v = serde_json::to_value(n).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.remove("Role");
     }
     v
 }
@@ -159,6 +183,52 @@ mod tests {
         let j = task_out(Task::default());
         assert!(j["Spec"]["ContainerSpec"].is_object());
         assert!(j.get("ServiceAnnotations").is_none());
+    }
+
+    #[test]
+    fn container_status_has_moby_fields_with_zero_values() {
+        use rswarm_types::ContainerStatus;
+        // Not started yet: no ContainerStatus at all, as in Docker.
+        let j = task_out(Task::default());
+        assert!(j["Status"].get("ContainerStatus").is_none(), "{j}");
+
+        let mut running = Task::default();
+        running.status.container_status = Some(ContainerStatus {
+            pid: 42,
+            ..Default::default()
+        });
+        let j = task_out(running);
+        assert_eq!(
+            j["Status"]["ContainerStatus"],
+            serde_json::json!({"ContainerID": "", "PID": 42, "ExitCode": 0})
+        );
+
+        let mut exited = Task::default();
+        exited.status.container_status = Some(ContainerStatus {
+            container_id: "c0ffee".into(),
+            exit_code: 3,
+            ..Default::default()
+        });
+        let j = task_out(exited);
+        assert_eq!(
+            j["Status"]["ContainerStatus"],
+            serde_json::json!({"ContainerID": "c0ffee", "PID": 0, "ExitCode": 3})
+        );
+    }
+
+    #[test]
+    fn node_has_no_top_level_role() {
+        let n = Node {
+            role: rswarm_types::NodeRole::Manager,
+            spec: rswarm_types::NodeSpec {
+                role: rswarm_types::NodeRole::Manager,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let j = node_out(n);
+        assert!(j.get("Role").is_none(), "{j}");
+        assert_eq!(j["Spec"]["Role"], "manager");
     }
 
     #[test]

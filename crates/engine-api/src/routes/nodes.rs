@@ -7,6 +7,7 @@ use rswarm_types::{Node, NodeSpec};
 
 use super::Shared;
 use crate::body::JsonBody;
+use crate::convert::node_out;
 use crate::error::{ApiError, ApiResult};
 use crate::filters::Filters;
 use crate::guard;
@@ -58,11 +59,12 @@ pub fn node_matches(f: &Filters, node: &Node) -> bool {
 pub(super) async fn list(State(backend): State<Shared>, params: Params) -> ApiResult {
     let f = node_filters(params.get("filters"))?;
     guard::manager(backend.as_ref()).await?;
-    let nodes: Vec<Node> = backend
+    let nodes: Vec<serde_json::Value> = backend
         .list_nodes()
         .await?
         .into_iter()
         .filter(|n| node_matches(&f, n))
+        .map(node_out)
         .collect();
     Ok(Json(nodes).into_response())
 }
@@ -71,7 +73,7 @@ pub(super) async fn list(State(backend): State<Shared>, params: Params) -> ApiRe
 pub(super) async fn inspect(State(backend): State<Shared>, Path(id): Path<String>) -> ApiResult {
     guard::manager(backend.as_ref()).await?;
     let node = resolve(backend.list_nodes().await?, &id)?;
-    Ok(Json(node).into_response())
+    Ok(Json(node_out(node)).into_response())
 }
 
 /// `POST /nodes/{id}/update?version=N` with the full NodeSpec.
