@@ -26,6 +26,7 @@ pub async fn run(
     let mut tm = Reporter {
         id: task.id.clone(),
         state: task.status.state,
+        message: task.status.message.clone(),
         clock,
         sink,
     };
@@ -168,17 +169,27 @@ async fn stop_and_wait(controller: &dyn Controller) -> Option<ExitStatus> {
 struct Reporter {
     id: String,
     state: TaskState,
+    /// The message of the last step that went well: a failure keeps it
+    /// and puts its reason in `Err`, as swarmkit's executor does (an
+    /// exited task reads `started` / `task: non-zero exit (3)`).
+    message: String,
     clock: Arc<dyn Clock>,
     sink: StatusSink,
 }
 
 impl Reporter {
     fn report(&mut self, state: TaskState, message: &str, container: Option<ContainerStatus>) {
+        self.message = message.to_string();
         self.send(state, message, "", container);
     }
 
     fn report_err(&mut self, state: TaskState, err: &str, container: Option<ContainerStatus>) {
-        self.send(state, state.as_str(), err, container);
+        let message = if self.message.is_empty() {
+            state.as_str().to_string()
+        } else {
+            self.message.clone()
+        };
+        self.send(state, &message, err, container);
     }
 
     fn send(

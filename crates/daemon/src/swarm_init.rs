@@ -83,10 +83,9 @@ impl LocalNode {
                 worker: generate_join_token(&root),
                 manager: generate_join_token(&root),
             },
-            default_addr_pool: req
-                .default_addr_pool
-                .filter(|p| !p.is_empty())
-                .unwrap_or_else(|| vec!["10.0.0.0/8".into()]),
+            // Empty until given (Docker shows `null`); the allocator's default
+            // pool is 10.0.0.0/8.
+            default_addr_pool: req.default_addr_pool.unwrap_or_default(),
             subnet_size: if req.subnet_size == 0 {
                 24
             } else {

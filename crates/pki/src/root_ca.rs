@@ -6,7 +6,7 @@ use std::fmt;
 use chrono::{DateTime, Duration, Utc};
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateSigningRequestParams, DistinguishedName,
-    DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    DnType, DnValue, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
     PKCS_ECDSA_P256_SHA256, SanType, SerialNumber,
 };
 use rswarm_types::NodeRole;
@@ -54,10 +54,7 @@ impl RootCa {
     pub fn generate(now: DateTime<Utc>) -> Result<Self> {
         let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(PkiError::Generation)?;
         let mut params = CertificateParams::default();
-        params.distinguished_name = DistinguishedName::new();
-        params
-            .distinguished_name
-            .push(DnType::CommonName, ROOT_CA_CN);
+        params.distinguished_name = go_name(&[(DnType::CommonName, ROOT_CA_CN)]);
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.key_usages = vec![
             KeyUsagePurpose::KeyCertSign,
@@ -206,18 +203,31 @@ impl RootCa {
     }
 }
 
+/// A subject encoded as Go's `crypto/x509` encodes a `pkix.Name`: each
+/// value a PrintableString when it can be one, else a UTF8String, so the
+/// raw subject bytes (`CertIssuerSubject` in `swarm inspect`) are the ones
+/// Docker Swarm shows.
+fn go_name(pairs: &[(DnType, &str)]) -> DistinguishedName {
+    let mut name = DistinguishedName::new();
+    for (kind, value) in pairs {
+        let v = match rcgen::string::PrintableString::try_from(*value) {
+            Ok(p) => DnValue::PrintableString(p),
+            Err(_) => DnValue::Utf8String((*value).to_string()),
+        };
+        name.push(kind.clone(), v);
+    }
+    name
+}
+
 /// The imposed parameters of a node certificate (validity set by the caller).
 fn node_params(node_id: &str, role: NodeRole, cluster_id: &str) -> Result<CertificateParams> {
     let ou = role.ou();
     let mut params = CertificateParams::default();
-    params.distinguished_name = DistinguishedName::new();
-    params.distinguished_name.push(DnType::CommonName, node_id);
-    params
-        .distinguished_name
-        .push(DnType::OrganizationalUnitName, ou);
-    params
-        .distinguished_name
-        .push(DnType::OrganizationName, cluster_id);
+    params.distinguished_name = go_name(&[
+        (DnType::CommonName, node_id),
+        (DnType::OrganizationalUnitName, ou),
+        (DnType::OrganizationName, cluster_id),
+    ]);
     let mut names = vec![ou, node_id];
     if role == NodeRole::Manager {
         names.push(ROOT_CA_CN);

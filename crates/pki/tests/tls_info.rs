@@ -62,3 +62,11 @@ fn a_node_reports_the_issuer_of_its_own_certificate() {
     assert_eq!(unknown.cert_issuer_public_key, "");
     assert!(node_tls_info("garbage", cluster.cert_pem()).is_err());
 }
+
+#[test]
+fn the_root_subject_is_encoded_as_docker_swarms() {
+    // Go's crypto/x509 writes CN=swarm-ca as a PrintableString; these are
+    // the base64 subject bytes `docker swarm inspect` shows.
+    let root = RootCa::generate(now()).expect("root");
+    assert_eq!(root_facts(&root).0, "MBMxETAPBgNVBAMTCHN3YXJtLWNh");
+}

@@ -41,9 +41,22 @@ pub mod go_time {
 
     use crate::Timestamp;
 
-    /// Serializes as RFC 3339 with nanoseconds and `Z`.
+    /// Serializes as Go's `time.RFC3339Nano`: up to nine fractional digits
+    /// without trailing zeros (none for a whole second), and `Z`.
     pub fn serialize<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+        s.serialize_str(&format(t))
+    }
+
+    /// `t` as Go's `time.RFC3339Nano` writes a UTC time.
+    pub fn format(t: &Timestamp) -> String {
+        let whole = t.format("%Y-%m-%dT%H:%M:%S").to_string();
+        let nanos = format!("{:09}", t.timestamp_subsec_nanos());
+        let fraction = nanos.trim_end_matches('0');
+        if fraction.is_empty() {
+            format!("{whole}Z")
+        } else {
+            format!("{whole}.{fraction}Z")
+        }
     }
 
     /// Parses any RFC 3339 time.
@@ -135,6 +148,28 @@ mod tests {
         assert!(j.contains("2025-01-02T03:04:05.123456789Z"), "{j}");
         let back: Meta = serde_json::from_str(&j).expect("parse");
         assert_eq!(back, m);
+    }
+
+    #[test]
+    fn times_print_as_go_prints_them() {
+        let t = |s: &str| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .expect("parse")
+                .with_timezone(&chrono::Utc)
+        };
+        assert_eq!(
+            go_time::format(&t("2026-11-30T20:26:45.615041920Z")),
+            "2026-11-30T20:26:45.61504192Z"
+        );
+        assert_eq!(
+            go_time::format(&t("2026-11-30T20:26:45.100Z")),
+            "2026-11-30T20:26:45.1Z"
+        );
+        assert_eq!(
+            go_time::format(&t("2026-11-30T20:26:45Z")),
+            "2026-11-30T20:26:45Z"
+        );
+        assert_eq!(go_time::format(&zero_time()), "0001-01-01T00:00:00Z");
     }
 
     #[test]

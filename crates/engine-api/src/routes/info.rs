@@ -222,7 +222,7 @@ pub(super) async fn info(State(backend): State<Shared>) -> Response {
         nfd: 0,
         oom_kill_disable: host.cgroups.oom_kill_disable,
         ngoroutines: 0,
-        system_time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+        system_time: rswarm_types::go_time::format(&chrono::Utc::now()),
         logging_driver: "rswarm",
         cgroup_driver: "none",
         cgroup_version: host.cgroup_version,
