@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what rswarm's tests and benchmarks need on a fresh Debian machine
 # (Debian's docker.io: the docker 20.10 CLI and dockerd, the reference Docker
-# Swarm; busybox-static) and starts a private Docker engine for the tests,
+# Swarm; busybox-static; nftables, iproute2, util-linux for the network
+# data plane) and starts a private Docker engine for the tests,
 # with a small local image (no registry needed). Idempotent. Needs root.
 #
 # The private engine never touches the machine's own Docker engine: its own
@@ -16,10 +17,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/test-engine.env"
 image=${RSWARM_TEST_IMAGE:-rswarm-test/busybox:latest}
 
-if ! command -v dockerd >/dev/null 2>&1 || [ ! -x /usr/bin/docker ] || [ ! -x /bin/busybox ]; then
+# nftables: the network data plane's VIP tables (crates/network and its
+# tests); iproute2 and util-linux: ip/bridge/ss, nsenter/unshare for them.
+if ! command -v dockerd >/dev/null 2>&1 || [ ! -x /usr/bin/docker ] || [ ! -x /bin/busybox ] \
+  || ! command -v nft >/dev/null 2>&1 || ! command -v bridge >/dev/null 2>&1 || ! command -v nsenter >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
-  apt-get install -y -qq docker.io busybox-static >/dev/null
+  apt-get install -y -qq docker.io busybox-static nftables iproute2 util-linux >/dev/null
 fi
 docker=/usr/bin/docker
 dk() { "$docker" -H "unix://$RSWARM_ENGINE_SOCK" "$@"; }
