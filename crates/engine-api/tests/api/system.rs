@@ -159,7 +159,11 @@ async fn info_has_go_types_and_swarm_section() {
             && c["TLSInfo"]["CertIssuerPublicKey"].is_string()
     );
     assert_eq!(c["RootRotationInProgress"], false);
-    assert_eq!(c["DefaultAddrPool"], serde_json::Value::Null, "null until set");
+    assert_eq!(
+        c["DefaultAddrPool"],
+        serde_json::Value::Null,
+        "null until set"
+    );
     assert_eq!(
         (c["SubnetSize"].as_u64(), c["DataPathPort"].as_u64()),
         (Some(24), Some(4789))
