@@ -31,7 +31,7 @@ impl ControlApi {
                 }
                 if spec.role != node.spec.role {
                     return Err(ControlError::NotImplemented(
-                        "changing a node's role (promote/demote) is not supported yet: it needs multi-manager Raft support"
+                        "changing a node's role (promote/demote) is not supported yet: add managers with the manager join token (swarm join-token manager)"
                             .into(),
                     ));
                 }
