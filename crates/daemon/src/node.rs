@@ -247,14 +247,19 @@ impl LocalNode {
             let Some(active) = m.as_ref() else {
                 return Err(ControlError::NotInSwarm);
             };
-            if let Some(raft) = active.raft.as_ref().filter(|_| !force) {
-                let voters: Vec<_> = raft.members().into_iter().filter(|m| m.voter).collect();
-                let unreachable = voters
-                    .iter()
-                    .filter(|m| m.reachability == rswarm_raft::Reachability::Unreachable)
-                    .count();
+            if let Some(manager) = active.manager.as_ref().filter(|_| !force) {
+                // As moby: count the managers' statuses the leader recorded.
+                let (reachable, unreachable) = manager.store.view(|t| {
+                    t.nodes()
+                        .filter_map(|n| n.manager_status.as_ref())
+                        .fold((0, 0), |(r, u), m| match m.reachability.as_str() {
+                            "reachable" => (r + 1, u),
+                            "unreachable" => (r, u + 1),
+                            _ => (r, u),
+                        })
+                });
                 return Err(ControlError::Unavailable(manager_leave_refusal(
-                    voters.len() - unreachable,
+                    reachable,
                     unreachable,
                 )));
             }

@@ -30,9 +30,22 @@ impl Reachability {
 }
 
 /// Last contact per Raft ID. Cheap to clone.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(crate) struct Contacts {
     last: Arc<Mutex<HashMap<u64, Instant>>>,
+    /// When this manager started listening: a peer never heard from for a
+    /// whole window since then is unreachable, not unknown (a leader
+    /// elected after a peer died never hears from it).
+    since: Instant,
+}
+
+impl Default for Contacts {
+    fn default() -> Self {
+        Contacts {
+            last: Arc::default(),
+            since: Instant::now(),
+        }
+    }
 }
 
 impl Contacts {
@@ -44,12 +57,14 @@ impl Contacts {
     }
 
     /// Reachable when heard from within `window`, unreachable when heard
-    /// from before, `unknown` otherwise.
+    /// from before or never heard from in a window since this manager
+    /// started, `unknown` otherwise.
     pub(crate) fn reachability(&self, id: u64, window: Duration) -> Reachability {
         let last = self.last.lock().ok().and_then(|m| m.get(&id).copied());
         match last {
             Some(t) if t.elapsed() <= window => Reachability::Reachable,
             Some(_) => Reachability::Unreachable,
+            None if self.since.elapsed() > window => Reachability::Unreachable,
             None => Reachability::Unknown,
         }
     }
@@ -63,8 +78,14 @@ mod tests {
     fn contacts_age() {
         let c = Contacts::default();
         assert_eq!(
-            c.reachability(1, Duration::from_secs(1)),
-            Reachability::Unknown
+            c.reachability(1, Duration::from_secs(60)),
+            Reachability::Unknown,
+            "not heard from yet, but not for a whole window either"
+        );
+        assert_eq!(
+            c.reachability(2, Duration::ZERO),
+            Reachability::Unreachable,
+            "never heard from during a whole window"
         );
         c.heard(1);
         assert_eq!(

@@ -21,7 +21,7 @@
 //!
 //! # Using it (the manager / daemon wiring)
 //!
-//! ```ignore
+//! ```text
 //! let node = RaftNode::open(RaftNodeConfig {
 //!     dir: data_root.join("swarm/raft"),
 //!     addr: advertise_addr.clone(),            // host:port of the swarm port

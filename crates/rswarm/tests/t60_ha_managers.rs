@@ -44,11 +44,16 @@ fn ok(d: &TestDaemon, args: &[&str]) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-/// Three managers: m1 initialises on 127.0.0.1, m2 and m3 join with the
-/// manager token on 127.0.0.2 and 127.0.0.3.
+/// Three managers (see [`managers`]).
 fn three_managers(tag: &str) -> Vec<TestDaemon> {
+    managers(tag, 3)
+}
+
+/// `n` managers: the first initialises on 127.0.0.1, the others join with
+/// the manager token on 127.0.0.2, 127.0.0.3...
+fn managers(tag: &str, n: usize) -> Vec<TestDaemon> {
     let port = common::free_port().to_string();
-    let ms: Vec<TestDaemon> = (1..=3)
+    let ms: Vec<TestDaemon> = (1..=n)
         .map(|i| TestDaemon::start(&format!("{tag}{i}")))
         .collect();
     let listen = |i: usize| format!("127.0.0.{i}:{port}");
@@ -288,6 +293,55 @@ fn losing_two_of_three_managers_refuses_writes_until_one_returns() {
         )
         .0
     });
+}
+
+#[test]
+fn five_managers_survive_losing_two() {
+    let mut ms = managers("five", 5);
+    let id = ok(
+        &ms[3],
+        &[
+            "service",
+            "create",
+            "-d",
+            "-q",
+            "--name",
+            "web",
+            "--replicas",
+            "3",
+            "busybox",
+            "sleep",
+            "1000",
+        ],
+    );
+    let id = id.trim().to_string();
+    wait_until("3 task processes", T, || service_pids(&id).len() == 3);
+    // The leader and one follower go.
+    let leader = leader_index(&ms, &ms[4]);
+    let other = (0..5).find(|i| *i != leader).expect("a follower");
+    ms[leader].kill9();
+    ms[other].kill9();
+    let survivor = (0..5)
+        .find(|i| *i != leader && *i != other)
+        .expect("a survivor");
+    let a = &ms[survivor];
+    wait_until("three of five managers take a write", T, || {
+        out(
+            a,
+            &[
+                "service", "create", "-d", "--name", "after", "busybox", "sleep", "1000",
+            ],
+        )
+        .0
+    });
+    // The new leader sees the two lost managers as unreachable.
+    let mut last = Vec::new();
+    wait_until("1 Leader, 2 Reachable, 2 Unreachable", T, || {
+        last = manager_statuses(a);
+        let count = |want: &str| last.iter().filter(|(_, s)| s == want).count();
+        (count("Leader"), count("Reachable"), count("Unreachable")) == (1, 2, 2)
+    });
+    assert_eq!(service_pids(&id).len(), 3, "tasks keep running: {last:?}");
 }
 
 #[test]
