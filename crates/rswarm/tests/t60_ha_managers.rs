@@ -93,6 +93,33 @@ fn managers(tag: &str, n: usize) -> Vec<TestDaemon> {
     ms
 }
 
+/// Creates `web` (`replicas` × `sleep 1000`) through `d` and waits for
+/// its task processes; returns its ID.
+fn web_service(d: &TestDaemon, replicas: usize) -> String {
+    let n = replicas.to_string();
+    let id = ok(
+        d,
+        &[
+            "service",
+            "create",
+            "-d",
+            "-q",
+            "--name",
+            "web",
+            "--replicas",
+            &n,
+            "busybox",
+            "sleep",
+            "1000",
+        ],
+    );
+    let id = id.trim().to_string();
+    wait_until("the web task processes", T, || {
+        service_pids(&id).len() == replicas
+    });
+    id
+}
+
 /// `hostname -> MANAGER STATUS` as `node ls` on `d` shows it.
 fn manager_statuses(d: &TestDaemon) -> Vec<(String, String)> {
     let (_, text) = out(
@@ -154,24 +181,7 @@ fn three_managers_survive_the_leader_dying() {
         "{refusal}"
     );
     // Written on a follower: forwarded to the leader.
-    let id = ok(
-        &ms[1],
-        &[
-            "service",
-            "create",
-            "-d",
-            "-q",
-            "--name",
-            "web",
-            "--replicas",
-            "3",
-            "busybox",
-            "sleep",
-            "1000",
-        ],
-    );
-    let id = id.trim().to_string();
-    wait_until("3 task processes", T, || service_pids(&id).len() == 3);
+    let id = web_service(&ms[1], 3);
     let leader = leader_index(&ms, &ms[2]);
     let leader_node = ms[leader].node_id();
     let survivors: Vec<usize> = (0..3).filter(|i| *i != leader).collect();
@@ -236,24 +246,7 @@ fn three_managers_survive_the_leader_dying() {
 #[test]
 fn losing_two_of_three_managers_refuses_writes_until_one_returns() {
     let mut ms = three_managers("q");
-    let id = ok(
-        &ms[0],
-        &[
-            "service",
-            "create",
-            "-d",
-            "-q",
-            "--name",
-            "web",
-            "--replicas",
-            "2",
-            "busybox",
-            "sleep",
-            "1000",
-        ],
-    );
-    let id = id.trim().to_string();
-    wait_until("2 task processes", T, || service_pids(&id).len() == 2);
+    let id = web_service(&ms[0], 2);
     let leader = leader_index(&ms, &ms[0]);
     let others: Vec<usize> = (0..3).filter(|i| *i != leader).collect();
     for i in &others {
@@ -295,24 +288,7 @@ fn losing_two_of_three_managers_refuses_writes_until_one_returns() {
 #[test]
 fn five_managers_survive_losing_two() {
     let mut ms = managers("five", 5);
-    let id = ok(
-        &ms[3],
-        &[
-            "service",
-            "create",
-            "-d",
-            "-q",
-            "--name",
-            "web",
-            "--replicas",
-            "3",
-            "busybox",
-            "sleep",
-            "1000",
-        ],
-    );
-    let id = id.trim().to_string();
-    wait_until("3 task processes", T, || service_pids(&id).len() == 3);
+    let id = web_service(&ms[3], 3);
     // The leader and one follower go.
     let leader = leader_index(&ms, &ms[4]);
     let other = (0..5).find(|i| *i != leader).expect("a follower");
