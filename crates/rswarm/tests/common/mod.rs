@@ -248,14 +248,41 @@ impl Drop for TestDaemon {
                 .arg(c.id().to_string())
                 .status();
             let deadline = Instant::now() + Duration::from_secs(20);
+            let mut exited = false;
             while Instant::now() < deadline {
                 if let Ok(Some(_)) = c.try_wait() {
-                    return;
+                    exited = true;
+                    break;
                 }
                 std::thread::sleep(Duration::from_millis(50));
             }
-            let _ = c.kill();
-            let _ = c.wait();
+            if !exited {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+        self.kill_task_processes();
+    }
+}
+
+impl TestDaemon {
+    /// Kills what is left of this node's task processes (a daemon killed
+    /// with SIGKILL and not restarted leaves them running): every process
+    /// whose environment names this node's ID, found in its data root.
+    fn kill_task_processes(&self) {
+        let state = self.data_root().join("swarm/state.json");
+        let Some(node_id) = std::fs::read(&state)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|v| v["node_id"].as_str().map(str::to_string))
+        else {
+            return;
+        };
+        for pid in pids_with_env("RSWARM_NODE_ID", &node_id) {
+            let _ = Command::new("kill")
+                .arg("-KILL")
+                .arg(pid.to_string())
+                .status();
         }
     }
 }
