@@ -27,9 +27,10 @@ SECOND = 1_000_000_000
 
 
 def rswarm_bin():
-    """The binary under test: $RSWARM_BIN, else target/debug/rswarm (built
-    when missing)."""
-    path = os.environ.get("RSWARM_BIN") or os.path.join(ROOT, "target", "debug", "rswarm")
+    """The binary under test: $RSWARM_BIN, else debug/rswarm under cargo's
+    target directory ($CARGO_TARGET_DIR or target/; built when missing)."""
+    target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target")
+    path = os.environ.get("RSWARM_BIN") or os.path.join(target, "debug", "rswarm")
     if not os.path.exists(path):
         subprocess.run(
             ["cargo", "build", "-p", "rswarm", "--bin", "rswarm"], cwd=ROOT, check=True
