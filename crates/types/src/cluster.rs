@@ -122,7 +122,7 @@ pub struct CaConfig {
         skip_serializing_if = "String::is_empty"
     )]
     pub signing_ca_key: String,
-    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    #[serde(default, skip_serializing_if = "crate::meta::is_zero")]
     pub force_rotate: u64,
 }
 
@@ -141,10 +141,6 @@ pub struct ExternalCa {
     pub options: Labels,
     #[serde(rename = "CACert")]
     pub ca_cert: String,
-}
-
-fn is_zero_u64(v: &u64) -> bool {
-    *v == 0
 }
 
 /// Encryption settings.

@@ -11,14 +11,6 @@ use serde::{Deserialize, Serialize};
 use crate::mount::Mount;
 use crate::{Labels, Nanos};
 
-fn is_false(b: &bool) -> bool {
-    !*b
-}
-
-fn is_zero(v: &i64) -> bool {
-    *v == 0
-}
-
 /// The process a task runs.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -62,11 +54,11 @@ pub struct ContainerSpec {
     pub init: Option<bool>,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub stop_signal: String,
-    #[serde(rename = "TTY", skip_serializing_if = "is_false")]
+    #[serde(rename = "TTY", skip_serializing_if = "crate::meta::is_zero")]
     pub tty: bool,
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(skip_serializing_if = "crate::meta::is_zero")]
     pub open_stdin: bool,
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(skip_serializing_if = "crate::meta::is_zero")]
     pub read_only: bool,
     #[serde(
         deserialize_with = "crate::meta::nullable",
@@ -118,7 +110,7 @@ pub struct ContainerSpec {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub ulimits: Vec<Ulimit>,
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::meta::is_zero")]
     pub oom_score_adj: i64,
 }
 
@@ -184,15 +176,15 @@ pub struct HealthConfig {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub test: Vec<String>,
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::meta::is_zero")]
     pub interval: Nanos,
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::meta::is_zero")]
     pub timeout: Nanos,
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::meta::is_zero")]
     pub start_period: Nanos,
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::meta::is_zero")]
     pub start_interval: Nanos,
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::meta::is_zero")]
     pub retries: i64,
 }
 

@@ -94,6 +94,12 @@ pub mod go_time {
     }
 }
 
+/// True for a type's zero value (`0`, `false`): Go's `omitempty` for
+/// scalars, as `skip_serializing_if`.
+pub(crate) fn is_zero<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
 /// True when `s` looks like a swarm object ID: 25 characters of `[0-9a-z]`.
 pub fn is_object_id(s: &str) -> bool {
     s.len() == 25

@@ -5,10 +5,6 @@ use serde::{Deserialize, Serialize};
 use crate::Labels;
 use crate::task_spec::Driver;
 
-fn is_false(b: &bool) -> bool {
-    !*b
-}
-
 /// A bind mount, volume, tmpfs, image or cluster volume in a task.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -20,7 +16,7 @@ pub struct Mount {
     pub source: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub target: String,
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(skip_serializing_if = "crate::meta::is_zero")]
     pub read_only: bool,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub consistency: String,
@@ -42,13 +38,13 @@ pub struct Mount {
 pub struct BindOptions {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub propagation: String,
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(skip_serializing_if = "crate::meta::is_zero")]
     pub non_recursive: bool,
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(skip_serializing_if = "crate::meta::is_zero")]
     pub create_mountpoint: bool,
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(skip_serializing_if = "crate::meta::is_zero")]
     pub read_only_non_recursive: bool,
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(skip_serializing_if = "crate::meta::is_zero")]
     pub read_only_force_recursive: bool,
 }
 
@@ -56,7 +52,7 @@ pub struct BindOptions {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct VolumeOptions {
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(skip_serializing_if = "crate::meta::is_zero")]
     pub no_copy: bool,
     #[serde(
         deserialize_with = "crate::meta::nullable",
@@ -81,21 +77,13 @@ pub struct ImageOptions {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct TmpfsOptions {
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::meta::is_zero")]
     pub size_bytes: i64,
-    #[serde(skip_serializing_if = "is_zero_u32")]
+    #[serde(skip_serializing_if = "crate::meta::is_zero")]
     pub mode: u32,
     #[serde(
         deserialize_with = "crate::meta::nullable",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub options: Vec<Vec<String>>,
-}
-
-fn is_zero(v: &i64) -> bool {
-    *v == 0
-}
-
-fn is_zero_u32(v: &u32) -> bool {
-    *v == 0
 }

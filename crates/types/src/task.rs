@@ -78,14 +78,10 @@ pub struct ContainerStatus {
         skip_serializing_if = "String::is_empty"
     )]
     pub container_id: String,
-    #[serde(rename = "PID", default, skip_serializing_if = "is_zero")]
+    #[serde(rename = "PID", default, skip_serializing_if = "crate::meta::is_zero")]
     pub pid: i64,
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "crate::meta::is_zero")]
     pub exit_code: i64,
-}
-
-fn is_zero(v: &i64) -> bool {
-    *v == 0
 }
 
 /// Host ports a task published.

@@ -103,11 +103,15 @@ pub struct ResourceRequirements {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Resources {
-    #[serde(rename = "NanoCPUs", default, skip_serializing_if = "is_zero_i64")]
+    #[serde(
+        rename = "NanoCPUs",
+        default,
+        skip_serializing_if = "crate::meta::is_zero"
+    )]
     pub nano_cpus: i64,
-    #[serde(default, skip_serializing_if = "is_zero_i64")]
+    #[serde(default, skip_serializing_if = "crate::meta::is_zero")]
     pub memory_bytes: i64,
-    #[serde(default, skip_serializing_if = "is_zero_i64")]
+    #[serde(default, skip_serializing_if = "crate::meta::is_zero")]
     pub pids: i64,
     #[serde(
         default,
@@ -143,12 +147,8 @@ pub struct NamedGenericResource {
 pub struct DiscreteGenericResource {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub kind: String,
-    #[serde(skip_serializing_if = "is_zero_i64")]
+    #[serde(skip_serializing_if = "crate::meta::is_zero")]
     pub value: i64,
-}
-
-fn is_zero_i64(v: &i64) -> bool {
-    *v == 0
 }
 
 /// When a task's exit leads to a replacement.
@@ -244,7 +244,7 @@ pub struct Placement {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub preferences: Vec<PlacementPreference>,
-    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    #[serde(default, skip_serializing_if = "crate::meta::is_zero")]
     pub max_replicas: u64,
     #[serde(
         default,
@@ -266,10 +266,6 @@ pub struct PlacementPreference {
 #[serde(rename_all = "PascalCase", default)]
 pub struct SpreadOver {
     pub spread_descriptor: String,
-}
-
-fn is_zero_u64(v: &u64) -> bool {
-    *v == 0
 }
 
 /// An OS and architecture.
