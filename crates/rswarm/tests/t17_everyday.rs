@@ -148,14 +148,14 @@ fn rejected_tasks_are_retried_once_per_restart_delay() {
 
     // As Docker shows it: the newest waits for its delay (desired Ready),
     // the older ones are shut down, all rejected with the runtime's reason.
-    let states = task_states(&d, "rej");
-    assert!(!states.is_empty());
-    assert!(
-        states.iter().all(|(_, cur)| cur.starts_with("Rejected")),
-        "{states:?}"
-    );
-    let ready = states.iter().filter(|(des, _)| des == "Ready").count();
-    assert_eq!(ready, 1, "{states:?}");
+    // A read may catch the newest task just created (Assigned), before the
+    // runtime rejected it: wait for a read where every task was rejected.
+    let mut states = Vec::new();
+    wait_until("every task rejected, the newest waiting (Ready)", T, || {
+        states = task_states(&d, "rej");
+        let ready = states.iter().filter(|(des, _)| des == "Ready").count();
+        ready == 1 && states.iter().all(|(_, cur)| cur.starts_with("Rejected"))
+    });
     let err = ok(
         &d,
         &[
