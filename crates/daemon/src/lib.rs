@@ -24,9 +24,13 @@
 pub mod addr;
 pub mod args;
 pub mod backend;
+pub mod backup;
 pub mod error;
+pub mod force_new_cluster;
 pub mod node;
 pub mod paths;
+pub mod restore;
+pub mod role;
 pub mod run;
 pub mod swarm_init;
 pub mod swarm_join;

@@ -61,6 +61,7 @@ pub async fn run(args: DaemonArgs) -> anyhow::Result<()> {
         .iter()
         .map(|h| parse_host(h))
         .collect::<Result<Vec<_>, _>>()?;
+    crate::args::set_raft_timing(args.raft_timing().map_err(anyhow::Error::msg)?);
     let paths = Paths::new(&args.data_root);
     private_data_root(paths.root())?;
     let hostname = args.hostname.clone().unwrap_or_else(default_hostname);
@@ -82,6 +83,7 @@ pub async fn run(args: DaemonArgs) -> anyhow::Result<()> {
         reason: e.to_string(),
     })?;
 
+    let roles = tokio::spawn(node.clone().supervise_role(shutdown.clone()));
     let backend = Arc::new(NodeBackend::new(node.clone(), runtime));
     let router = rswarm_engine_api::router(backend);
     let mut servers = Vec::new();
@@ -137,6 +139,7 @@ pub async fn run(args: DaemonArgs) -> anyhow::Result<()> {
     tracing::info!("shutting down: stopping tasks and the manager");
     node.deactivate().await;
     shutdown.trigger();
+    let _ = roles.await;
     for s in servers {
         let _ = s.await;
     }

@@ -4,7 +4,7 @@
 //! ```text
 //!  Raft leadership watch ──gain──► lead(term): orchestrator, scheduler,
 //!                        ◄─loss───             dispatcher heartbeats,
-//!                                              manager statuses
+//!                                              manager statuses, roles
 //!  submit(op) ── leader? ── yes ──► ControlApi::execute (local store)
 //!                      └─── no ───► Forwarder ──Control.Forward──► leader
 //! ```
@@ -23,7 +23,7 @@ use rswarm_types::ControlError;
 
 use crate::control::{ControlOp, ControlReply};
 use crate::grpc::Forwarder;
-use crate::loops::{manager_status_loop, orchestrator_loop, scheduler_loop};
+use crate::loops::{manager_status_loop, orchestrator_loop, role_loop, scheduler_loop};
 use crate::{ControlApi, Dispatcher, LogBroker};
 
 /// Swarm's words when no leader can take a write.
@@ -74,6 +74,7 @@ impl Manager {
         let forwarder = Forwarder::new(identity)
             .map_err(|e| ControlError::Internal(format!("manager TLS client: {e}")))?;
         let mut manager = Manager::new(raft.store(), clock);
+        manager.control = manager.control.with_raft(raft.clone());
         manager.replication = Some(Replication {
             raft,
             forwarder: Arc::new(forwarder),
@@ -102,7 +103,7 @@ impl Manager {
         }
         match r.raft.leader() {
             Some(leader) if leader.node_id != r.raft.me().node_id => {
-                r.forwarder.forward(&leader.addr, &op).await
+                r.forwarder.forward(&leader, &op, r.raft.leadership()).await
             }
             _ => Err(ControlError::Unavailable(NO_LEADER.into())),
         }
@@ -164,6 +165,12 @@ impl Manager {
         ];
         if let Some(r) = &self.replication {
             handles.push(tokio::spawn(manager_status_loop::run(
+                r.raft.clone(),
+                self.store.clone(),
+                STATUS_PERIOD,
+                term.clone(),
+            )));
+            handles.push(tokio::spawn(role_loop::run(
                 r.raft.clone(),
                 self.store.clone(),
                 STATUS_PERIOD,

@@ -17,5 +17,7 @@ mod harness;
 mod join;
 #[path = "grpc_security/logs.rs"]
 mod logs;
+#[path = "grpc_security/renew.rs"]
+mod renew;
 #[path = "grpc_security/session.rs"]
 mod session;

@@ -3,7 +3,7 @@
 //! [`LogStore`] it also serves the managers' log subscriptions for as
 //! long as the session lasts.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -14,8 +14,8 @@ use rswarm_proto::dispatcher::{
     AssignmentsRequest, HeartbeatRequest, SessionMessage, SessionRequest,
     TaskStatusUpdate as WireStatus, UpdateTaskStatusRequest,
 };
-use rswarm_types::{DEFAULT_HEARTBEAT_PERIOD, NodeDescription, Task, TaskStatus};
-use tokio::sync::mpsc;
+use rswarm_types::{DEFAULT_HEARTBEAT_PERIOD, NodeDescription, NodeRole, Task, TaskStatus};
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 use tonic::{Code, Status, Streaming};
@@ -37,7 +37,9 @@ pub struct RemoteDispatcherClient {
     advertise_ip: String,
     /// Where this node's task output is, for log subscriptions.
     logs: Option<LogStore>,
-    state: Mutex<State>,
+    /// Where the node's role, as the managers record it, is published.
+    role: Option<Arc<watch::Sender<Option<NodeRole>>>>,
+    state: Arc<Mutex<State>>,
 }
 
 #[derive(Debug, Default)]
@@ -67,11 +69,22 @@ impl RemoteDispatcherClient {
             identity,
             advertise_ip,
             logs: None,
-            state: Mutex::new(State {
+            role: None,
+            state: Arc::new(Mutex::new(State {
                 managers,
                 ..Default::default()
-            }),
+            })),
         }
+    }
+
+    /// Publishes the node's role as each session message states it (the
+    /// managers push a new message on promote and demote).
+    pub fn with_role_sender(
+        mut self,
+        role: Arc<watch::Sender<Option<NodeRole>>>,
+    ) -> RemoteDispatcherClient {
+        self.role = Some(role);
+        self
     }
 
     /// Serves the managers' log subscriptions from `logs` during each
@@ -87,7 +100,7 @@ impl RemoteDispatcherClient {
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.state)
     }
 
     /// A dispatcher client on the current channel.
@@ -153,13 +166,9 @@ impl RemoteDispatcherClient {
             .logs
             .clone()
             .map(|logs| tokio::spawn(logs::listen(channel, logs)));
+        adopt(&self.state, self.role.as_deref(), first);
         let mut state = self.state();
         state.session_id = first.session_id.clone();
-        for m in &first.managers {
-            if !state.managers.contains(m) {
-                state.managers.push(m.clone());
-            }
-        }
         if let Some(old) = state.session.replace(hold) {
             old.abort();
         }
@@ -178,6 +187,35 @@ impl Drop for RemoteDispatcherClient {
         {
             handle.abort();
         }
+    }
+}
+
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Learns the managers a session message names and publishes the node's
+/// role it states.
+fn adopt(
+    state: &Mutex<State>,
+    role: Option<&watch::Sender<Option<NodeRole>>>,
+    message: &SessionMessage,
+) {
+    {
+        let mut state = lock(state);
+        for m in &message.managers {
+            if !state.managers.contains(m) {
+                state.managers.push(m.clone());
+            }
+        }
+    }
+    let stated = match message.node_role.as_str() {
+        "manager" => Some(NodeRole::Manager),
+        "worker" => Some(NodeRole::Worker),
+        _ => None,
+    };
+    if let (Some(role), Some(stated)) = (role, stated) {
+        role.send_if_modified(|r| (*r != Some(stated)).then(|| *r = Some(stated)).is_some());
     }
 }
 
@@ -221,10 +259,11 @@ impl DispatcherClient for RemoteDispatcherClient {
                 self.reset_channel();
                 AgentError::Unavailable("Session: closed before its first message".into())
             })?;
+        let (state, role) = (self.state.clone(), self.role.clone());
         let hold = tokio::spawn(async move {
             loop {
                 match stream.message().await {
-                    Ok(Some(_)) => {}
+                    Ok(Some(m)) => adopt(&state, role.as_deref(), &m),
                     Ok(None) => break tracing::debug!("agent: session stream ended"),
                     Err(s) => break tracing::debug!("agent: session stream: {}", describe(&s)),
                 }

@@ -15,19 +15,25 @@
 //! the `assignments` module rebuilds full sets from them (restarting the stream on
 //! a gap), so the agent only ever sees full sets.
 //!
+//! `renew` trades a new CSR for a certificate in the node's recorded role,
+//! over mTLS with the current one (promote, demote); the Session stream
+//! publishes that role (`RemoteDispatcherClient::with_role_sender`).
+//!
 //! What it does not do: save the identity (the caller does, with
-//! `NodeIdentity::save`), renew certificates, join as a manager, or retry
+//! `NodeIdentity::save`), join the managers' Raft group, or retry
 //! sessions (the agent's session loop backs off and calls again).
 
 mod assignments;
 mod client;
 mod join;
 mod logs;
+mod renew;
 
 use std::time::Duration;
 
 pub use client::RemoteDispatcherClient;
 pub use join::{FETCH_ATTEMPTS, FETCH_RETRY_DELAY, JoinError, join};
+pub use renew::renew;
 
 /// Limit on each RPC (and on the first message of a stream): Swarm's 5 s.
 pub const RPC_TIMEOUT: Duration = Duration::from_secs(5);

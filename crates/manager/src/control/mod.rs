@@ -10,6 +10,7 @@ mod services;
 
 use std::sync::Arc;
 
+use rswarm_raft::RaftNode;
 use rswarm_rt::Clock;
 use rswarm_store::Store;
 
@@ -18,12 +19,25 @@ use rswarm_store::Store;
 pub struct ControlApi {
     store: Store,
     clock: Arc<dyn Clock>,
+    /// The managers' Raft group, for the membership checks of demote and
+    /// `node rm` (`None` for a single manager without Raft).
+    raft: Option<RaftNode>,
 }
 
 impl ControlApi {
     /// A control API over `store`.
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> ControlApi {
-        ControlApi { store, clock }
+        ControlApi {
+            store,
+            clock,
+            raft: None,
+        }
+    }
+
+    /// The same API, checking managers' changes against `raft`'s group.
+    pub fn with_raft(mut self, raft: RaftNode) -> ControlApi {
+        self.raft = Some(raft);
+        self
     }
 
     /// The store this API writes to.

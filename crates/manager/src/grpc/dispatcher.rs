@@ -3,7 +3,7 @@
 
 use std::pin::Pin;
 
-use futures_util::{Stream, StreamExt, stream};
+use futures_util::Stream;
 use rswarm_proto::dispatcher::dispatcher_server::Dispatcher;
 use rswarm_proto::dispatcher::{
     AssignmentsMessage, AssignmentsRequest, HeartbeatRequest, HeartbeatResponse, SessionMessage,
@@ -52,17 +52,6 @@ impl DispatcherService {
             .check_session(node_id, session_id)
             .map_err(from_control)
     }
-
-    /// `ip:port` of every manager that has one.
-    fn managers(&self) -> Vec<String> {
-        self.shared.manager.store.view(|t| {
-            t.nodes()
-                .filter_map(|n| n.manager_status.as_ref())
-                .map(|m| m.addr.clone())
-                .filter(|a| !a.is_empty())
-                .collect()
-        })
-    }
 }
 
 #[tonic::async_trait]
@@ -70,9 +59,9 @@ impl Dispatcher for DispatcherService {
     type SessionStream = MessageStream<SessionMessage>;
     type AssignmentsStream = MessageStream<AssignmentsMessage>;
 
-    /// Registers the node (it becomes `ready`), sends one `SessionMessage`
-    /// and holds the stream open until the agent goes away or the server
-    /// stops.
+    /// Registers the node (it becomes `ready`), sends a `SessionMessage`
+    /// and another each time the node's role or the managers change,
+    /// until the agent goes away or the server stops.
     async fn session(
         &self,
         request: Request<SessionRequest>,
@@ -99,13 +88,13 @@ impl Dispatcher for DispatcherService {
         let first = SessionMessage {
             session_id,
             heartbeat_period: nanos(dispatcher.heartbeat_period()),
-            managers: self.managers(),
+            ..Default::default()
         };
-        let shutdown = self.shared.shutdown.clone();
-        let hold = stream::once(async move { shutdown.wait().await })
-            .filter_map(|()| async { None::<Result<SessionMessage, Status>> });
-        Ok(Response::new(Box::pin(
-            stream::once(async move { Ok(first) }).chain(hold),
+        Ok(Response::new(super::session::stream(
+            self.shared.manager.store.clone(),
+            node_id,
+            first,
+            self.shared.shutdown.clone(),
         )))
     }
 

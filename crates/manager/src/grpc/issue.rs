@@ -27,6 +27,47 @@ pub(super) struct NodeCaService {
 }
 
 impl NodeCaService {
+    /// A new certificate for the caller, a node of this cluster still in
+    /// the store, in the role recorded for it: how a promoted or demoted
+    /// node gets its new role. Nothing is written. Only the leader
+    /// answers: a follower's store may lag (a demoted manager's own store
+    /// never sees its demotion), the caller tries the next manager.
+    fn renew(
+        &self,
+        cluster: &Cluster,
+        peer: &rswarm_tls::PeerIdentity,
+        csr: &str,
+    ) -> Result<IssueNodeCertificateResponse, Status> {
+        if !self.shared.manager.is_leader() {
+            return Err(Status::unavailable("node is not the leader"));
+        }
+        if peer.cluster_id != cluster.id {
+            return Err(Status::permission_denied(format!(
+                "the certificate is for cluster {}, not this one",
+                peer.cluster_id
+            )));
+        }
+        let role = self
+            .shared
+            .manager
+            .store
+            .view(|t| t.node(&peer.node_id).map(|n| n.role))
+            .ok_or_else(|| {
+                Status::permission_denied(format!("node {} is not in the swarm", peer.node_id))
+            })?;
+        let certificate = self.sign(cluster, csr, &peer.node_id, role)?;
+        tracing::info!(
+            "renewed the certificate of node {} as a {}",
+            peer.node_id,
+            role.as_str()
+        );
+        Ok(IssueNodeCertificateResponse {
+            node_id: peer.node_id.clone(),
+            certificate,
+            root_ca: cluster.ca_cert_pem.clone(),
+        })
+    }
+
     pub(super) fn new(shared: Shared) -> Self {
         NodeCaService { shared }
     }
@@ -36,7 +77,8 @@ impl NodeCaService {
 impl NodeCa for NodeCaService {
     /// Checks the token (constant time, manager token first, like Swarm),
     /// then signs the CSR for a new worker node and records the node. Any
-    /// refusal leaves the store unchanged.
+    /// refusal leaves the store unchanged. Without a token, a node of this
+    /// cluster renews its certificate ([`NodeCaService::renew`]).
     async fn issue_node_certificate(
         &self,
         request: Request<IssueNodeCertificateRequest>,
@@ -47,6 +89,11 @@ impl NodeCa for NodeCaService {
         let cluster = store
             .view(|t| t.cluster().cloned())
             .ok_or_else(|| Status::unavailable("This node is not part of a swarm"))?;
+        if req.token.is_empty()
+            && let Some(peer) = caller.peer.as_ref()
+        {
+            return self.renew(&cluster, peer, &req.csr).map(Response::new);
+        }
         let role = token_role(&cluster.join_tokens, &req.token)
             .ok_or_else(|| Status::invalid_argument(INVALID_TOKEN))?;
         let availability = parse_availability(&req.availability)?;

@@ -22,10 +22,14 @@
 //! `Control.Forward` (a follower's writes, run by the leader); only the
 //! leader dispatches.
 //!
-//! What it does not do: rotate
-//! or renew certificates, join managers (refused with `Unimplemented`),
-//! track session IDs (any session ID is accepted; the node is the
-//! certificate's CN), or push anything after the first `SessionMessage`.
+//! A node's certificate is renewed by `IssueNodeCertificate` without a
+//! token (the caller's certificate authenticates it; the role is the one
+//! recorded for the node), which is how promoted and demoted nodes get
+//! their new role: the Session stream tells them when it changes.
+//!
+//! What it does not do: rotate certificates on a schedule, or track
+//! session IDs (any session ID is accepted; the node is the certificate's
+//! CN).
 
 mod assignments;
 
@@ -37,6 +41,7 @@ mod forward;
 mod increments;
 mod issue;
 mod logbroker;
+mod session;
 mod status;
 
 use std::sync::Arc;

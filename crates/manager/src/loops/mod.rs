@@ -3,5 +3,6 @@
 
 pub mod manager_status_loop;
 pub mod orchestrator_loop;
+pub mod role_loop;
 pub mod scheduler_loop;
 pub mod wait;
