@@ -14,7 +14,7 @@ use rswarm_raft::{RaftNode, RaftNodeConfig, RaftTiming};
 use rswarm_rt::{Clock, Shutdown};
 use rswarm_types::{ControlError, NodeRole};
 use serde::{Deserialize, Serialize};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, watch};
 use tokio::task::JoinHandle;
 
 use crate::paths::Paths;
@@ -55,10 +55,33 @@ pub struct Active {
     pub config: SwarmConfig,
     /// The manager, on manager nodes.
     pub manager: Option<Manager>,
-    /// The manager's Raft node (stopped on deactivation).
-    raft: Option<RaftNode>,
+    /// What runs the manager (stopped on demotion and deactivation).
+    pub(crate) managing: Option<Managing>,
+    /// The agent's session with the managers.
+    pub(crate) client: Arc<RemoteDispatcherClient>,
+    pub(crate) shutdown: Shutdown,
+    handles: Vec<JoinHandle<()>>,
+}
+
+/// A manager's running parts: its Raft node, gRPC server and loops.
+#[derive(Debug)]
+pub(crate) struct Managing {
+    pub(crate) raft: RaftNode,
     shutdown: Shutdown,
     handles: Vec<JoinHandle<()>>,
+}
+
+impl Managing {
+    /// Stops the server and loops, then the Raft node.
+    pub(crate) async fn stop(self) {
+        self.shutdown.trigger();
+        for h in self.handles {
+            let _ = h.await;
+        }
+        if let Err(e) = self.raft.shutdown().await {
+            tracing::warn!("stopping the Raft node: {e}");
+        }
+    }
 }
 
 /// The local node.
@@ -76,6 +99,10 @@ pub struct LocalNode {
     pub clock: Arc<dyn Clock>,
     /// `None` when outside any swarm.
     pub membership: Mutex<Option<Active>>,
+    /// The node's role as the managers' sessions state it (see `role`).
+    pub(crate) stated_role: Arc<watch::Sender<Option<NodeRole>>>,
+    /// One role change at a time.
+    pub(crate) role_change: Mutex<()>,
     shutdown: Shutdown,
 }
 
@@ -96,6 +123,8 @@ impl LocalNode {
             logs,
             clock,
             membership: Mutex::new(None),
+            stated_role: Arc::new(watch::Sender::new(None)),
+            role_change: Mutex::new(()),
             shutdown,
         }
     }
@@ -121,7 +150,9 @@ impl LocalNode {
             NodeRole::Manager => Some(self.open_raft(&config, &identity, false).await?),
             NodeRole::Worker => None,
         };
-        self.activate(config, identity, raft).await
+        self.activate(config, identity, raft).await?;
+        self.rejoin_if_promoted().await;
+        Ok(())
     }
 
     /// The node's certificate and key.
@@ -160,9 +191,7 @@ impl LocalNode {
         identity: NodeIdentity,
         raft: Option<RaftNode>,
     ) -> Result<(), ControlError> {
-        let bytes = serde_json::to_vec_pretty(&config)
-            .map_err(|e| ControlError::Internal(e.to_string()))?;
-        write_atomic(&self.paths.state_file(), &bytes)?;
+        self.save_config(&config)?;
         self.executor.cleanup_leftovers(&config.node_id).await;
         let killed = rswarm_exec::kill_leftovers(&config.node_id);
         if killed > 0 {
@@ -178,47 +207,82 @@ impl LocalNode {
             self.clock.clone(),
         )
         .with_tls_info(identity.tls_info());
-        let mut handles = Vec::new();
         // The agent asks this node's own manager first: the leader
         // dispatches, a follower sends it on to the others.
         let mut managers = Vec::new();
-        let manager = match &raft {
+        let (manager, managing) = match raft {
             Some(raft) => {
-                let manager = Manager::replicated(raft.clone(), &identity, self.clock.clone())?;
-                let listener = tokio::net::TcpListener::bind(&config.listen_addr)
-                    .await
-                    .map_err(|e| {
-                        ControlError::Unavailable(format!(
-                            "cannot listen on {} for the swarm: {e}",
-                            config.listen_addr
-                        ))
-                    })?;
-                let (m, id, stop) = (manager.clone(), identity.clone(), shutdown.clone());
-                handles.push(tokio::spawn(async move {
-                    if let Err(e) = rswarm_manager::grpc::serve(listener, id, m, stop).await {
-                        tracing::error!("swarm gRPC server stopped: {e}");
-                    }
-                }));
-                handles.push(tokio::spawn(manager.clone().run(shutdown.clone())));
+                let (manager, managing) = self
+                    .start_manager(&config, &identity, raft, &shutdown)
+                    .await?;
                 managers.push(config.advertise_addr.clone());
-                Some(manager)
+                (Some(manager), Some(managing))
             }
-            None => None,
+            None => (None, None),
         };
         managers.extend(config.managers.iter().cloned());
+        self.stated_role.send_replace(None);
         let client =
             RemoteDispatcherClient::new(managers, identity, config.advertise_ip().to_string())
-                .with_logs(self.logs.clone());
+                .with_logs(self.logs.clone())
+                .with_role_sender(self.stated_role.clone());
         let client = Arc::new(client);
-        handles.push(tokio::spawn(agent.run(client, shutdown.clone())));
+        let handles = vec![tokio::spawn(agent.run(client.clone(), shutdown.clone()))];
         *self.membership.lock().await = Some(Active {
             config,
             manager,
-            raft,
+            managing,
+            client,
             shutdown,
             handles,
         });
         Ok(())
+    }
+
+    /// Starts a manager over `raft`: its gRPC server on the listen
+    /// address and its loops (leader loops while it leads), stopped by
+    /// [`Managing::stop`] or when `parent` fires.
+    pub(crate) async fn start_manager(
+        &self,
+        config: &SwarmConfig,
+        identity: &NodeIdentity,
+        raft: RaftNode,
+        parent: &Shutdown,
+    ) -> Result<(Manager, Managing), ControlError> {
+        let manager = Manager::replicated(raft.clone(), identity, self.clock.clone())?;
+        let listener = tokio::net::TcpListener::bind(&config.listen_addr)
+            .await
+            .map_err(|e| {
+                ControlError::Unavailable(format!(
+                    "cannot listen on {} for the swarm: {e}",
+                    config.listen_addr
+                ))
+            })?;
+        let shutdown = parent.child();
+        let (m, id, stop) = (manager.clone(), identity.clone(), shutdown.clone());
+        let handles = vec![
+            tokio::spawn(async move {
+                if let Err(e) = rswarm_manager::grpc::serve(listener, id, m, stop).await {
+                    tracing::error!("swarm gRPC server stopped: {e}");
+                }
+            }),
+            tokio::spawn(manager.clone().run(shutdown.clone())),
+        ];
+        Ok((
+            manager,
+            Managing {
+                raft,
+                shutdown,
+                handles,
+            },
+        ))
+    }
+
+    /// Writes the membership facts to `swarm/state.json`.
+    pub(crate) fn save_config(&self, config: &SwarmConfig) -> Result<(), ControlError> {
+        let bytes =
+            serde_json::to_vec_pretty(config).map_err(|e| ControlError::Internal(e.to_string()))?;
+        write_atomic(&self.paths.state_file(), &bytes)
     }
 
     /// Stops the manager and the agent (task processes are stopped).
@@ -228,10 +292,8 @@ impl LocalNode {
         for h in active.handles {
             let _ = h.await;
         }
-        if let Some(raft) = &active.raft
-            && let Err(e) = raft.shutdown().await
-        {
-            tracing::warn!("stopping the Raft node: {e}");
+        if let Some(managing) = active.managing {
+            managing.stop().await;
         }
         self.executor
             .cleanup_leftovers(&active.config.node_id)
