@@ -56,6 +56,11 @@ impl Contacts {
         }
     }
 
+    /// When this manager last heard from `id`.
+    pub(crate) fn last_heard(&self, id: u64) -> Option<Instant> {
+        self.last.lock().ok().and_then(|m| m.get(&id).copied())
+    }
+
     /// Reachable when heard from within `window`, unreachable when heard
     /// from before or never heard from in a window since this manager
     /// started, `unknown` otherwise.

@@ -8,18 +8,17 @@
 //! Entries past the commit point are dropped: nobody acknowledged them.
 //! A node that never applied anything is left without a cluster.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 use std::sync::Arc;
 
-use openraft::Membership;
 use rswarm_rt::Clock;
 use rswarm_store::Store;
 
 use crate::error::RaftNodeError;
-use crate::storage::db::{COMMITTED, Db, PURGED};
-use crate::storage::{StateMachine, read_entries, read_meta, remove_entries, snapshot, write_meta};
-use crate::types::{LogId, Peer, SnapshotMeta, StoredMembership};
+use crate::one_member;
+use crate::storage::db::{COMMITTED, Db};
+use crate::storage::{StateMachine, read_entries, read_meta, remove_entries, snapshot};
+use crate::types::{LogId, Peer};
 
 /// Rewrites the state in `db` as a one-member cluster of `me`.
 pub(crate) fn rewrite(db: &Arc<Db>, me: &Peer, clock: Arc<dyn Clock>) -> Result<(), RaftNodeError> {
@@ -45,25 +44,13 @@ pub(crate) fn rewrite(db: &Arc<Db>, me: &Peer, clock: Arc<dyn Clock>) -> Result<
         }
     }
     let (last, _) = sm.applied();
-    remove_entries(db, (Bound::Unbounded, Bound::Unbounded)).map_err(storage)?;
     let Some(last) = last else {
+        remove_entries(db, (Bound::Unbounded, Bound::Unbounded)).map_err(storage)?;
         tracing::warn!("force-new-cluster: no committed state; the node starts without a cluster");
         return Ok(());
     };
-    let alone = Membership::new(
-        vec![BTreeSet::from([me.raft_id()])],
-        BTreeMap::from([(me.raft_id(), me.clone())]),
-    );
-    let meta = SnapshotMeta {
-        last_log_id: Some(last),
-        last_membership: StoredMembership::new(Some(last), alone),
-        snapshot_id: format!("{}-{}-force-new-cluster", last.leader_id.term, last.index),
-    };
     let (tables, index) = store.snapshot();
-    let data = snapshot::encode(&tables, index).map_err(storage)?;
-    snapshot::save(db, &meta, &data).map_err(storage)?;
-    write_meta(db, PURGED, &last).map_err(storage)?;
-    write_meta(db, COMMITTED, &Some(last)).map_err(storage)?;
+    one_member::write(db, me, last, &tables, index, "force-new-cluster")?;
     tracing::info!(
         "force-new-cluster: {} is now the only manager, state kept up to log index {}",
         me.node_id,

@@ -63,6 +63,10 @@
 //!   last manager); [`RaftNode::members`] with [`Reachability`] for
 //!   `node ls` MANAGER STATUS.
 //! * Disaster recovery: `force_new_cluster: true` in the config.
+//! * Backup and restore: [`RaftNode::backup`] (online, leader or
+//!   follower) gives a [`Backup`]; [`Backup::encode`] / [`Backup::decode`]
+//!   are the file format (magic, version, SHA-256);
+//!   [`Backup::restore_into`] writes a new one-manager Raft state from it.
 //! * Node IDs: Raft IDs are derived from swarm node IDs ([`raft_id`]); the
 //!   membership keeps each member's [`Peer`] (node ID, address).
 //! * Storage: `<dir>/raft.redb` (owner-only): log, vote, commit point,
@@ -73,10 +77,11 @@
 //! What it does not do: forward writes to the leader (the manager does,
 //! from `NotLeader`), encrypt the log at rest (autolock), rotate TLS
 //! certificates of a running node, update node objects' `ManagerStatus`
-//! (the manager writes what [`RaftNode::members`] says), or back up and
-//! restore (the snapshot format is the building block).
+//! (the manager writes what [`RaftNode::members`] says), or issue the
+//! restored manager's certificate (the daemon does).
 
 mod auth;
+mod backup;
 mod config;
 mod contacts;
 mod error;
@@ -86,6 +91,7 @@ mod members;
 mod membership;
 mod network;
 mod node;
+mod one_member;
 mod replicator;
 mod service;
 #[allow(
@@ -96,6 +102,7 @@ mod storage;
 mod types;
 
 pub use auth::authorize_manager;
+pub use backup::{BACKUP_MAGIC, BACKUP_VERSION, Backup, BackupError};
 pub use config::RaftTiming;
 pub use contacts::Reachability;
 pub use error::{RaftNodeError, WOULD_LOSE_QUORUM};

@@ -17,3 +17,5 @@ mod t40_snapshot;
 mod t50_auth;
 #[path = "cluster/t60_force_new_cluster.rs"]
 mod t60_force_new_cluster;
+#[path = "cluster/t70_backup.rs"]
+mod t70_backup;
