@@ -141,6 +141,10 @@ impl Backend for NodeBackend {
             .map(drop)
     }
 
+    async fn swarm_backup(&self) -> Result<Vec<u8>, ControlError> {
+        self.node.backup().await.map_err(not_in_swarm)
+    }
+
     async fn list_nodes(&self) -> Result<Vec<Node>, ControlError> {
         Ok(self.manager().await?.control.list_nodes())
     }

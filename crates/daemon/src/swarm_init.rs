@@ -14,41 +14,50 @@ use crate::addr::{
 };
 use crate::node::{LocalNode, SwarmConfig};
 
+/// The listen, advertise and data path addresses of an init request.
+pub(crate) fn swarm_addresses(
+    req: &InitRequest,
+) -> Result<(String, String, Option<String>), ControlError> {
+    let listen_addr = resolve_listen(&req.listen_addr, &SystemInterfaces)?;
+    let advertise_addr = resolve_advertise(&req.advertise_addr, &listen_addr, &SystemInterfaces)?
+        .unwrap_or_else(|| default_advertise(&listen_addr));
+    let data_path_addr = resolve_data_path(&req.data_path_addr, &SystemInterfaces)?;
+    Ok((listen_addr, advertise_addr, data_path_addr))
+}
+
+/// Fails before writing anything when the swarm port is taken.
+pub(crate) async fn check_port_free(listen_addr: &str) -> Result<(), ControlError> {
+    tokio::net::TcpListener::bind(listen_addr)
+        .await
+        .map(drop)
+        .map_err(|e| {
+            ControlError::Unavailable(format!("cannot listen on {listen_addr} for the swarm: {e}"))
+        })
+}
+
 impl LocalNode {
-    /// Creates a new swarm with this node as its only manager.
+    /// Creates a new swarm with this node as its only manager; on a
+    /// manager already in a swarm, `--force-new-cluster` makes it the only
+    /// manager of its swarm instead (see [`crate::force_new_cluster`]).
     pub async fn init(
         &self,
         req: InitRequest,
         description: rswarm_types::NodeDescription,
     ) -> Result<String, ControlError> {
         if self.membership.lock().await.is_some() {
+            if req.force_new_cluster {
+                return self.force_new_cluster(req).await;
+            }
             return Err(ControlError::AlreadyInSwarm);
         }
-        if req.force_new_cluster {
-            return Err(ControlError::NotImplemented(
-                "--force-new-cluster is not supported yet".into(),
-            ));
-        }
+        // Outside a swarm, `--force-new-cluster` simply creates one (Docker).
         if req.auto_lock_managers {
             return Err(ControlError::NotImplemented(
                 "autolock is not supported yet".into(),
             ));
         }
-        let listen_addr = resolve_listen(&req.listen_addr, &SystemInterfaces)?;
-        let advertise_addr =
-            resolve_advertise(&req.advertise_addr, &listen_addr, &SystemInterfaces)?
-                .unwrap_or_else(|| default_advertise(&listen_addr));
-        let data_path_addr = resolve_data_path(&req.data_path_addr, &SystemInterfaces)?;
-        // Fail before writing anything when the swarm port is taken.
-        drop(
-            tokio::net::TcpListener::bind(&listen_addr)
-                .await
-                .map_err(|e| {
-                    ControlError::Unavailable(format!(
-                        "cannot listen on {listen_addr} for the swarm: {e}"
-                    ))
-                })?,
-        );
+        let (listen_addr, advertise_addr, data_path_addr) = swarm_addresses(&req)?;
+        check_port_free(&listen_addr).await?;
         let mut spec = req.spec;
         spec.fill_defaults();
         if spec

@@ -189,6 +189,14 @@ pub trait Backend: Send + Sync + 'static {
         rotation: Rotation,
     ) -> Result<(), ControlError>;
 
+    /// rswarm's `GET /swarm/backup`: a backup file of the cluster store
+    /// (CA key included), taken online on a manager.
+    async fn swarm_backup(&self) -> Result<Vec<u8>, ControlError> {
+        Err(ControlError::NotImplemented(
+            "swarm backup is not supported by this node".into(),
+        ))
+    }
+
     /// All nodes.
     async fn list_nodes(&self) -> Result<Vec<Node>, ControlError>;
     /// Updates a node's spec.

@@ -3,6 +3,7 @@
 //! (`rswarm playground`).
 
 mod playground;
+mod restore;
 
 use clap::{Parser, Subcommand};
 
@@ -59,6 +60,9 @@ fn main() -> std::process::ExitCode {
                     1
                 }
             },
+            Command::Cli(rswarm_cli::CliCommand::Swarm(rswarm_cli::SwarmCmd::Restore(a))) => {
+                restore::run(a)
+            }
             Command::Cli(cmd) => {
                 let host = cli
                     .host

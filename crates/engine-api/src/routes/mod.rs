@@ -10,6 +10,7 @@ use axum::routing::{get, post};
 use crate::backend::Backend;
 use crate::error::ApiError;
 
+mod backup;
 mod info;
 mod local;
 mod logs;
@@ -34,6 +35,7 @@ pub(crate) fn api(backend: Shared) -> Router {
         .route("/swarm/join", post(swarm::join))
         .route("/swarm/leave", post(swarm::leave))
         .route("/swarm/update", post(swarm::update))
+        .route("/swarm/backup", get(backup::backup))
         .route("/swarm/unlockkey", get(swarm::unlock_key))
         .route("/swarm/unlock", post(swarm::unlock))
         .route("/nodes", get(nodes::list))

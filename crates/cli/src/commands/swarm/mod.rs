@@ -1,4 +1,5 @@
-//! `swarm init|join|join-token|leave|update|unlock-key|inspect`.
+//! `swarm init|join|join-token|leave|update|unlock-key|inspect`, and
+//! rswarm's own `swarm backup` / `swarm restore`.
 
 use std::io::Write;
 
@@ -6,6 +7,7 @@ use clap::{Args, Subcommand};
 use rswarm_types::{JoinTokens, SwarmSpec, Version};
 use serde::Deserialize;
 
+mod backup;
 mod init;
 mod update;
 
@@ -34,6 +36,10 @@ pub enum SwarmCmd {
     UnlockKey(UnlockKeyArgs),
     /// Display the swarm object (GET /swarm)
     Inspect(InspectArgs),
+    /// Write an online backup of the swarm's state to a file (rswarm only)
+    Backup(BackupArgs),
+    /// Create a data root from a backup file, offline (rswarm only)
+    Restore(RestoreArgs),
 }
 
 /// Flags shared by `init` and `update`.
@@ -162,6 +168,30 @@ pub struct InspectArgs {
     pub format: String,
 }
 
+/// `swarm backup`
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// File to write the backup to (owner-only: it holds the CA key)
+    pub file: String,
+}
+
+/// `swarm restore` (offline: run by the `rswarm` binary on a data root
+/// no daemon uses; see `rswarm_daemon::restore`)
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// Backup file written by `swarm backup`
+    pub file: String,
+    /// Data root to create (must hold no swarm state)
+    #[arg(long)]
+    pub data_root: String,
+    /// Listen address (format: "<ip|interface>[:port]"; default: the address of the manager the backup came from)
+    #[arg(long)]
+    pub listen_addr: Option<String>,
+    /// Advertised address (format: "<ip|interface>[:port]"; default: the listen address)
+    #[arg(long)]
+    pub advertise_addr: Option<String>,
+}
+
 /// `GET /swarm` as the CLI reads it.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -200,6 +230,10 @@ pub async fn run(client: &Client, cmd: SwarmCmd, io: &mut Output) -> Result<()> 
             ins.add(v)?;
             ins.flush(&mut io.out)
         }
+        SwarmCmd::Backup(a) => backup::backup(client, a, io).await,
+        SwarmCmd::Restore(_) => Err(CliError::msg(
+            "swarm restore works on a data root without a daemon: run it with the rswarm binary",
+        )),
     }
 }
 
