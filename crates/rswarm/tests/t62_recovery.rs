@@ -238,7 +238,7 @@ fn force_new_cluster_revives_the_last_manager() {
         assert!(removed, "node rm {h}: {text} ({seen:?})");
     }
     let left: Vec<String> = nodes(survivor).into_iter().map(|(h, _, _)| h).collect();
-    assert_eq!(left, [survivor.hostname.clone()]);
+    assert_eq!(left, std::slice::from_ref(&survivor.hostname));
     // It stays a one-manager swarm across a restart.
     ms[s].restart();
     let survivor = &ms[s];
