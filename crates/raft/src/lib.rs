@@ -15,8 +15,9 @@
 //!   committed ──► StateMachine::apply ──► Store::apply_committed (every manager)
 //!                      │                    re-check versions, stamp log index,
 //!                      │                    apply to tables, broadcast Commit
-//!                      └─ every N entries: snapshot (tables as JSON) in redb,
-//!                         log compacted; lagging peers get it in chunks
+//!                      └─ every N entries (swarm spec, live): snapshot (tables
+//!                         as JSON) in redb, log compacted but for the last
+//!                         M; lagging peers get it in chunks
 //! ```
 //!
 //! # Using it (the manager / daemon wiring)
@@ -71,8 +72,14 @@
 //!   membership keeps each member's [`Peer`] (node ID, address).
 //! * Storage: `<dir>/raft.redb` (owner-only): log, vote, commit point,
 //!   latest snapshot. Restart = open again.
-//! * Timing: [`RaftTiming`] (heartbeat 150 ms, election 1-1.5 s, snapshot
-//!   every 10000 entries keeping 500, 1 MiB chunks).
+//! * Timing: [`RaftTiming`], from Swarm's ticks with
+//!   [`RaftTiming::from_ticks`] (default 100 ms tick: heartbeat 100 ms,
+//!   election 1-1.5 s; fixed until the node reopens), 1 MiB chunks.
+//! * Compaction: a snapshot every `Raft.SnapshotInterval` entries, the log
+//!   behind it purged but for `Raft.LogEntriesForSlowFollowers`, both read
+//!   from the cluster spec while the node runs (`swarm update
+//!   --snapshot-interval` applies at once on every manager); the
+//!   [`RaftTiming`] values until a cluster object exists.
 //!
 //! What it does not do: forward writes to the leader (the manager does,
 //! from `NotLeader`), encrypt the log at rest (autolock), rotate TLS
@@ -82,6 +89,7 @@
 
 mod auth;
 mod backup;
+mod compaction;
 mod config;
 mod contacts;
 mod error;
@@ -103,7 +111,7 @@ mod types;
 
 pub use auth::authorize_manager;
 pub use backup::{BACKUP_MAGIC, BACKUP_VERSION, Backup, BackupError};
-pub use config::RaftTiming;
+pub use config::{DEFAULT_ELECTION_TICK, DEFAULT_HEARTBEAT_TICK, DEFAULT_TICK, RaftTiming};
 pub use contacts::Reachability;
 pub use error::{RaftNodeError, WOULD_LOSE_QUORUM};
 pub use leadership::Leadership;

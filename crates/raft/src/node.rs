@@ -24,7 +24,7 @@ use crate::replicator::NodeReplicator;
 use crate::service::RaftService;
 use crate::storage::{LogStore, StateMachine, db, snapshot};
 use crate::types::{LogId, Peer, Raft, StoredMembership};
-use crate::{Member, Reachability, force_new_cluster};
+use crate::{Member, Reachability, compaction, force_new_cluster};
 
 /// What a manager's Raft node needs to start.
 #[derive(Clone, Debug)]
@@ -62,6 +62,8 @@ pub(crate) struct NodeInner {
     pub(crate) contacts: Contacts,
     leadership: watch::Receiver<Leadership>,
     monitor: JoinHandle<()>,
+    /// Snapshots and purges as the swarm spec says.
+    compactor: JoinHandle<()>,
     /// Turns true once the database is closed.
     db_closed: watch::Receiver<bool>,
 }
@@ -78,6 +80,7 @@ impl std::fmt::Debug for NodeInner {
 impl Drop for NodeInner {
     fn drop(&mut self) {
         self.monitor.abort();
+        self.compactor.abort();
     }
 }
 
@@ -131,6 +134,7 @@ impl RaftNode {
             .map_err(|e| RaftNodeError::Raft(e.to_string()))?;
         let (leadership, monitor) =
             leadership::spawn(raft.clone(), me.clone(), config.timing.clone());
+        let compactor = compaction::spawn(raft.clone(), store.clone(), &config.timing);
         let inner = Arc::new(NodeInner {
             raft,
             store: store.clone(),
@@ -141,6 +145,7 @@ impl RaftNode {
             contacts,
             leadership,
             monitor,
+            compactor,
             db_closed,
         });
         store.attach_replicator(Arc::new(NodeReplicator::new(Arc::downgrade(&inner))));
@@ -243,6 +248,7 @@ impl RaftNode {
     /// store fail from now on.
     pub async fn shutdown(&self) -> Result<(), RaftNodeError> {
         self.inner.monitor.abort();
+        self.inner.compactor.abort();
         self.inner
             .raft
             .shutdown()

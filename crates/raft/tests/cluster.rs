@@ -13,6 +13,8 @@ mod t20_failover;
 mod t30_minority;
 #[path = "cluster/t40_snapshot.rs"]
 mod t40_snapshot;
+#[path = "cluster/t45_spec_compaction.rs"]
+mod t45_spec_compaction;
 #[path = "cluster/t50_auth.rs"]
 mod t50_auth;
 #[path = "cluster/t60_force_new_cluster.rs"]
