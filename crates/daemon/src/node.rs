@@ -169,11 +169,13 @@ impl LocalNode {
         identity: &NodeIdentity,
         force_new_cluster: bool,
     ) -> Result<RaftNode, ControlError> {
+        // The daemon's tick flags; compaction follows the swarm spec.
+        let timing: RaftTiming = crate::args::raft_timing();
         let raft_config = RaftNodeConfig {
             dir: self.paths.raft(),
             addr: config.advertise_addr.clone(),
             identity: identity.clone(),
-            timing: RaftTiming::default(),
+            timing,
             force_new_cluster,
         };
         RaftNode::open(raft_config, self.clock.clone())
