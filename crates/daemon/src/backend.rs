@@ -12,7 +12,8 @@ use rswarm_engine_api::{
 use rswarm_manager::Manager;
 use rswarm_manager::control::{ControlOp, ControlReply};
 use rswarm_types::{
-    Cluster, ControlError, Node, NodeRole, NodeSpec, Service, ServiceSpec, SwarmSpec, Task,
+    Cluster, ControlError, Network, NetworkSpec, Node, NodeRole, NodeSpec, Service, ServiceSpec,
+    SwarmSpec, Task,
 };
 
 use crate::node::LocalNode;
@@ -183,7 +184,7 @@ impl Backend for NodeBackend {
             .await?
         {
             ControlReply::Service(service) => Ok(*service),
-            ControlReply::Done => Err(ControlError::Internal(
+            _ => Err(ControlError::Internal(
                 "service create answered without the service".into(),
             )),
         }
@@ -212,6 +213,29 @@ impl Backend for NodeBackend {
 
     async fn list_tasks(&self) -> Result<Vec<Task>, ControlError> {
         Ok(self.manager().await?.control.list_tasks())
+    }
+
+    async fn list_networks(&self) -> Result<Vec<Network>, ControlError> {
+        Ok(self.manager().await?.control.list_networks())
+    }
+
+    async fn create_network(&self, spec: NetworkSpec) -> Result<Network, ControlError> {
+        match self
+            .manager()
+            .await?
+            .submit(ControlOp::CreateNetwork(spec))
+            .await?
+        {
+            ControlReply::Network(network) => Ok(*network),
+            _ => Err(ControlError::Internal(
+                "network create answered without the network".into(),
+            )),
+        }
+    }
+
+    async fn remove_network(&self, id: &str) -> Result<(), ControlError> {
+        let op = ControlOp::RemoveNetwork { id: id.to_string() };
+        self.manager().await?.submit(op).await.map(drop)
     }
 
     /// Tasks of this node from its log files, tasks of other nodes from

@@ -6,8 +6,8 @@
 use async_trait::async_trait;
 use futures_util::stream::BoxStream;
 use rswarm_types::{
-    Availability, Cluster, ControlError, Node, NodeSpec, Service, ServiceSpec, SwarmSpec, Task,
-    Timestamp,
+    Availability, Cluster, ControlError, Network, NetworkSpec, Node, NodeSpec, Service,
+    ServiceSpec, SwarmSpec, Task, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 
@@ -222,6 +222,13 @@ pub trait Backend: Send + Sync + 'static {
 
     /// All tasks.
     async fn list_tasks(&self) -> Result<Vec<Task>, ControlError>;
+
+    /// All swarm networks.
+    async fn list_networks(&self) -> Result<Vec<Network>, ControlError>;
+    /// Creates (and allocates) a swarm network.
+    async fn create_network(&self, spec: NetworkSpec) -> Result<Network, ControlError>;
+    /// Removes a swarm network no service uses.
+    async fn remove_network(&self, id: &str) -> Result<(), ControlError>;
 
     /// Log lines of a service or task.
     async fn logs(

@@ -25,6 +25,7 @@ pub mod guard;
 pub mod host;
 pub mod logframe;
 pub mod names;
+pub mod network_json;
 pub mod query;
 pub mod resolve;
 mod routes;

@@ -20,6 +20,7 @@
 //!
 //! What it does not do: run tasks (the agent does) or speak HTTP.
 
+pub mod allocator;
 pub mod control;
 pub mod dispatcher;
 pub mod grpc;

@@ -1,7 +1,7 @@
 //! Objects, the actions a transaction proposes and the events a commit
 //! publishes.
 
-use rswarm_types::{Cluster, Meta, Node, Service, Task};
+use rswarm_types::{Cluster, Meta, Network, Node, Service, Task};
 use serde::{Deserialize, Serialize};
 
 /// The stored object kinds.
@@ -15,6 +15,8 @@ pub enum Kind {
     Service,
     /// Tasks.
     Task,
+    /// Swarm networks.
+    Network,
 }
 
 impl Kind {
@@ -25,6 +27,7 @@ impl Kind {
             Kind::Node => "node",
             Kind::Service => "service",
             Kind::Task => "task",
+            Kind::Network => "network",
         }
     }
 }
@@ -44,6 +47,8 @@ pub enum Object {
     Service(Service),
     /// A task.
     Task(Task),
+    /// A network.
+    Network(Network),
 }
 
 impl Object {
@@ -54,6 +59,7 @@ impl Object {
             Object::Node(_) => Kind::Node,
             Object::Service(_) => Kind::Service,
             Object::Task(_) => Kind::Task,
+            Object::Network(_) => Kind::Network,
         }
     }
 
@@ -64,6 +70,7 @@ impl Object {
             Object::Node(o) => &o.id,
             Object::Service(o) => &o.id,
             Object::Task(o) => &o.id,
+            Object::Network(o) => &o.id,
         }
     }
 
@@ -74,6 +81,7 @@ impl Object {
             Object::Node(o) => &o.meta,
             Object::Service(o) => &o.meta,
             Object::Task(o) => &o.meta,
+            Object::Network(o) => &o.meta,
         }
     }
 
@@ -84,6 +92,7 @@ impl Object {
             Object::Node(o) => &mut o.meta,
             Object::Service(o) => &mut o.meta,
             Object::Task(o) => &mut o.meta,
+            Object::Network(o) => &mut o.meta,
         }
     }
 }

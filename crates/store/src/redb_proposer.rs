@@ -17,11 +17,12 @@ use crate::{Action, Kind, Object, Proposer, StoreError, Tables};
 const CACHE_BYTES: usize = 8 * 1024 * 1024;
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
-const OBJECTS: [(Kind, TableDefinition<&str, &[u8]>); 4] = [
+const OBJECTS: [(Kind, TableDefinition<&str, &[u8]>); 5] = [
     (Kind::Cluster, TableDefinition::new("clusters")),
     (Kind::Node, TableDefinition::new("nodes")),
     (Kind::Service, TableDefinition::new("services")),
     (Kind::Task, TableDefinition::new("tasks")),
+    (Kind::Network, TableDefinition::new("networks")),
 ];
 
 fn table(kind: Kind) -> TableDefinition<'static, &'static str, &'static [u8]> {

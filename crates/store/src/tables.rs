@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use rswarm_types::{Cluster, Node, Service, Task};
+use rswarm_types::{Cluster, Network, Node, Service, Task};
 
 use crate::{Action, Event, Kind, Object};
 
@@ -13,6 +13,7 @@ pub struct Tables {
     nodes: BTreeMap<String, Node>,
     services: BTreeMap<String, Service>,
     tasks: BTreeMap<String, Task>,
+    networks: BTreeMap<String, Network>,
     service_names: HashMap<String, String>,
     tasks_by_service: HashMap<String, BTreeSet<String>>,
     tasks_by_node: HashMap<String, BTreeSet<String>>,
@@ -69,6 +70,18 @@ impl Tables {
             .flatten()
             .filter_map(|id| self.tasks.get(id))
     }
+    /// A network by ID.
+    pub fn network(&self, id: &str) -> Option<&Network> {
+        self.networks.get(id)
+    }
+    /// A network by name (exact).
+    pub fn network_by_name(&self, name: &str) -> Option<&Network> {
+        self.networks.values().find(|n| n.spec.name == name)
+    }
+    /// All networks, by ID.
+    pub fn networks(&self) -> impl Iterator<Item = &Network> {
+        self.networks.values()
+    }
     /// Number of objects of a kind.
     pub fn count(&self, kind: Kind) -> usize {
         match kind {
@@ -76,6 +89,7 @@ impl Tables {
             Kind::Node => self.nodes.len(),
             Kind::Service => self.services.len(),
             Kind::Task => self.tasks.len(),
+            Kind::Network => self.networks.len(),
         }
     }
 
@@ -86,16 +100,23 @@ impl Tables {
             Kind::Node => self.nodes.get(id).cloned().map(Object::Node),
             Kind::Service => self.services.get(id).cloned().map(Object::Service),
             Kind::Task => self.tasks.get(id).cloned().map(Object::Task),
+            Kind::Network => self.networks.get(id).cloned().map(Object::Network),
         }
     }
 
-    /// Every object (clones), clusters first, then nodes, services, tasks.
+    /// Every object (clones), clusters first, then nodes, networks,
+    /// services, tasks.
     pub fn objects(&self) -> impl Iterator<Item = Object> + '_ {
         let clusters = self.clusters.values().cloned().map(Object::Cluster);
         let nodes = self.nodes.values().cloned().map(Object::Node);
+        let networks = self.networks.values().cloned().map(Object::Network);
         let services = self.services.values().cloned().map(Object::Service);
         let tasks = self.tasks.values().cloned().map(Object::Task);
-        clusters.chain(nodes).chain(services).chain(tasks)
+        clusters
+            .chain(nodes)
+            .chain(networks)
+            .chain(services)
+            .chain(tasks)
     }
 
     /// Tables holding exactly `objects`, indexed.
@@ -111,7 +132,13 @@ impl Tables {
     /// and deletes, kind by kind in ID order.
     pub fn diff(&self, new: &Tables) -> Vec<Event> {
         let mut events = Vec::new();
-        for kind in [Kind::Cluster, Kind::Node, Kind::Service, Kind::Task] {
+        for kind in [
+            Kind::Cluster,
+            Kind::Node,
+            Kind::Network,
+            Kind::Service,
+            Kind::Task,
+        ] {
             let old_ids = self.ids(kind);
             let new_ids = new.ids(kind);
             for id in old_ids.union(&new_ids) {
@@ -132,6 +159,7 @@ impl Tables {
             Kind::Node => self.nodes.keys().map(String::as_str).collect(),
             Kind::Service => self.services.keys().map(String::as_str).collect(),
             Kind::Task => self.tasks.keys().map(String::as_str).collect(),
+            Kind::Network => self.networks.keys().map(String::as_str).collect(),
         }
     }
 
@@ -163,6 +191,9 @@ impl Tables {
             Object::Node(n) => {
                 self.nodes.insert(n.id.clone(), n);
             }
+            Object::Network(n) => {
+                self.networks.insert(n.id.clone(), n);
+            }
             Object::Service(s) => {
                 self.service_names
                     .insert(s.spec.name.to_lowercase(), s.id.clone());
@@ -188,6 +219,7 @@ impl Tables {
         match kind {
             Kind::Cluster => self.clusters.remove(id).map(Object::Cluster),
             Kind::Node => self.nodes.remove(id).map(Object::Node),
+            Kind::Network => self.networks.remove(id).map(Object::Network),
             Kind::Service => {
                 let s = self.services.remove(id)?;
                 let key = s.spec.name.to_lowercase();

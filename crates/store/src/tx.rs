@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use rswarm_types::{Cluster, Node, Service, Task};
+use rswarm_types::{Cluster, Network, Node, Service, Task};
 
 use crate::{Action, Kind, Object, StoreError, Tables};
 
@@ -56,6 +56,7 @@ impl<'a> WriteTx<'a> {
     typed_access!(node, Node, Node);
     typed_access!(service, Service, Service);
     typed_access!(task, Task, Task);
+    typed_access!(network, Network, Network);
 
     /// The cluster object.
     pub fn cluster(&self) -> Option<Cluster> {

@@ -20,6 +20,7 @@ pub mod container;
 pub mod error;
 pub mod meta;
 pub mod mount;
+pub mod network;
 pub mod network_map;
 pub mod node;
 pub mod service;
@@ -33,6 +34,7 @@ pub use container::*;
 pub use error::ControlError;
 pub use meta::*;
 pub use mount::*;
+pub use network::*;
 pub use network_map::{
     Ipv4Cidr, MacAddr, MapEndpoint, MapNetwork, MapService, NetworkMap, NetworkMapDelta,
     NetworkMapUpdate, ParseNetError, ResolutionMode, StaleDelta,

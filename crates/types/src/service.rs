@@ -229,7 +229,7 @@ pub struct Endpoint {
         deserialize_with = "crate::meta::nullable",
         skip_serializing_if = "Vec::is_empty"
     )]
-    pub virtual_ips: Vec<serde_json::Value>,
+    pub virtual_ips: Vec<crate::EndpointVirtualIp>,
 }
 
 /// Progress of the last update or rollback.

@@ -27,6 +27,13 @@ pub struct Task {
     pub node_id: String,
     pub status: TaskStatus,
     pub desired_state: TaskState,
+    /// The task's addresses on its networks (given when it leaves `new`).
+    #[serde(
+        default,
+        deserialize_with = "crate::meta::nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub networks_attachments: Vec<crate::NetworkAttachment>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_iteration: Option<Version>,
     /// The service's name and labels when the task was created (internal;

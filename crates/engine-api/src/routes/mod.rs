@@ -14,6 +14,7 @@ mod backup;
 mod info;
 mod local;
 mod logs;
+mod networks;
 mod nodes;
 mod services;
 mod swarm;
@@ -49,6 +50,12 @@ pub(crate) fn api(backend: Shared) -> Router {
         )
         .route("/services/{id}/update", post(services::update))
         .route("/services/{id}/logs", get(logs::service_logs))
+        .route("/networks", get(networks::list))
+        .route("/networks/create", post(networks::create))
+        .route(
+            "/networks/{id}",
+            get(networks::inspect).delete(networks::remove),
+        )
         .route("/tasks", get(tasks::list))
         .route("/tasks/{id}", get(tasks::inspect))
         .route("/tasks/{id}/logs", get(logs::task_logs))

@@ -102,14 +102,11 @@ pub(super) async fn inspect(
     Ok(Json(service).into_response())
 }
 
-/// rswarm has no networks, secrets or configs yet, so a spec that refers
-/// to one refers to one that does not exist: 404 naming it, before
-/// anything is stored (Docker refuses unknown references too: moby's
-/// `network NAME not found`, swarmkit's `secret not found: NAME`).
+/// rswarm has no secrets or configs yet, so a spec that refers to one
+/// refers to one that does not exist: 404 naming it, before anything is
+/// stored (swarmkit's `secret not found: NAME`). Networks are resolved by
+/// the managers (moby's `network NAME not found`).
 fn refuse_unknown_references(spec: &ServiceSpec) -> Result<(), ControlError> {
-    if let Some(n) = spec.task_template.networks.first() {
-        return Err(ControlError::not_found("network", n.target.clone()));
-    }
     let Some(c) = spec.task_template.container_spec.as_ref() else {
         return Ok(());
     };

@@ -1,18 +1,17 @@
 //! Endpoints rswarm does not serve, answered with a clear 501 instead of
 //! a confusing 404: creating or changing local containers, images,
 //! volumes, builds, exec and disk usage (out of scope: rswarm runs swarm
-//! services only), and networks, secrets, configs and plugins (not
-//! implemented yet). Reads of local objects answer as an empty engine
+//! services only), and network connect/disconnect/prune, secrets, configs
+//! and plugins (not implemented yet). Reads of local objects answer as an empty engine
 //! would (see [`super::local`]).
 //!
-//! Read-only lookups of networks, secrets and configs answer truthfully
-//! that none exist (`[]` and 404), so `stack rm`, `service create
-//! --network` and `secret inspect` fail or succeed exactly as they would
-//! on a cluster without such objects.
+//! Read-only lookups of secrets and configs answer truthfully that none
+//! exist (`[]` and 404), so `stack rm` and `secret inspect` fail or
+//! succeed exactly as they would on a cluster without such objects.
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::routing::{any, get};
 use rswarm_types::ControlError;
 
@@ -62,14 +61,6 @@ async fn distribution() -> ApiError {
     .into()
 }
 
-async fn no_networks() -> Response {
-    Json(Vec::<serde_json::Value>::new()).into_response()
-}
-
-async fn network_not_found(Path(id): Path<String>) -> ApiError {
-    ControlError::not_found("network", id).into()
-}
-
 async fn empty_list(State(backend): State<Shared>) -> ApiResult {
     guard::manager(backend.as_ref()).await?;
     Ok(Json(Vec::<serde_json::Value>::new()).into_response())
@@ -117,13 +108,6 @@ pub(super) fn routes() -> axum::Router<Shared> {
     }
     r.route("/plugins", get(local::empty_list).fallback(plugins))
         .route("/plugins/{*rest}", get(local::plugin).fallback(plugins))
-        .route("/networks", get(no_networks).fallback(networks))
-        .route(
-            "/networks/{id}",
-            get(network_not_found)
-                .delete(network_not_found)
-                .fallback(networks),
-        )
         .route("/networks/{id}/{*rest}", any(networks))
         .route("/secrets", get(empty_list).fallback(secrets))
         .route(

@@ -443,6 +443,24 @@ impl Backend for Fake {
         Ok(self.state().tasks.clone())
     }
 
+    async fn list_networks(&self) -> Result<Vec<rswarm_types::Network>, ControlError> {
+        Ok(Vec::new())
+    }
+
+    async fn create_network(
+        &self,
+        spec: rswarm_types::NetworkSpec,
+    ) -> Result<rswarm_types::Network, ControlError> {
+        Err(ControlError::NotImplemented(format!(
+            "the fake backend keeps no networks ({})",
+            spec.name
+        )))
+    }
+
+    async fn remove_network(&self, id: &str) -> Result<(), ControlError> {
+        Err(ControlError::not_found("network", id))
+    }
+
     async fn logs(
         &self,
         target: LogTarget,

@@ -286,9 +286,13 @@ async fn local_engine_reads_answer_as_an_empty_engine_writes_are_501() {
 #[tokio::test]
 async fn networks_secrets_configs_plugins_are_not_implemented_but_lists_are_empty() {
     let fake = Fake::manager();
+    // Local networks (the default bridge driver) are not rswarm's.
     post(&fake, "/v1.51/networks/create", r#"{"Name":"n"}"#)
         .await
-        .assert_error(501, "networks are not implemented yet in rswarm");
+        .assert_error(
+            501,
+            "rswarm has no local networks (driver \"bridge\"): create a swarm network with --driver overlay",
+        );
     post(&fake, "/secrets/create", r#"{"Name":"s"}"#)
         .await
         .assert_error(501, "secrets are not implemented yet in rswarm");

@@ -17,12 +17,20 @@ pub struct TokenRotation {
 }
 
 impl ControlApi {
-    /// Writes the first objects of a new swarm: the cluster and this node.
+    /// Writes the first objects of a new swarm: the cluster, this node
+    /// and the `ingress` network.
     pub async fn bootstrap(&self, cluster: Cluster, node: Node) -> Result<(), ControlError> {
+        let now = self.clock.now();
         self.store
             .update(|tx| {
                 tx.create(Object::Cluster(cluster))?;
                 tx.create(Object::Node(node))?;
+                let mut with_cluster = tx.base().clone();
+                if let Some(c) = tx.cluster() {
+                    with_cluster.insert(Object::Cluster(c));
+                }
+                let ingress = super::new_network(&with_cluster, super::ingress_spec(), now)?;
+                tx.create(Object::Network(ingress))?;
                 Ok(())
             })
             .await

@@ -3,6 +3,8 @@
 
 mod cluster;
 pub use cluster::TokenRotation;
+mod networks;
+pub use networks::{INGRESS, address_pools, ingress_spec, new_network};
 mod nodes;
 mod op;
 pub use op::{ControlOp, ControlReply, WireError};

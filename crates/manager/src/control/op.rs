@@ -7,7 +7,9 @@
 //! as if its own manager had answered.
 
 use rswarm_store::Object;
-use rswarm_types::{ControlError, Node, NodeSpec, Service, ServiceSpec, SwarmSpec};
+use rswarm_types::{
+    ControlError, Network, NetworkSpec, Node, NodeSpec, Service, ServiceSpec, SwarmSpec,
+};
 use serde::{Deserialize, Serialize};
 
 use super::{ControlApi, TokenRotation};
@@ -36,6 +38,10 @@ pub enum ControlOp {
     RemoveNode { id: String, force: bool },
     /// A node joined (the CA issued its certificate).
     AddNode(Box<Node>),
+    /// `network create`.
+    CreateNetwork(NetworkSpec),
+    /// `network rm`.
+    RemoveNetwork { id: String },
     /// `swarm update` and token rotation.
     UpdateCluster {
         version: u64,
@@ -50,6 +56,8 @@ pub enum ControlOp {
 pub enum ControlReply {
     /// The created service.
     Service(Box<Service>),
+    /// The created network.
+    Network(Box<Network>),
     /// Done; nothing to return.
     Done,
 }
@@ -86,6 +94,13 @@ impl ControlApi {
                 })
                 .await
                 .map(|()| ControlReply::Done),
+            ControlOp::CreateNetwork(spec) => self
+                .create_network(spec)
+                .await
+                .map(|n| ControlReply::Network(Box::new(n))),
+            ControlOp::RemoveNetwork { id } => {
+                self.remove_network(&id).await.map(|()| ControlReply::Done)
+            }
             ControlOp::RemoveNode { id, force } => self
                 .remove_node(&id, force)
                 .await

@@ -6,6 +6,7 @@ use rswarm_types::{
 };
 
 use super::{ControlApi, check_version};
+use crate::allocator;
 
 /// The endpoint spec the managers record for a service: as Swarm, only a
 /// service with published ports has one (`Endpoint.Spec` is `{}` otherwise).
@@ -48,6 +49,8 @@ impl ControlApi {
         let id = service.id.clone();
         self.store
             .update(|tx| {
+                allocator::resolve_networks(tx.base(), &mut service.spec)?;
+                service.endpoint.virtual_ips = allocator::service_vips(tx.base(), &service)?;
                 tx.create(Object::Service(service))?;
                 Ok::<_, ControlError>(())
             })
@@ -111,7 +114,9 @@ impl ControlApi {
                     service.previous_spec_version = service.spec_version.replace(old_version);
                     service.update_status = None;
                 }
+                allocator::resolve_networks(tx.base(), &mut service.spec)?;
                 service.endpoint.spec = endpoint_spec(&service.spec);
+                service.endpoint.virtual_ips = allocator::service_vips(tx.base(), &service)?;
                 tx.update(Object::Service(service))?;
                 Ok(())
             })

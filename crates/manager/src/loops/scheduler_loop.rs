@@ -1,7 +1,8 @@
-//! Allocator and scheduler: moves new tasks to `pending` (nothing to
-//! allocate yet on a single node without overlay networks), then places
-//! pending tasks with the pure scheduler and writes its decisions.
+//! Allocator and scheduler: gives new tasks their network addresses and
+//! moves them to `pending` (see `allocator`), then places pending tasks
+//! with the pure scheduler and writes its decisions.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use rswarm_rt::{Clock, Shutdown};
@@ -10,6 +11,15 @@ use rswarm_store::{Commit, Event, Kind, Object, Store, StoreError};
 use rswarm_types::{Node, Task, TaskState};
 
 use super::wait::{self, Wake};
+use crate::allocator;
+
+/// A task to write: its new attachments (when it is allocated in this
+/// pass) and the scheduler's decision.
+type Change = (
+    String,
+    Option<Vec<rswarm_types::NetworkAttachment>>,
+    Option<Decision>,
+);
 
 /// The loop body; returns when `shutdown` fires.
 pub async fn run(store: Store, clock: Arc<dyn Clock>, shutdown: Shutdown) {
@@ -27,7 +37,7 @@ pub async fn run(store: Store, clock: Arc<dyn Clock>, shutdown: Shutdown) {
 /// Node changes and task creations or state changes can unblock tasks.
 fn relevant(c: &Commit) -> bool {
     c.events.iter().any(|e| match e {
-        Event::Created(o) => matches!(o.kind(), Kind::Task | Kind::Node),
+        Event::Created(o) => matches!(o.kind(), Kind::Task | Kind::Node | Kind::Network),
         Event::Updated {
             old: Object::Task(a),
             new: Object::Task(b),
@@ -43,24 +53,33 @@ pub async fn schedule_once(store: &Store, clock: &dyn Clock) -> Result<(), Store
     let (allocated, decisions) = store.view(|t| {
         let nodes: Vec<Node> = t.nodes().cloned().collect();
         let mut tasks: Vec<Task> = t.tasks().cloned().collect();
-        let mut allocated = Vec::new();
+        let mut allocated = HashMap::new();
+        let mut used = HashMap::new();
         for task in tasks.iter_mut() {
             if task.status.state == TaskState::New && !task.desired_state.wants_stop() {
+                // Addresses first; a task whose network is gone or full
+                // stays new.
+                let Some(attachments) = allocator::task_attachments(t, task, &mut used) else {
+                    continue;
+                };
                 task.status.state = TaskState::Pending;
                 task.status.message = "pending task scheduling".into();
                 task.status.timestamp = now;
-                allocated.push(task.id.clone());
+                allocated.insert(task.id.clone(), attachments);
             }
         }
-        (allocated, rswarm_scheduler::schedule(&nodes, &tasks))
+        let decisions = rswarm_scheduler::schedule(&nodes, &tasks);
+        (allocated, decisions)
     });
-    let changes: Vec<(String, Option<Decision>)> = {
-        let mut v: Vec<(String, Option<Decision>)> =
-            allocated.into_iter().map(|id| (id, None)).collect();
+    let changes: Vec<Change> = {
+        let mut v: Vec<Change> = allocated
+            .into_iter()
+            .map(|(id, a)| (id, Some(a), None))
+            .collect();
         for d in decisions {
-            match v.iter_mut().find(|(id, _)| *id == d.task_id) {
-                Some(entry) => entry.1 = Some(d),
-                None => v.push((d.task_id.clone(), Some(d))),
+            match v.iter_mut().find(|(id, _, _)| *id == d.task_id) {
+                Some(entry) => entry.2 = Some(d),
+                None => v.push((d.task_id.clone(), None, Some(d))),
             }
         }
         v
@@ -70,10 +89,16 @@ pub async fn schedule_once(store: &Store, clock: &dyn Clock) -> Result<(), Store
     }
     store
         .update(|tx| {
-            for (id, decision) in changes {
+            for (id, attachments, decision) in changes {
                 let Some(mut task) = tx.task(&id) else {
                     continue;
                 };
+                if task.status.state == TaskState::New {
+                    let Some(attachments) = attachments else {
+                        continue;
+                    };
+                    task.networks_attachments = attachments;
+                }
                 if !apply_decision(&mut task, decision, now) {
                     continue;
                 }
