@@ -9,6 +9,7 @@ use rswarm_rt::{Clock, Shutdown};
 use rswarm_store::{Kind, Object, Store, StoreError};
 use rswarm_types::{DEFAULT_TASK_HISTORY, Node, Service, Task, Timestamp};
 
+use super::batch::apply_in_batches;
 use super::wait::{self, Wake};
 
 /// The loop body; returns when `shutdown` fires.
@@ -63,28 +64,47 @@ fn is_empty(plan: &Plan) -> bool {
         && plan.update_services.is_empty()
 }
 
-/// Applies a plan in one transaction. Objects that changed since the
+/// One write of a plan (objects boxed: the variants stay small).
+enum Change {
+    UpdateService(Box<Service>),
+    UpdateTask(Box<Task>),
+    CreateTask(Box<Task>),
+    DeleteTask(String),
+}
+
+/// Applies a plan: in one transaction when it is small, else in
+/// transactions of at most 200 changes (services first, then task
+/// updates, creations, deletions). Objects that changed since the
 /// snapshot are skipped (the next pass recomputes them).
 async fn apply(store: &Store, plan: Plan) -> Result<(), StoreError> {
-    store
-        .update(|tx| {
-            for s in plan.update_services {
-                skip_conflict(tx.update(Object::Service(s)))?;
-            }
-            for t in plan.update_tasks {
-                skip_conflict(tx.update(Object::Task(t)))?;
-            }
-            for t in plan.create_tasks {
-                if tx.service(&t.service_id).is_some() {
-                    tx.create(Object::Task(t))?;
-                }
-            }
-            for id in plan.delete_tasks {
-                skip_conflict(tx.delete(Kind::Task, &id))?;
+    let changes: Vec<Change> = plan
+        .update_services
+        .into_iter()
+        .map(|s| Change::UpdateService(Box::new(s)))
+        .chain(
+            plan.update_tasks
+                .into_iter()
+                .map(|t| Change::UpdateTask(Box::new(t))),
+        )
+        .chain(
+            plan.create_tasks
+                .into_iter()
+                .map(|t| Change::CreateTask(Box::new(t))),
+        )
+        .chain(plan.delete_tasks.into_iter().map(Change::DeleteTask))
+        .collect();
+    apply_in_batches(store, changes, |tx, change| match change {
+        Change::UpdateService(s) => skip_conflict(tx.update(Object::Service(*s))),
+        Change::UpdateTask(t) => skip_conflict(tx.update(Object::Task(*t))),
+        Change::CreateTask(t) => {
+            if tx.service(&t.service_id).is_some() {
+                tx.create(Object::Task(*t))?;
             }
             Ok(())
-        })
-        .await
+        }
+        Change::DeleteTask(id) => skip_conflict(tx.delete(Kind::Task, &id)),
+    })
+    .await
 }
 
 fn skip_conflict(r: Result<(), StoreError>) -> Result<(), StoreError> {

@@ -1,6 +1,7 @@
 //! Allocator and scheduler: gives new tasks their network addresses and
 //! moves them to `pending` (see `allocator`), then places pending tasks
-//! with the pure scheduler and writes its decisions.
+//! with the pure scheduler and writes its decisions (in transactions of at
+//! most 200 tasks, see `batch`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,6 +11,7 @@ use rswarm_scheduler::{Decision, Outcome};
 use rswarm_store::{Commit, Event, Kind, Object, Store, StoreError};
 use rswarm_types::{Node, Task, TaskState};
 
+use super::batch::apply_in_batches;
 use super::wait::{self, Wake};
 use crate::allocator;
 
@@ -71,45 +73,50 @@ pub async fn schedule_once(store: &Store, clock: &dyn Clock) -> Result<(), Store
         let decisions = rswarm_scheduler::schedule(&nodes, &tasks);
         (allocated, decisions)
     });
-    let changes: Vec<Change> = {
-        let mut v: Vec<Change> = allocated
-            .into_iter()
-            .map(|(id, a)| (id, Some(a), None))
-            .collect();
-        for d in decisions {
-            match v.iter_mut().find(|(id, _, _)| *id == d.task_id) {
-                Some(entry) => entry.2 = Some(d),
-                None => v.push((d.task_id.clone(), None, Some(d))),
-            }
-        }
-        v
-    };
+    let changes = merge(allocated, decisions);
     if changes.is_empty() {
         return Ok(());
     }
-    store
-        .update(|tx| {
-            for (id, attachments, decision) in changes {
-                let Some(mut task) = tx.task(&id) else {
-                    continue;
-                };
-                if task.status.state == TaskState::New {
-                    let Some(attachments) = attachments else {
-                        continue;
-                    };
-                    task.networks_attachments = attachments;
-                }
-                if !apply_decision(&mut task, decision, now) {
-                    continue;
-                }
-                match tx.update(Object::Task(task)) {
-                    Err(StoreError::SequenceConflict) => continue,
-                    other => other?,
-                }
-            }
-            Ok(())
-        })
-        .await
+    apply_in_batches(store, changes, |tx, (id, attachments, decision)| {
+        let Some(mut task) = tx.task(&id) else {
+            return Ok(());
+        };
+        if task.status.state == TaskState::New {
+            let Some(attachments) = attachments else {
+                return Ok(());
+            };
+            task.networks_attachments = attachments;
+        }
+        if !apply_decision(&mut task, decision, now) {
+            return Ok(());
+        }
+        match tx.update(Object::Task(task)) {
+            Err(StoreError::SequenceConflict) => Ok(()),
+            other => other,
+        }
+    })
+    .await
+}
+
+/// One change per task: the scheduler's decisions in their order (with
+/// the attachments of the tasks allocated in this pass), then the
+/// allocated tasks it had nothing to say about. Linear in the number of
+/// tasks.
+fn merge(
+    mut allocated: HashMap<String, Vec<rswarm_types::NetworkAttachment>>,
+    decisions: Vec<Decision>,
+) -> Vec<Change> {
+    let mut changes: Vec<Change> = decisions
+        .into_iter()
+        .map(|d| (d.task_id.clone(), allocated.remove(&d.task_id), Some(d)))
+        .collect();
+    let mut rest: Vec<Change> = allocated
+        .into_iter()
+        .map(|(id, a)| (id, Some(a), None))
+        .collect();
+    rest.sort_by(|a, b| a.0.cmp(&b.0));
+    changes.extend(rest);
+    changes
 }
 
 /// Applies a decision to a task read inside the transaction. Returns
@@ -144,5 +151,54 @@ fn apply_decision(
             true
         }
         _ => changed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unschedulable(id: &str) -> Decision {
+        Decision {
+            task_id: id.into(),
+            outcome: Outcome::Unschedulable {
+                reason: "no suitable node".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn one_change_per_task_decisions_first() {
+        let allocated = HashMap::from([
+            ("c".to_string(), vec![]),
+            ("a".to_string(), vec![]),
+            ("b".to_string(), vec![]),
+        ]);
+        let changes = merge(allocated, vec![unschedulable("b"), unschedulable("z")]);
+        let ids: Vec<(&str, bool, bool)> = changes
+            .iter()
+            .map(|(id, a, d)| (id.as_str(), a.is_some(), d.is_some()))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                ("b", true, true),
+                ("z", false, true),
+                ("a", true, false),
+                ("c", true, false)
+            ]
+        );
+    }
+
+    #[test]
+    fn twenty_thousand_tasks_merge_in_one_pass() {
+        let allocated: HashMap<String, Vec<rswarm_types::NetworkAttachment>> =
+            (0..20_000).map(|i| (format!("t{i}"), vec![])).collect();
+        let decisions = (0..20_000)
+            .map(|i| unschedulable(&format!("t{i}")))
+            .collect();
+        let changes = merge(allocated, decisions);
+        assert_eq!(changes.len(), 20_000);
+        assert!(changes.iter().all(|(_, a, d)| a.is_some() && d.is_some()));
     }
 }
