@@ -12,8 +12,8 @@ use rswarm_engine_api::{
 use rswarm_manager::Manager;
 use rswarm_manager::control::{ControlOp, ControlReply};
 use rswarm_types::{
-    Cluster, ControlError, Network, NetworkSpec, Node, NodeRole, NodeSpec, Service, ServiceSpec,
-    SwarmSpec, Task,
+    Cluster, ControlError, Network, NetworkSpec, Node, NodeSpec, Service, ServiceSpec, SwarmSpec,
+    Task,
 };
 
 use crate::node::LocalNode;
@@ -85,7 +85,9 @@ impl Backend for NodeBackend {
         info.control_available = true;
         manager.store.view(|t| {
             info.nodes = t.nodes().count();
-            info.managers = t.nodes().filter(|n| n.role == NodeRole::Manager).count();
+            // As moby: the nodes with a manager status (members of the
+            // Raft group), not those whose role says manager.
+            info.managers = t.nodes().filter(|n| n.manager_status.is_some()).count();
             info.remote_managers = t
                 .nodes()
                 .filter_map(|n| {
