@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use rswarm_exec::{Controller, ExecError, Executor, ExitStatus};
 use rswarm_rt::Clock;
-use rswarm_types::{ContainerStatus, Task, TaskState, TaskStatus};
+use rswarm_types::{ContainerStatus, PortConfig, PortStatus, Task, TaskState, TaskStatus};
 use tokio::sync::{mpsc, watch};
 
 /// Where status changes go.
@@ -27,6 +27,7 @@ pub async fn run(
         id: task.id.clone(),
         state: task.status.state,
         message: task.status.message.clone(),
+        host_ports: host_ports(&task),
         clock,
         sink,
     };
@@ -173,8 +174,20 @@ struct Reporter {
     /// and puts its reason in `Err`, as swarmkit's executor does (an
     /// exited task reads `started` / `task: non-zero exit (3)`).
     message: String,
+    /// Host-mode ports the task publishes (reported while it runs).
+    host_ports: Vec<PortConfig>,
     clock: Arc<dyn Clock>,
     sink: StatusSink,
+}
+
+/// The ports `task` publishes in host mode.
+fn host_ports(task: &Task) -> Vec<PortConfig> {
+    task.endpoint_spec
+        .iter()
+        .flat_map(|e| e.ports.iter())
+        .filter(|p| p.publish_mode == "host")
+        .cloned()
+        .collect()
 }
 
 impl Reporter {
@@ -209,7 +222,14 @@ impl Reporter {
             message: message.to_string(),
             err: err.to_string(),
             container_status: container,
-            port_status: Default::default(),
+            // As Docker: the ports a running task publishes on its node.
+            port_status: PortStatus {
+                ports: if state == TaskState::Running {
+                    self.host_ports.clone()
+                } else {
+                    Vec::new()
+                },
+            },
         };
         let _ = self.sink.send((self.id.clone(), status));
     }

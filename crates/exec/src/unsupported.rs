@@ -1,13 +1,14 @@
 //! Spec features no executor applies yet. A task that asks for one is
 //! rejected with a clear reason instead of running without it.
+//! (Host-mode published ports: the docker runtime binds them, a process
+//! binds its port itself; ingress ports are refused by the managers.)
 
 use rswarm_types::Task;
 
 use crate::ExecError;
 
 /// Fails when `task` needs something `runtime` cannot give it yet:
-/// mounts (both runtimes), and published host ports on the docker runtime
-/// (a process binds its host port itself).
+/// mounts (both runtimes).
 pub fn check_supported(task: &Task, runtime: &str) -> Result<(), ExecError> {
     let mounts = task
         .spec
@@ -19,15 +20,6 @@ pub fn check_supported(task: &Task, runtime: &str) -> Result<(), ExecError> {
             "the {runtime} runtime does not support mounts yet (ContainerSpec.Mounts)"
         )));
     }
-    let ports = task
-        .endpoint_spec
-        .as_ref()
-        .is_some_and(|e| !e.ports.is_empty());
-    if ports && runtime != "process" {
-        return Err(ExecError::InvalidSpec(format!(
-            "the {runtime} runtime does not publish ports yet (EndpointSpec.Ports)"
-        )));
-    }
     Ok(())
 }
 
@@ -37,7 +29,7 @@ mod tests {
     use rswarm_types::{ContainerSpec, EndpointSpec, PortConfig};
 
     #[test]
-    fn mounts_and_docker_ports_are_refused() {
+    fn mounts_are_refused_ports_are_not() {
         let mut task = Task::default();
         let mut c = ContainerSpec {
             image: "busybox".into(),
@@ -67,6 +59,6 @@ mod tests {
             ..Default::default()
         });
         check_supported(&task, "process").expect("a process binds its own port");
-        assert!(check_supported(&task, "docker").is_err());
+        check_supported(&task, "docker").expect("the engine binds it");
     }
 }

@@ -79,6 +79,7 @@ fn describe(filter: Filter, nodes: u32) -> String {
         Filter::Resources => format!("insufficient resources on {nodes_word}"),
         Filter::Constraints => format!("scheduling constraints not satisfied on {nodes_word}"),
         Filter::Platform => format!("unsupported platform on {nodes_word}"),
+        Filter::HostPort => format!("host-mode port already in use on {nodes_word}"),
         Filter::MaxReplicas => "max replicas per node limit exceed".to_string(),
     }
 }

@@ -8,6 +8,7 @@
 //! | `Resources`   | reservations are non-zero   | dynamic |
 //! | `Constraints` | constraints are given       | static  |
 //! | `Platform`    | platforms are given         | static  |
+//! | `HostPort`    | host-mode ports published   | dynamic |
 //! | `MaxReplicas` | `max_replicas > 0`          | dynamic |
 //!
 //! Static filters depend on the node alone; dynamic ones on its load,
@@ -18,7 +19,7 @@ use rswarm_types::validate::Constraint;
 use rswarm_types::{Node, Platform, Task};
 
 use crate::constraint;
-use crate::nodeset::{NodeInfo, Reservation};
+use crate::nodeset::{HostPort, NodeInfo, Reservation, host_ports};
 use crate::spread::SpreadLabel;
 
 /// One stage of the pipeline, in pipeline order.
@@ -32,17 +33,20 @@ pub(crate) enum Filter {
     Constraints,
     /// The node's OS/architecture is one of the task's platforms.
     Platform,
+    /// None of the task's host-mode ports is published on the node yet.
+    HostPort,
     /// Fewer than `max_replicas` tasks of the service on the node.
     MaxReplicas,
 }
 
 impl Filter {
     /// Every filter, in pipeline order.
-    pub(crate) const ALL: [Filter; 5] = [
+    pub(crate) const ALL: [Filter; 6] = [
         Filter::Ready,
         Filter::Resources,
         Filter::Constraints,
         Filter::Platform,
+        Filter::HostPort,
         Filter::MaxReplicas,
     ];
 }
@@ -58,6 +62,8 @@ pub(crate) struct Requirements<'a> {
     pub max_replicas: u64,
     /// `spread` placement preferences, in precedence order.
     pub spread: Vec<SpreadLabel>,
+    /// Host-mode ports the task publishes.
+    pub host_ports: Vec<HostPort>,
 }
 
 impl<'a> Requirements<'a> {
@@ -72,6 +78,7 @@ impl<'a> Requirements<'a> {
             platforms: placement.map_or(&[], |p| p.platforms.as_slice()),
             max_replicas: placement.map_or(0, |p| p.max_replicas),
             spread: placement.map_or_else(Vec::new, |p| SpreadLabel::parse_all(&p.preferences)),
+            host_ports: host_ports(task),
         }
     }
 
@@ -90,6 +97,9 @@ impl<'a> Requirements<'a> {
         if !platform_supported(self.platforms, &info.node.description.platform) {
             return Err(Filter::Platform);
         }
+        if !self.ports_free(info) {
+            return Err(Filter::HostPort);
+        }
         if !self.below_max_replicas(service_count) {
             return Err(Filter::MaxReplicas);
         }
@@ -100,7 +110,12 @@ impl<'a> Requirements<'a> {
     /// [`Requirements::check`] earlier in the same call.
     pub(crate) fn still_fits(&self, info: &NodeInfo<'_>, service_count: u32) -> bool {
         (self.reservation.is_zero() || info.fits(self.reservation))
+            && self.ports_free(info)
             && self.below_max_replicas(service_count)
+    }
+
+    fn ports_free(&self, info: &NodeInfo<'_>) -> bool {
+        self.host_ports.iter().all(|p| !info.host_ports.contains(p))
     }
 
     fn constraints_hold(&self, node: &Node) -> bool {
@@ -178,6 +193,7 @@ mod tests {
             free_cpu: r.nano_cpus,
             free_mem: r.memory_bytes,
             total: 0,
+            host_ports: Default::default(),
         }
     }
 

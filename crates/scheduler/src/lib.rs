@@ -9,8 +9,7 @@
 //! What it does not do: read the store, the clock or randomness, keep state
 //! between calls, debounce, or retry. Swarm's "node with 5 recent failures
 //! of this service sorts last" rule needs failure history and time, so it is
-//! not applied here; host-port, plugin and volume filters are not
-//! implemented.
+//! not applied here; plugin and volume filters are not implemented.
 //!
 //! Key types: [`Decision`], [`Outcome`], [`schedule`].
 //!
@@ -25,7 +24,7 @@
 //!       +-- groups by (service, spec version)
 //!              |
 //!              v  once per group, on every node:
-//!           Ready -> Resources -> Constraints -> Platform -> MaxReplicas
+//!           Ready -> Resources -> Constraints -> Platform -> HostPort -> MaxReplicas
 //!              |                                         |
 //!              v eligible nodes                          v nothing (left) fits
 //!           spread tree (preferences)                  explain, per filter:

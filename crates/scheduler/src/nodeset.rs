@@ -2,7 +2,7 @@
 //! so ties break the same way on every run) with its free resources and
 //! active task counts, updated as decisions are made within one call.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rswarm_types::{Availability, Node, NodeState, Task};
 
@@ -47,6 +47,33 @@ pub(crate) struct NodeInfo<'a> {
     pub free_mem: i64,
     /// Active tasks of every service.
     pub total: u32,
+    /// Host-mode ports its active tasks publish.
+    pub host_ports: HashSet<HostPort>,
+}
+
+/// A port published in host mode: `(protocol, published port)`.
+pub(crate) type HostPort = (String, u32);
+
+/// The host-mode ports a task publishes (a published port of 0 is chosen
+/// by the node: it conflicts with nothing).
+pub(crate) fn host_ports(task: &Task) -> Vec<HostPort> {
+    task.endpoint_spec
+        .as_ref()
+        .map(|e| {
+            e.ports
+                .iter()
+                .filter(|p| p.publish_mode == "host" && p.published_port != 0)
+                .map(|p| {
+                    let proto = if p.protocol.is_empty() {
+                        "tcp"
+                    } else {
+                        p.protocol.as_str()
+                    };
+                    (proto.to_string(), p.published_port)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 impl NodeInfo<'_> {
@@ -83,6 +110,7 @@ impl<'a> NodeSet<'a> {
                     free_cpu: r.nano_cpus,
                     free_mem: r.memory_bytes,
                     total: 0,
+                    host_ports: HashSet::new(),
                 }
             })
             .collect();
@@ -102,7 +130,12 @@ impl<'a> NodeSet<'a> {
     /// on unknown nodes are ignored.
     pub(crate) fn add_existing(&mut self, task: &'a Task) {
         if let Some(idx) = self.index_of(&task.node_id) {
-            self.place(idx, &task.service_id, Reservation::of(task));
+            self.place(
+                idx,
+                &task.service_id,
+                Reservation::of(task),
+                &host_ports(task),
+            );
         }
     }
 
@@ -130,9 +163,17 @@ impl<'a> NodeSet<'a> {
             .unwrap_or(0)
     }
 
-    /// Records a task of `service_id` reserving `r` on node `idx`.
-    pub(crate) fn place(&mut self, idx: u32, service_id: &'a str, r: Reservation) {
+    /// Records a task of `service_id` reserving `r` and publishing
+    /// `ports` on node `idx`.
+    pub(crate) fn place(
+        &mut self,
+        idx: u32,
+        service_id: &'a str,
+        r: Reservation,
+        ports: &[HostPort],
+    ) {
         let info = &mut self.nodes[idx as usize];
+        info.host_ports.extend(ports.iter().cloned());
         info.free_cpu = info.free_cpu.saturating_sub(r.cpu);
         info.free_mem = info.free_mem.saturating_sub(r.mem);
         info.total = info.total.saturating_add(1);

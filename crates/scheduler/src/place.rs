@@ -50,7 +50,7 @@ pub(crate) fn place_pinned<'a>(set: &mut NodeSet<'a>, task: &'a Task) -> Decisio
     let sc = set.service_count(req.service_id, idx);
     match req.check(set.info(idx), sc) {
         Ok(()) => {
-            set.place(idx, req.service_id, req.reservation);
+            set.place(idx, req.service_id, req.reservation, &req.host_ports);
             assign(task, set, idx)
         }
         Err(filter) => {

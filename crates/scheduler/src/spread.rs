@@ -135,7 +135,7 @@ impl Tree {
                     if !req.still_fits(set.info(idx), sc) {
                         continue; // load only grows: this node is done
                     }
-                    set.place(idx, req.service_id, req.reservation);
+                    set.place(idx, req.service_id, req.reservation, &req.host_ports);
                     heap.push(Reverse((sc.saturating_add(1), set.info(idx).total, idx)));
                     return Some(idx);
                 }

@@ -338,3 +338,51 @@ fn malformed_constraint_matches_nothing() {
         refused("no suitable node (scheduling constraints not satisfied on 1 node)")
     );
 }
+
+/// `t` publishing `port` in host mode.
+fn publishing(mut t: rswarm_types::Task, protocol: &str, port: u32) -> rswarm_types::Task {
+    t.endpoint_spec = Some(rswarm_types::EndpointSpec {
+        ports: vec![rswarm_types::PortConfig {
+            protocol: protocol.into(),
+            target_port: 80,
+            published_port: port,
+            publish_mode: "host".into(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    });
+    t
+}
+
+#[test]
+fn host_ports_are_published_once_per_node() {
+    let nodes = vec![node("a"), node("b")];
+    // One running task already holds tcp/8080 on a.
+    let tasks = vec![
+        publishing(running("r1", "web", "a"), "tcp", 8080),
+        publishing(pending("p1", "web"), "tcp", 8080),
+        publishing(pending("p2", "web"), "tcp", 8080),
+        // Another protocol, or port 0 (chosen by the node), conflicts with nothing.
+        publishing(pending("u1", "dns"), "udp", 8080),
+        publishing(pending("z1", "any"), "tcp", 0),
+        publishing(pending("z2", "any"), "tcp", 0),
+    ];
+    let d = schedule(&nodes, &tasks);
+    assert_eq!(decision(&d, "p1"), &assigned("b"));
+    assert_eq!(
+        decision(&d, "p2"),
+        &refused("no suitable node (host-mode port already in use on 2 nodes)")
+    );
+    assert!(matches!(
+        decision(&d, "u1"),
+        rswarm_scheduler::Outcome::Assign { .. }
+    ));
+    assert!(matches!(
+        decision(&d, "z1"),
+        rswarm_scheduler::Outcome::Assign { .. }
+    ));
+    assert!(matches!(
+        decision(&d, "z2"),
+        rswarm_scheduler::Outcome::Assign { .. }
+    ));
+}

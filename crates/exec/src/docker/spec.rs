@@ -14,12 +14,13 @@
 //! | `Labels` + swarm labels         | `Labels`                                |
 //! | `Resources.Limits`              | `HostConfig.NanoCpus`, `.Memory`        |
 //! | `Resources.Reservations` memory | `HostConfig.MemoryReservation`          |
+//! | host-mode published ports       | `ExposedPorts`, `HostConfig.PortBindings` (0: engine picks) |
 //! | `<service>.<slot>.<task id>`    | the container name                      |
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
 use rswarm_types::{ContainerSpec, DEFAULT_STOP_GRACE_PERIOD, Task};
 
 use crate::ExecError;
@@ -99,6 +100,12 @@ impl ContainerPlan {
             stop_signal: Some(spec.stop_signal.trim().to_string()).filter(|s| !s.is_empty()),
             stop_timeout: Some(stop_timeout_secs(grace)),
             labels: Some(labels(task, spec, &name, node_id)),
+            exposed_ports: non_empty(
+                &host_ports(task)
+                    .into_iter()
+                    .map(|(k, _)| k)
+                    .collect::<Vec<_>>(),
+            ),
             host_config: Some(host_config(task)),
             ..Default::default()
         };
@@ -154,8 +161,41 @@ fn labels(task: &Task, spec: &ContainerSpec, name: &str, node_id: &str) -> HashM
     labels
 }
 
-/// CPU and memory limits, memory reservation.
+/// `"<target>/<protocol>"` and the host port of each port `task`
+/// publishes in host mode (empty: the engine picks one).
+fn host_ports(task: &Task) -> Vec<(String, String)> {
+    task.endpoint_spec
+        .iter()
+        .flat_map(|e| e.ports.iter())
+        .filter(|p| p.publish_mode == "host")
+        .map(|p| {
+            let proto = if p.protocol.is_empty() {
+                "tcp"
+            } else {
+                p.protocol.as_str()
+            };
+            let host = if p.published_port == 0 {
+                String::new()
+            } else {
+                p.published_port.to_string()
+            };
+            (format!("{}/{proto}", p.target_port), host)
+        })
+        .collect()
+}
+
+/// CPU and memory limits, memory reservation, host-mode port bindings.
 fn host_config(task: &Task) -> HostConfig {
+    let bindings: HashMap<String, Option<Vec<PortBinding>>> = host_ports(task)
+        .into_iter()
+        .map(|(port, host)| {
+            let binding = PortBinding {
+                host_ip: None,
+                host_port: Some(host),
+            };
+            (port, Some(vec![binding]))
+        })
+        .collect();
     let resources = task.spec.resources.as_ref();
     let limits = resources.and_then(|r| r.limits.as_ref());
     let reservations = resources.and_then(|r| r.reservations.as_ref());
@@ -164,6 +204,7 @@ fn host_config(task: &Task) -> HostConfig {
         nano_cpus: limits.and_then(|l| positive(l.nano_cpus)),
         memory: limits.and_then(|l| positive(l.memory_bytes)),
         memory_reservation: reservations.and_then(|r| positive(r.memory_bytes)),
+        port_bindings: (!bindings.is_empty()).then_some(bindings),
         ..Default::default()
     }
 }

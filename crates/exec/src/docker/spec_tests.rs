@@ -155,6 +155,40 @@ fn resources_become_limits() {
 }
 
 #[test]
+fn host_mode_ports_are_bound_on_the_node() {
+    let mut t = task(spec("busybox", &[], &["true"]));
+    let port = |mode: &str, published: u32, protocol: &str| rswarm_types::PortConfig {
+        protocol: protocol.into(),
+        target_port: 80,
+        published_port: published,
+        publish_mode: mode.into(),
+        ..Default::default()
+    };
+    t.endpoint_spec = Some(rswarm_types::EndpointSpec {
+        ports: vec![
+            port("host", 8080, "tcp"),
+            port("host", 0, "udp"),
+            port("ingress", 9090, "tcp"),
+        ],
+        ..Default::default()
+    });
+    let body = ContainerPlan::from_task(&t, "").unwrap().body;
+    let mut exposed = body.exposed_ports.clone().unwrap_or_default();
+    exposed.sort();
+    assert_eq!(exposed, vec!["80/tcp".to_string(), "80/udp".to_string()]);
+    let bindings = body.host_config.unwrap().port_bindings.unwrap();
+    let host_port = |key: &str| {
+        bindings[key].as_ref().unwrap()[0]
+            .host_port
+            .clone()
+            .unwrap_or_default()
+    };
+    assert_eq!(host_port("80/tcp"), "8080");
+    assert_eq!(host_port("80/udp"), "", "0: the engine picks");
+    assert_eq!(bindings.len(), 2, "ingress ports are not the container's");
+}
+
+#[test]
 fn bad_specs_are_rejected() {
     let mut t = task(spec("", &[], &["true"]));
     let err = ContainerPlan::from_task(&t, "").unwrap_err().to_string();

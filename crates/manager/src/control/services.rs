@@ -40,6 +40,7 @@ impl ControlApi {
         };
         service.meta.created_at = now;
         service.endpoint.spec = endpoint_spec(&service.spec);
+        service.endpoint.ports = service.endpoint.spec.ports.clone();
         if service.spec.mode.replicated_job.is_some() || service.spec.mode.global_job.is_some() {
             service.job_status = Some(rswarm_types::JobStatus {
                 job_iteration: Version::default(),
@@ -116,6 +117,7 @@ impl ControlApi {
                 }
                 allocator::resolve_networks(tx.base(), &mut service.spec)?;
                 service.endpoint.spec = endpoint_spec(&service.spec);
+                service.endpoint.ports = service.endpoint.spec.ports.clone();
                 service.endpoint.virtual_ips = allocator::service_vips(tx.base(), &service)?;
                 tx.update(Object::Service(service))?;
                 Ok(())
