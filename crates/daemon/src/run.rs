@@ -62,7 +62,6 @@ pub async fn run(args: DaemonArgs) -> anyhow::Result<()> {
         .map(|h| parse_host(h))
         .collect::<Result<Vec<_>, _>>()?;
     crate::args::set_raft_timing(args.raft_timing().map_err(anyhow::Error::msg)?);
-    crate::args::set_raft_timing(args.raft_timing().map_err(anyhow::Error::msg)?);
     let paths = Paths::new(&args.data_root);
     private_data_root(paths.root())?;
     let hostname = args.hostname.clone().unwrap_or_else(default_hostname);
