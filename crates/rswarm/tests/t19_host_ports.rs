@@ -8,19 +8,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::{DOCKER_28, TestDaemon, free_port, wait_until};
+use common::{TestDaemon, free_port, wait_until};
 
 const T: Duration = Duration::from_secs(30);
 
 fn ok(d: &TestDaemon, args: &[&str]) -> String {
-    let o = d.docker(DOCKER_28, args);
-    assert!(
-        o.status.success(),
-        "docker {args:?}: {}\nlog:\n{}",
-        String::from_utf8_lossy(&o.stderr),
-        d.log()
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
+    d.cli_ok(args)
 }
 
 #[test]

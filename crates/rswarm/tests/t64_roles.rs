@@ -9,39 +9,24 @@ mod common;
 
 use std::time::Duration;
 
-use common::{DOCKER_28, TestDaemon, free_port, service_pids, wait_until};
+use common::{TestDaemon, free_port, service_pids, wait_until};
 
 const T: Duration = Duration::from_secs(40);
 
 /// `(success, stdout + stderr)` of a docker CLI command.
 fn out(d: &TestDaemon, args: &[&str]) -> (bool, String) {
-    let o = d.docker(DOCKER_28, args);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    (o.status.success(), text)
+    let (success, out, err) = d.cli(args);
+    (success, format!("{out}{err}"))
 }
 
 /// A docker CLI command that must succeed; its standard output.
 fn ok(d: &TestDaemon, args: &[&str]) -> String {
-    let o = d.docker(DOCKER_28, args);
-    assert!(
-        o.status.success(),
-        "docker {args:?} on {}: {}\nlog:\n{}",
-        d.hostname,
-        String::from_utf8_lossy(&o.stderr),
-        d.log()
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
+    d.cli_ok(args)
 }
 
-/// A docker CLI command that must fail; its output.
+/// A docker CLI command that must fail; its error.
 fn refused(d: &TestDaemon, args: &[&str]) -> String {
-    let (success, text) = out(d, args);
-    assert!(!success, "docker {args:?} should fail: {text}");
-    text
+    d.cli_err(args)
 }
 
 /// `hostname MANAGER-STATUS` lines of `node ls` on `d`, sorted.

@@ -10,32 +10,18 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::{DOCKER_28, TestDaemon, wait_until};
+use common::{TestDaemon, wait_until};
 use serde_json::Value;
 
 const T: Duration = Duration::from_secs(30);
 
-/// `(success, stdout, stderr)` of a docker CLI command.
-fn run(d: &TestDaemon, args: &[&str]) -> (bool, String, String) {
-    let o = d.docker(DOCKER_28, args);
-    (
-        o.status.success(),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
-
 fn ok(d: &TestDaemon, args: &[&str]) -> String {
-    let (success, out, err) = run(d, args);
-    assert!(success, "docker {args:?}: {err}\nlog:\n{}", d.log());
-    out
+    d.cli_ok(args)
 }
 
 /// The error a refused command prints (and that it was refused).
 fn refused(d: &TestDaemon, args: &[&str]) -> String {
-    let (success, out, err) = run(d, args);
-    assert!(!success, "docker {args:?} should fail: {out}");
-    err
+    d.cli_err(args)
 }
 
 fn json(d: &TestDaemon, args: &[&str]) -> Value {

@@ -168,6 +168,35 @@ impl TestDaemon {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Runs the docker 28 CLI; `(success, stdout, stderr)`.
+    pub fn cli(&self, args: &[&str]) -> (bool, String, String) {
+        let o = self.docker(DOCKER_28, args);
+        (
+            o.status.success(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    }
+
+    /// Runs the docker 28 CLI and asserts success; returns stdout.
+    pub fn cli_ok(&self, args: &[&str]) -> String {
+        let (success, out, err) = self.cli(args);
+        assert!(
+            success,
+            "docker {args:?} on {}: {err}\ndaemon log:\n{}",
+            self.hostname,
+            self.log()
+        );
+        out
+    }
+
+    /// Runs the docker 28 CLI and asserts failure; returns stderr.
+    pub fn cli_err(&self, args: &[&str]) -> String {
+        let (success, out, err) = self.cli(args);
+        assert!(!success, "docker {args:?} should fail: {out}");
+        err
+    }
+
     /// Runs a docker CLI binary against this daemon.
     pub fn docker(&self, docker: &str, args: &[&str]) -> Output {
         Command::new(docker)
