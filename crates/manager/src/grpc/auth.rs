@@ -36,6 +36,8 @@ pub enum Rpc {
     Assignments,
     /// `Dispatcher.UpdateTaskStatus`.
     UpdateTaskStatus,
+    /// `Dispatcher.NetworkMaps`.
+    NetworkMaps,
     /// `LogBroker.ListenSubscriptions`.
     ListenSubscriptions,
     /// `LogBroker.PublishLogs`.
@@ -55,7 +57,7 @@ pub enum Allowed {
 
 impl Rpc {
     /// Every RPC, for tests and docs.
-    pub const ALL: [Rpc; 10] = [
+    pub const ALL: [Rpc; 11] = [
         Rpc::GetRootCaCertificate,
         Rpc::GetUnlockKey,
         Rpc::IssueNodeCertificate,
@@ -63,6 +65,7 @@ impl Rpc {
         Rpc::Heartbeat,
         Rpc::Assignments,
         Rpc::UpdateTaskStatus,
+        Rpc::NetworkMaps,
         Rpc::ListenSubscriptions,
         Rpc::PublishLogs,
         Rpc::ControlForward,
@@ -77,6 +80,7 @@ impl Rpc {
             | Rpc::Heartbeat
             | Rpc::Assignments
             | Rpc::UpdateTaskStatus
+            | Rpc::NetworkMaps
             | Rpc::ListenSubscriptions
             | Rpc::PublishLogs => Allowed::Roles(NODES),
         }
@@ -92,6 +96,7 @@ impl Rpc {
             Rpc::Heartbeat => "Dispatcher.Heartbeat",
             Rpc::Assignments => "Dispatcher.Assignments",
             Rpc::UpdateTaskStatus => "Dispatcher.UpdateTaskStatus",
+            Rpc::NetworkMaps => "Dispatcher.NetworkMaps",
             Rpc::ListenSubscriptions => "LogBroker.ListenSubscriptions",
             Rpc::PublishLogs => "LogBroker.PublishLogs",
             Rpc::ControlForward => "Control.Forward",

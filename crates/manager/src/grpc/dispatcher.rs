@@ -6,8 +6,9 @@ use std::pin::Pin;
 use futures_util::Stream;
 use rswarm_proto::dispatcher::dispatcher_server::Dispatcher;
 use rswarm_proto::dispatcher::{
-    AssignmentsMessage, AssignmentsRequest, HeartbeatRequest, HeartbeatResponse, SessionMessage,
-    SessionRequest, UpdateTaskStatusRequest, UpdateTaskStatusResponse,
+    AssignmentsMessage, AssignmentsRequest, HeartbeatRequest, HeartbeatResponse, NetworkMapMessage,
+    NetworkMapsRequest, SessionMessage, SessionRequest, UpdateTaskStatusRequest,
+    UpdateTaskStatusResponse,
 };
 use rswarm_types::{ControlError, NodeDescription, TaskStatus};
 use tonic::{Request, Response, Status};
@@ -58,6 +59,7 @@ impl DispatcherService {
 impl Dispatcher for DispatcherService {
     type SessionStream = MessageStream<SessionMessage>;
     type AssignmentsStream = MessageStream<AssignmentsMessage>;
+    type NetworkMapsStream = MessageStream<NetworkMapMessage>;
 
     /// Registers the node (it becomes `ready`), sends a `SessionMessage`
     /// and another each time the node's role or the managers change,
@@ -118,6 +120,20 @@ impl Dispatcher for DispatcherService {
         let (node_id, _) = self.caller(Rpc::Assignments, &request)?;
         self.check_session(&node_id, &request.get_ref().session_id)?;
         Ok(Response::new(super::assignments::stream(
+            self.shared.manager.store.clone(),
+            node_id,
+            self.shared.shutdown.clone(),
+        )))
+    }
+
+    /// The node's network map: a snapshot, then deltas.
+    async fn network_maps(
+        &self,
+        request: Request<NetworkMapsRequest>,
+    ) -> Result<Response<Self::NetworkMapsStream>, Status> {
+        let (node_id, _) = self.caller(Rpc::NetworkMaps, &request)?;
+        self.check_session(&node_id, &request.get_ref().session_id)?;
+        Ok(Response::new(super::network_maps::stream(
             self.shared.manager.store.clone(),
             node_id,
             self.shared.shutdown.clone(),

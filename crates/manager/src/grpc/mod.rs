@@ -1,7 +1,8 @@
 //! The manager's gRPC server on the swarm port: the cluster CA (root
 //! certificate, node certificates for joining workers), the dispatcher
 //! (agent sessions; assignments as a complete set, then batched and
-//! chained increments) and the log broker's agent side (log
+//! chained increments; each node's network map as a snapshot, then
+//! versioned deltas) and the log broker's agent side (log
 //! subscriptions out, lines in), over TLS with certificates from the
 //! cluster CA.
 //!
@@ -41,6 +42,7 @@ mod forward;
 mod increments;
 mod issue;
 mod logbroker;
+mod network_maps;
 mod session;
 mod status;
 
