@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rswarm_exec::Executor;
+use rswarm_network::DataPlane;
 use rswarm_rt::{Backoff, Clock, Shutdown};
 use rswarm_types::{
     EngineDescription, NodeDescription, Platform, Resources, Task, TaskState, TlsInfo,
@@ -13,7 +14,16 @@ use rswarm_types::{
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use crate::{AgentError, DispatcherClient, reporter, task_manager};
+use crate::{AgentError, DispatcherClient, network_maps, reporter, task_manager};
+
+/// Ends a session's background task with the session.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 /// A node's agent.
 #[derive(Debug)]
@@ -23,6 +33,7 @@ pub struct Agent {
     executor: Arc<dyn Executor>,
     clock: Arc<dyn Clock>,
     tls_info: Option<TlsInfo>,
+    data_plane: Option<Arc<dyn DataPlane>>,
 }
 
 struct Running {
@@ -44,7 +55,15 @@ impl Agent {
             executor,
             clock,
             tls_info: None,
+            data_plane: None,
         }
+    }
+
+    /// Hands the node's network map to `data_plane` during each session
+    /// (see [`crate::network_maps`]).
+    pub fn with_data_plane(mut self, data_plane: Arc<dyn DataPlane>) -> Agent {
+        self.data_plane = Some(data_plane);
+        self
     }
 
     /// Reports `info` (of the certificate this node holds) in its
@@ -71,7 +90,7 @@ impl Agent {
         let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(8));
         while !shutdown.is_triggered() {
             match self
-                .session(client.as_ref(), &mut tasks, &status_tx, &stop_rx, &shutdown)
+                .session(&client, &mut tasks, &status_tx, &stop_rx, &shutdown)
                 .await
             {
                 Ok(()) => backoff.reset(),
@@ -92,7 +111,7 @@ impl Agent {
 
     async fn session(
         &self,
-        client: &dyn DispatcherClient,
+        client: &Arc<dyn DispatcherClient>,
         tasks: &mut HashMap<String, Running>,
         status: &task_manager::StatusSink,
         stop: &watch::Receiver<bool>,
@@ -100,6 +119,10 @@ impl Agent {
     ) -> Result<(), AgentError> {
         let mut period = client.register(self.description()).await?;
         let mut assignments = client.assignments().await?;
+        let _maps = self
+            .data_plane
+            .clone()
+            .map(|dp| AbortOnDrop(tokio::spawn(network_maps::follow(client.clone(), dp))));
         let mut beat = tokio::time::interval(period);
         beat.tick().await;
         loop {

@@ -1,9 +1,11 @@
 //! The agent's view of the dispatcher.
 
+use std::pin::Pin;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rswarm_types::{NodeDescription, Task, TaskStatus};
+use futures_util::Stream;
+use rswarm_types::{NetworkMapUpdate, NodeDescription, Task, TaskStatus};
 use tokio::sync::mpsc;
 
 use crate::AgentError;
@@ -24,4 +26,14 @@ pub trait DispatcherClient: Send + Sync + 'static {
     ) -> Result<(), AgentError>;
     /// Keeps the session alive; returns the period before the next beat.
     async fn heartbeat(&self) -> Result<Duration, AgentError>;
+    /// Updates of this node's network map: a snapshot, then deltas, in
+    /// order. The stream ends when the session's stream breaks; opening
+    /// it again starts with a snapshot. By default it never yields (a
+    /// dispatcher without network maps).
+    async fn network_maps(&self) -> Result<NetworkMapStream, AgentError> {
+        Ok(Box::pin(futures_util::stream::pending()))
+    }
 }
+
+/// Network map updates as [`DispatcherClient::network_maps`] yields them.
+pub type NetworkMapStream = Pin<Box<dyn Stream<Item = NetworkMapUpdate> + Send>>;

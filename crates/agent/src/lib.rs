@@ -15,15 +15,20 @@
 //! still shows as running on this node are reported `failed` ("task
 //! process lost"), and their restart policy brings them back.
 //!
+//! With a data plane ([`Agent::with_data_plane`]) the agent also follows
+//! the node's network map during each session and hands every update to
+//! it ([`network_maps`]).
+//!
 //! What it does not do: decide placement or restarts (managers do).
 
 pub mod agent;
 pub mod client;
 pub mod error;
+pub mod network_maps;
 pub mod remote;
 pub mod reporter;
 pub mod task_manager;
 
 pub use agent::{Agent, node_description};
-pub use client::DispatcherClient;
+pub use client::{DispatcherClient, NetworkMapStream};
 pub use error::AgentError;

@@ -11,7 +11,7 @@ use rswarm_exec::LogStore;
 use rswarm_pki::NodeIdentity;
 use rswarm_proto::dispatcher::dispatcher_client::DispatcherClient as GrpcDispatcher;
 use rswarm_proto::dispatcher::{
-    AssignmentsRequest, HeartbeatRequest, SessionMessage, SessionRequest,
+    AssignmentsRequest, HeartbeatRequest, NetworkMapsRequest, SessionMessage, SessionRequest,
     TaskStatusUpdate as WireStatus, UpdateTaskStatusRequest,
 };
 use rswarm_types::{DEFAULT_HEARTBEAT_PERIOD, NodeDescription, NodeRole, Task, TaskStatus};
@@ -22,7 +22,7 @@ use tonic::{Code, Status, Streaming};
 
 use super::assignments::{self, Messages};
 use super::{RPC_TIMEOUT, describe, logs};
-use crate::{AgentError, DispatcherClient};
+use crate::{AgentError, DispatcherClient, NetworkMapStream};
 
 /// The dispatcher of the managers at the given addresses, reached over
 /// mTLS. Connects lazily, on the first call; after a transport failure it
@@ -305,6 +305,36 @@ impl DispatcherClient for RemoteDispatcherClient {
         };
         tokio::spawn(assignments::follow(stream, reopen, tx));
         Ok(rx)
+    }
+
+    /// Opens the NetworkMaps stream; it ends at the first message that
+    /// cannot be read or when the transport breaks.
+    async fn network_maps(&self) -> Result<NetworkMapStream, AgentError> {
+        let mut grpc = self.grpc()?;
+        let request = NetworkMapsRequest {
+            session_id: self.session_id(),
+        };
+        let stream = timed(grpc.network_maps(request))
+            .await
+            .ok_or_else(|| self.timed_out("NetworkMaps"))?
+            .map_err(|s| self.failed("NetworkMaps", s))?
+            .into_inner();
+        Ok(Box::pin(futures_util::stream::unfold(
+            stream,
+            |mut stream| async move {
+                let update = match stream.message().await {
+                    Ok(Some(m)) => serde_json::from_slice(&m.update)
+                        .map_err(|e| tracing::warn!("agent: bad network map message: {e}"))
+                        .ok()?,
+                    Ok(None) => return None,
+                    Err(s) => {
+                        tracing::debug!("agent: network map stream: {}", describe(&s));
+                        return None;
+                    }
+                };
+                Some((update, stream))
+            },
+        )))
     }
 
     async fn update_task_status(

@@ -4,7 +4,8 @@
 //! ```text
 //! join(addr, token)                                  RemoteDispatcherClient
 //!   1 CA.GetRootCACertificate  (TLS, unverified)       Session / Heartbeat /
-//!   2 digest(root) == token digest?                    Assignments / UpdateTaskStatus
+//!   2 digest(root) == token digest?                    Assignments / UpdateTaskStatus /
+//!                                                      NetworkMaps
 //!   3 NodeCA.IssueNodeCertificate (TLS, root-verified, (mTLS with the node
 //!     no client cert) -> NodeIdentity                   certificate)
 //!                                                      LogBroker.ListenSubscriptions /
