@@ -5,7 +5,8 @@
 //! output of other nodes, by subscription) and Raft between managers
 //! (openraft's messages in a bytes envelope, snapshots in chunks). The
 //! code is generated from `proto/*.proto` at build time by protox and
-//! tonic-prost-build; nothing here is written by hand.
+//! tonic-prost-build; nothing here is written by hand except the gRPC
+//! metadata keys the services set ([`metadata`]).
 //!
 //! Objects (tasks, statuses, node descriptions) travel as their
 //! Engine-API JSON, so the wire format follows `rswarm-types`.
@@ -38,6 +39,14 @@ pub mod logbroker {
 /// Raft service between managers.
 pub mod raft {
     tonic::include_proto!("rswarm.raft");
+}
+
+/// gRPC metadata keys of the protocol (beside the messages).
+pub mod metadata {
+    /// On a `Dispatcher` call refused by a manager that is not the leader
+    /// (`Unavailable`, "node is not the leader"): the leader's address
+    /// (`ip:port`) when that manager knows it, so the agent calls it next.
+    pub const DISPATCHER_LEADER: &str = "rswarm-dispatcher-leader";
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use rswarm_proto::dispatcher::{
     AssignmentsRequest, HeartbeatRequest, NetworkMapsRequest, SessionMessage, SessionRequest,
     TaskStatusUpdate as WireStatus, UpdateTaskStatusRequest,
 };
+use rswarm_proto::metadata::DISPATCHER_LEADER;
 use rswarm_types::{DEFAULT_HEARTBEAT_PERIOD, NodeDescription, NodeRole, Task, TaskStatus};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -131,7 +132,8 @@ impl RemoteDispatcherClient {
     }
 
     /// Maps a failed call to an agent error; transport-like failures drop
-    /// the channel so the next call dials the next manager.
+    /// the channel so the next call dials the next manager, or the leader
+    /// when a follower's refusal names it.
     fn failed(&self, rpc: &str, status: Status) -> AgentError {
         match status.code() {
             Code::PermissionDenied => AgentError::Rejected(status.message().to_string()),
@@ -141,10 +143,18 @@ impl RemoteDispatcherClient {
                     Code::Unavailable | Code::Unknown | Code::Cancelled | Code::DeadlineExceeded
                 ) {
                     self.reset_channel();
+                    if let Some(leader) = leader_named(&status) {
+                        self.prefer(leader);
+                    }
                 }
                 AgentError::Unavailable(format!("{rpc}: {}", describe(&status)))
             }
         }
+    }
+
+    /// Makes `addr` the manager the next call dials.
+    fn prefer(&self, addr: String) {
+        self.state().prefer(addr);
     }
 
     fn timed_out(&self, rpc: &str) -> AgentError {
@@ -190,6 +200,20 @@ impl Drop for RemoteDispatcherClient {
     }
 }
 
+impl State {
+    /// Makes `addr` the manager the next call dials (learning it if new).
+    fn prefer(&mut self, addr: String) {
+        self.next = match self.managers.iter().position(|m| *m == addr) {
+            Some(i) => i,
+            None => {
+                self.managers.push(addr);
+                self.managers.len() - 1
+            }
+        };
+        self.channel = None;
+    }
+}
+
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
     state.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -217,6 +241,12 @@ fn adopt(
     if let (Some(role), Some(stated)) = (role, stated) {
         role.send_if_modified(|r| (*r != Some(stated)).then(|| *r = Some(stated)).is_some());
     }
+}
+
+/// The leader's address a follower's "node is not the leader" carries.
+fn leader_named(status: &Status) -> Option<String> {
+    let value = status.metadata().get(DISPATCHER_LEADER)?.to_str().ok()?;
+    (!value.is_empty()).then(|| value.to_string())
 }
 
 /// Runs `fut` under [`RPC_TIMEOUT`].
@@ -391,4 +421,33 @@ async fn open_assignments(
         .ok_or(None)?
         .map_err(Some)?;
     Ok(Box::pin(response.into_inner()))
+}
+
+#[cfg(test)]
+mod tests {
+    use tonic::metadata::MetadataValue;
+
+    use super::*;
+
+    #[test]
+    fn a_followers_refusal_sends_the_agent_to_the_leader() {
+        let mut refusal = Status::unavailable("node is not the leader");
+        assert_eq!(leader_named(&refusal), None);
+        refusal.metadata_mut().insert(
+            DISPATCHER_LEADER,
+            MetadataValue::from_static("10.0.0.2:2377"),
+        );
+        let leader = leader_named(&refusal).expect("named");
+        // A manager restarted while another leads knows only itself.
+        let mut state = State {
+            managers: vec!["10.0.0.1:2377".into()],
+            ..Default::default()
+        };
+        state.prefer(leader.clone());
+        assert_eq!(state.managers, ["10.0.0.1:2377", "10.0.0.2:2377"]);
+        assert_eq!(state.managers[state.next], leader);
+        // Known already: no duplicate.
+        state.prefer("10.0.0.1:2377".into());
+        assert_eq!((state.managers.len(), state.next), (2, 0));
+    }
 }

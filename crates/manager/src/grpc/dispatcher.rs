@@ -10,7 +10,10 @@ use rswarm_proto::dispatcher::{
     NetworkMapsRequest, SessionMessage, SessionRequest, UpdateTaskStatusRequest,
     UpdateTaskStatusResponse,
 };
+use rswarm_proto::metadata::DISPATCHER_LEADER;
+use rswarm_raft::{Peer, RaftNode};
 use rswarm_types::{ControlError, NodeDescription, TaskStatus};
+use tonic::metadata::MetadataValue;
 use tonic::{Request, Response, Status};
 
 use super::Shared;
@@ -35,12 +38,15 @@ impl DispatcherService {
     }
 
     /// The authorized caller's node ID and its address. Only the leader
-    /// dispatches: elsewhere the agent gets `Unavailable` and moves on to
-    /// another manager (it learns them all from its first session).
+    /// dispatches: elsewhere the agent gets `Unavailable`, with the
+    /// leader's address when this manager knows it (an agent that knows
+    /// no other manager, e.g. on a manager restarted while another leads,
+    /// finds the leader that way), and moves on.
     fn caller<T>(&self, rpc: Rpc, request: &Request<T>) -> Result<(String, String), Status> {
         let caller = authorize(&self.shared.manager.store, rpc, request)?;
-        if !self.shared.manager.is_leader() {
-            return Err(Status::unavailable(NOT_LEADER));
+        let manager = &self.shared.manager;
+        if !manager.is_leader() {
+            return Err(not_leader(manager.raft().and_then(RaftNode::leader)));
         }
         Ok((caller.node_id()?.to_string(), caller.ip()))
     }
@@ -174,6 +180,15 @@ impl Dispatcher for DispatcherService {
             })?;
         Ok(Response::new(UpdateTaskStatusResponse {}))
     }
+}
+
+/// "node is not the leader", naming the leader if known.
+fn not_leader(leader: Option<Peer>) -> Status {
+    let mut status = Status::unavailable(NOT_LEADER);
+    if let Some(addr) = leader.and_then(|p| MetadataValue::try_from(p.addr).ok()) {
+        status.metadata_mut().insert(DISPATCHER_LEADER, addr);
+    }
+    status
 }
 
 fn nanos(d: std::time::Duration) -> i64 {
