@@ -13,6 +13,11 @@
 //!   left (leader or follower) refuses every write with 503 and Swarm's
 //!   message, never reports one as done, and once the others are back
 //!   none of the refused writes appears.
+//! * A manager restarted while another leads runs the tasks the new
+//!   leader gives its node (its agent, knowing only its own manager,
+//!   learns the leader from that manager's refusal).
+//!
+//! `T61_TIMELINE=1` prints the clients' answers second by second.
 
 #[path = "t61/check.rs"]
 mod check;
