@@ -64,6 +64,7 @@ fn scenario(docker: &str) {
             "1000",
         ],
     );
+    // Running for real: the task inspected below must have its PID.
     wait_until("2 tasks running", T, || {
         ok(
             &d,
@@ -71,13 +72,15 @@ fn scenario(docker: &str) {
             &[
                 "service",
                 "ps",
-                "-q",
                 "--filter",
                 "desired-state=running",
+                "--format",
+                "{{.CurrentState}}",
                 "web",
             ],
         )
         .lines()
+        .filter(|l| l.starts_with("Running"))
         .count()
             == 2
     });

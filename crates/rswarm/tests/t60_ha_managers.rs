@@ -240,7 +240,13 @@ fn three_managers_survive_the_leader_dying() {
                     .contains("after")
         },
     );
-    assert_eq!(running(back, "web"), 3);
+    // A replacement may be on its way (the old leader's node may have gone
+    // down meanwhile): wait for the count rather than read it once.
+    wait_until(
+        "3 web tasks wanted running, seen from the old leader",
+        T,
+        || running(back, "web") == 3,
+    );
 }
 
 #[test]
