@@ -38,7 +38,7 @@ pub struct DaemonArgs {
     /// Length of a Raft tick on this manager (Swarm's is 1s): heartbeats and elections count in ticks.
     #[arg(long, value_name = "DURATION", default_value = "100ms", value_parser = parse_tick)]
     pub raft_tick: Duration,
-    /// Ticks between the leader's heartbeats (dockerd's swarm-raft-heartbeat-tick).
+    /// Ticks between the leader's heartbeats (dockerd's swarm-raft-heartbeat-tick; also how long a replication request may take).
     #[arg(long = "swarm-raft-heartbeat-tick", value_name = "TICKS", default_value_t = DEFAULT_HEARTBEAT_TICK)]
     pub raft_heartbeat_tick: u32,
     /// Ticks without a heartbeat before a follower starts an election (dockerd's swarm-raft-election-tick); the timeout is picked between this and 1.5 times this.

@@ -181,17 +181,13 @@ async fn services_converge_scale_and_drain_through_the_loops() {
         running(t, &web.id) == 0 && running(t, &global.id) == 0
     })
     .await;
-    store.view(|t| {
-        let pending = t
-            .tasks_of_service(&web.id)
-            .find(|t| t.status.state == TaskState::Pending)
-            .expect("a pending replacement");
-        assert!(
-            pending.status.err.contains("no suitable node"),
-            "{}",
-            pending.status.err
-        );
-    });
+    // The scheduler writes the replacement's verdict in its own pass.
+    wait_for(&store, "a pending replacement no node takes", |t| {
+        t.tasks_of_service(&web.id).any(|t| {
+            t.status.state == TaskState::Pending && t.status.err.contains("no suitable node")
+        })
+    })
+    .await;
 
     m.control.remove_service(&web.id).await.expect("rm");
     wait_for(&store, "tasks of a removed service are reaped", |t| {

@@ -126,6 +126,7 @@ async fn run(raft: Raft, store: Store, fallback: Settings) {
     // The snapshot index when a snapshot was last asked for, and when.
     let mut asked_snapshot: Option<(Option<u64>, Instant)> = None;
     let mut purge_asked: Option<u64> = None;
+    let mut purged_seen: Option<u64> = None;
     loop {
         let log = {
             let m = metrics.borrow_and_update();
@@ -135,6 +136,15 @@ async fn run(raft: Raft, store: Store, fallback: Settings) {
                 purged: m.purged.map(|l| l.index),
             }
         };
+        if log.purged > purged_seen {
+            if let Some(p) = log.purged {
+                tracing::info!(
+                    "raft: log compacted up to index {p} (snapshot at {:?})",
+                    log.snapshot
+                );
+            }
+            purged_seen = log.purged;
+        }
         let pending =
             asked_snapshot.is_some_and(|(at, when)| log.snapshot == at && when.elapsed() < RETRY);
         let settings = Settings::of_store(&store, fallback);

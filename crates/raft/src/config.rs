@@ -8,6 +8,12 @@
 //! node opens: changing them needs a daemon restart. Snapshot interval and
 //! slow-follower entries come from the swarm spec while the node runs (see
 //! `compaction`); the values here apply until a cluster object exists.
+//!
+//! rswarm's default heartbeat is 3 ticks (300 ms), not Swarm's 1: openraft
+//! 0.9 gives every replication request and every leadership confirmation
+//! one heartbeat interval to complete, and 100 ms is too short for a
+//! loaded manager (every request timed out, replication stalled). The
+//! election timeout, which decides failover time, stays 10 ticks.
 
 use std::time::Duration;
 
@@ -15,7 +21,7 @@ use crate::error::RaftNodeError;
 
 /// How a manager's Raft node behaves in time and log size.
 ///
-/// The defaults (100 ms tick, heartbeat 1 tick, election 10 ticks) give a
+/// The defaults (100 ms tick, heartbeat 3 ticks, election 10 ticks) give a
 /// new leader within about 2 s of the old one's death (followers wait
 /// 1-1.5 s without a heartbeat, then vote; the old leader's lease is the
 /// maximum election timeout). Swarm's defaults are a 1 s tick, heartbeat
@@ -48,10 +54,16 @@ pub struct RaftTiming {
     pub snapshot_chunk_timeout: Duration,
 }
 
+/// Entries read from the log for one AppendEntries (openraft's default,
+/// 300, reads up to 300 entries of up to 200 objects each, of which the
+/// byte budget sends a few).
+const MAX_PAYLOAD_ENTRIES: u64 = 16;
+
 /// rswarm's default tick length (Swarm's is 1 s).
 pub const DEFAULT_TICK: Duration = Duration::from_millis(100);
-/// Swarm's default `HeartbeatTick`.
-pub const DEFAULT_HEARTBEAT_TICK: u32 = 1;
+/// rswarm's default `HeartbeatTick` (Swarm's is 1 tick of 1 s; see the
+/// module doc).
+pub const DEFAULT_HEARTBEAT_TICK: u32 = 3;
 /// Swarm's default `ElectionTick`.
 pub const DEFAULT_ELECTION_TICK: u32 = 10;
 
@@ -135,6 +147,9 @@ impl RaftTiming {
                 .snapshot_interval
                 .saturating_add(self.log_entries_for_slow_followers),
             snapshot_max_chunk_size: self.snapshot_chunk_bytes.max(1),
+            // Entries read for one AppendEntries; the client sends what
+            // fits in its byte budget (`append_budget`).
+            max_payload_entries: MAX_PAYLOAD_ENTRIES,
             ..Default::default()
         };
         config
@@ -152,7 +167,7 @@ mod tests {
         let t = RaftTiming::default();
         let c = t.openraft_config("c1").expect("valid");
         assert_eq!(c.cluster_name, "c1");
-        assert!(c.heartbeat_interval * 5 <= c.election_timeout_min);
+        assert!(c.heartbeat_interval * 3 <= c.election_timeout_min);
         // Lease (max timeout) plus one election round stays under 3 s.
         assert!(t.election_timeout_max * 2 <= Duration::from_secs(3));
     }
@@ -172,9 +187,9 @@ mod tests {
 
     #[test]
     fn swarm_ticks_translate_to_intervals() {
-        let t = RaftTiming::from_ticks(DEFAULT_TICK, 1, 10).expect("valid");
+        let t = RaftTiming::from_ticks(DEFAULT_TICK, 3, 10).expect("valid");
         assert_eq!(t, RaftTiming::default());
-        assert_eq!(t.heartbeat_interval, Duration::from_millis(100));
+        assert_eq!(t.heartbeat_interval, Duration::from_millis(300));
         assert_eq!(t.election_timeout_min, Duration::from_secs(1));
         assert_eq!(t.election_timeout_max, Duration::from_millis(1500));
         // Swarm's own timing: 1 s ticks.

@@ -73,7 +73,7 @@
 //! * Storage: `<dir>/raft.redb` (owner-only): log, vote, commit point,
 //!   latest snapshot. Restart = open again.
 //! * Timing: [`RaftTiming`], from Swarm's ticks with
-//!   [`RaftTiming::from_ticks`] (default 100 ms tick: heartbeat 100 ms,
+//!   [`RaftTiming::from_ticks`] (default 100 ms tick: heartbeat 300 ms,
 //!   election 1-1.5 s; fixed until the node reopens), 1 MiB chunks.
 //! * Compaction: a snapshot every `Raft.SnapshotInterval` entries, the log
 //!   behind it purged but for `Raft.LogEntriesForSlowFollowers`, both read
@@ -87,6 +87,7 @@
 //! (the manager writes what [`RaftNode::members`] says), or issue the
 //! restored manager's certificate (the daemon does).
 
+mod append_budget;
 mod auth;
 mod backup;
 mod compaction;

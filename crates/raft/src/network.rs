@@ -23,6 +23,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tonic::transport::Channel;
 
+use crate::append_budget::{self, APPEND_BYTES};
 use crate::contacts::Contacts;
 use crate::types::{Peer, TypeConfig};
 
@@ -110,6 +111,21 @@ impl PeerClient {
         Resp: DeserializeOwned,
         E: std::error::Error + DeserializeOwned,
     {
+        let payload = serde_json::to_vec(req).map_err(network_error)?;
+        self.call_encoded(rpc, payload, ttl).await
+    }
+
+    /// [`PeerClient::call`] with the request already encoded.
+    async fn call_encoded<Resp, E>(
+        &mut self,
+        rpc: Rpc,
+        payload: Vec<u8>,
+        ttl: Duration,
+    ) -> Result<Resp, RPCError<u64, Peer, RaftError<u64, E>>>
+    where
+        Resp: DeserializeOwned,
+        E: std::error::Error + DeserializeOwned,
+    {
         let client = match &mut self.client {
             Ok(c) => c,
             Err(e) => {
@@ -119,7 +135,6 @@ impl PeerClient {
                 )));
             }
         };
-        let payload = serde_json::to_vec(req).map_err(network_error)?;
         let msg = RaftMessage { payload };
         let call = async {
             match rpc {
@@ -169,7 +184,12 @@ impl RaftNetwork<TypeConfig> for PeerClient {
         rpc: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<u64>, RPCError<u64, Peer, RaftError<u64>>> {
-        self.call(Rpc::AppendEntries, &rpc, option.hard_ttl()).await
+        // Bounded: see `append_budget`.
+        let (payload, cut) = append_budget::encode(&rpc, APPEND_BYTES).map_err(network_error)?;
+        let resp = self
+            .call_encoded(Rpc::AppendEntries, payload, option.hard_ttl())
+            .await?;
+        Ok(append_budget::answer(resp, cut))
     }
 
     async fn install_snapshot(

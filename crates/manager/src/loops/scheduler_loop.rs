@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use rswarm_rt::{Clock, Shutdown};
 use rswarm_scheduler::{Decision, Outcome};
-use rswarm_store::{Commit, Event, Kind, Object, Store, StoreError};
-use rswarm_types::{Node, Task, TaskState};
+use rswarm_store::{Commit, Event, Kind, Object, Store, StoreError, Tables};
+use rswarm_types::{Node, Task, TaskState, Timestamp};
 
 use super::batch::apply_in_batches;
 use super::wait::{self, Wake};
@@ -22,6 +22,9 @@ type Change = (
     Option<Vec<rswarm_types::NetworkAttachment>>,
     Option<Decision>,
 );
+
+/// The attachments of the tasks allocated in a pass, by task ID.
+type Allocated = HashMap<String, Vec<rswarm_types::NetworkAttachment>>;
 
 /// The loop body; returns when `shutdown` fires.
 pub async fn run(store: Store, clock: Arc<dyn Clock>, shutdown: Shutdown) {
@@ -52,27 +55,16 @@ fn relevant(c: &Commit) -> bool {
 /// One pass: allocate new tasks, then schedule pending ones.
 pub async fn schedule_once(store: &Store, clock: &dyn Clock) -> Result<(), StoreError> {
     let now = clock.now();
-    let (allocated, decisions) = store.view(|t| {
-        let nodes: Vec<Node> = t.nodes().cloned().collect();
-        let mut tasks: Vec<Task> = t.tasks().cloned().collect();
-        let mut allocated = HashMap::new();
-        let mut used = HashMap::new();
-        for task in tasks.iter_mut() {
-            if task.status.state == TaskState::New && !task.desired_state.wants_stop() {
-                // Addresses first; a task whose network is gone or full
-                // stays new.
-                let Some(attachments) = allocator::task_attachments(t, task, &mut used) else {
-                    continue;
-                };
-                task.status.state = TaskState::Pending;
-                task.status.message = "pending task scheduling".into();
-                task.status.timestamp = now;
-                allocated.insert(task.id.clone(), attachments);
-            }
-        }
-        let decisions = rswarm_scheduler::schedule(&nodes, &tasks);
-        (allocated, decisions)
-    });
+    let reader = store.clone();
+    // On a blocking thread: with tens of thousands of tasks a pass takes
+    // long enough to hold up Raft's heartbeats on a worker thread.
+    let pass = tokio::task::spawn_blocking(move || reader.view(|t| decide(t, now)));
+    let (allocated, decisions) = match pass.await {
+        Ok(v) => v,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // The runtime is shutting down.
+        Err(_) => return Ok(()),
+    };
     let changes = merge(allocated, decisions);
     if changes.is_empty() {
         return Ok(());
@@ -102,10 +94,7 @@ pub async fn schedule_once(store: &Store, clock: &dyn Clock) -> Result<(), Store
 /// the attachments of the tasks allocated in this pass), then the
 /// allocated tasks it had nothing to say about. Linear in the number of
 /// tasks.
-fn merge(
-    mut allocated: HashMap<String, Vec<rswarm_types::NetworkAttachment>>,
-    decisions: Vec<Decision>,
-) -> Vec<Change> {
+fn merge(mut allocated: Allocated, decisions: Vec<Decision>) -> Vec<Change> {
     let mut changes: Vec<Change> = decisions
         .into_iter()
         .map(|d| (d.task_id.clone(), allocated.remove(&d.task_id), Some(d)))
@@ -117,6 +106,29 @@ fn merge(
     rest.sort_by(|a, b| a.0.cmp(&b.0));
     changes.extend(rest);
     changes
+}
+
+/// Allocates the new tasks of `t` and decides where pending ones go.
+fn decide(t: &Tables, now: Timestamp) -> (Allocated, Vec<Decision>) {
+    let nodes: Vec<Node> = t.nodes().cloned().collect();
+    let mut tasks: Vec<Task> = t.tasks().cloned().collect();
+    let mut allocated = HashMap::new();
+    let mut used = HashMap::new();
+    for task in tasks.iter_mut() {
+        if task.status.state == TaskState::New && !task.desired_state.wants_stop() {
+            // Addresses first; a task whose network is gone or full
+            // stays new.
+            let Some(attachments) = allocator::task_attachments(t, task, &mut used) else {
+                continue;
+            };
+            task.status.state = TaskState::Pending;
+            task.status.message = "pending task scheduling".into();
+            task.status.timestamp = now;
+            allocated.insert(task.id.clone(), attachments);
+        }
+    }
+    let decisions = rswarm_scheduler::schedule(&nodes, &tasks);
+    (allocated, decisions)
 }
 
 /// Applies a decision to a task read inside the transaction. Returns
@@ -192,8 +204,7 @@ mod tests {
 
     #[test]
     fn twenty_thousand_tasks_merge_in_one_pass() {
-        let allocated: HashMap<String, Vec<rswarm_types::NetworkAttachment>> =
-            (0..20_000).map(|i| (format!("t{i}"), vec![])).collect();
+        let allocated: Allocated = (0..20_000).map(|i| (format!("t{i}"), vec![])).collect();
         let decisions = (0..20_000)
             .map(|i| unschedulable(&format!("t{i}")))
             .collect();
