@@ -171,6 +171,7 @@ impl Agent {
                     let handle = tokio::spawn(task_manager::run(
                         task,
                         self.executor.clone(),
+                        self.data_plane.clone(),
                         rx,
                         stop.clone(),
                         self.clock.clone(),

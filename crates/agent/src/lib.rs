@@ -28,6 +28,7 @@ pub mod network_maps;
 pub mod remote;
 pub mod reporter;
 pub mod task_manager;
+pub mod task_network;
 
 pub use agent::{Agent, node_description};
 pub use client::{DispatcherClient, NetworkMapStream};

@@ -6,18 +6,25 @@
 use std::sync::Arc;
 
 use rswarm_exec::{Controller, ExecError, Executor, ExitStatus};
+use rswarm_network::DataPlane;
 use rswarm_rt::Clock;
 use rswarm_types::{ContainerStatus, PortConfig, PortStatus, Task, TaskState, TaskStatus};
 use tokio::sync::{mpsc, watch};
+
+use crate::task_network::{self, AttachError, Attachment};
 
 /// Where status changes go.
 pub type StatusSink = mpsc::UnboundedSender<(String, TaskStatus)>;
 
 /// Runs a task to its end. `desired` carries the managers' desired state;
-/// `stop` fires on agent shutdown (stop the process, report nothing).
+/// `stop` fires on agent shutdown (stop the process, report nothing). A
+/// task with network attachments is plumbed through `data_plane` before it
+/// starts (see [`crate::task_network`]) and unplumbed when its process is
+/// gone.
 pub async fn run(
     task: Task,
     executor: Arc<dyn Executor>,
+    data_plane: Option<Arc<dyn DataPlane>>,
     mut desired: watch::Receiver<TaskState>,
     mut stop: watch::Receiver<bool>,
     clock: Arc<dyn Clock>,
@@ -52,8 +59,65 @@ pub async fn run(
     };
     tm.report(TaskState::Accepted, "accepted", None);
     tm.report(TaskState::Preparing, "preparing", None);
+    let nets = task_network::networks(&task);
+    let mut attachment = None;
+    if !nets.is_empty() {
+        match Attachment::attach(data_plane.as_ref(), &task, nets, &mut desired, &mut stop).await {
+            Ok((a, network)) => {
+                let set = controller.set_network(network);
+                attachment = Some(a);
+                if let Err(e) = set {
+                    release(attachment).await;
+                    return tm.report_err(TaskState::Rejected, &e.to_string(), None);
+                }
+            }
+            Err(AttachError::Stopped) => {
+                if !*stop.borrow() {
+                    tm.report(TaskState::Shutdown, "shutdown before start", None);
+                }
+                return;
+            }
+            Err(e) => return tm.report_err(TaskState::Rejected, &e.to_string(), None),
+        }
+    }
+    let ended = drive(controller.as_ref(), &mut tm, &mut desired, &mut stop).await;
+    // The process is gone (or never started): its namespace goes too.
+    release(attachment).await;
+    // A finished task's container stays (as Docker Swarm keeps it) until
+    // the managers remove the task.
+    if ended == Ended::Finished
+        && removal_wanted(&mut desired, &mut stop).await
+        && let Err(e) = controller.remove().await
+    {
+        tracing::warn!("agent: removing task failed: {e}");
+    }
+}
+
+async fn release(attachment: Option<Attachment>) {
+    if let Some(a) = attachment {
+        a.release().await;
+    }
+}
+
+/// How [`drive`] left the task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ended {
+    /// It ran and ended (reported); it waits for its removal.
+    Finished,
+    /// Nothing more to do (rejected, stopped before start, the agent stops).
+    Done,
+}
+
+/// Prepares, starts and supervises the task, reporting each state.
+async fn drive(
+    controller: &dyn Controller,
+    tm: &mut Reporter,
+    desired: &mut watch::Receiver<TaskState>,
+    stop: &mut watch::Receiver<bool>,
+) -> Ended {
     if let Err(e) = controller.prepare().await {
-        return tm.report_err(TaskState::Rejected, &e.to_string(), None);
+        tm.report_err(TaskState::Rejected, &e.to_string(), None);
+        return Ended::Done;
     }
     tm.report(TaskState::Ready, "prepared", None);
     // A desired state of `ready` stages the task (restart delay, update).
@@ -62,20 +126,23 @@ pub async fn run(
         if d.wants_stop() {
             tm.report(TaskState::Shutdown, "shutdown before start", None);
             let _ = controller.remove().await;
-            return;
+            return Ended::Done;
         }
         if d >= TaskState::Running {
             break;
         }
         tokio::select! {
-            r = desired.changed() => if r.is_err() { return },
-            _ = stop.changed() => return,
+            r = desired.changed() => if r.is_err() { return Ended::Done },
+            _ = stop.changed() => return Ended::Done,
         }
     }
     tm.report(TaskState::Starting, "starting", None);
     let pid = match controller.start().await {
         Ok(pid) => pid,
-        Err(e) => return tm.report_err(TaskState::Failed, &e.to_string(), None),
+        Err(e) => {
+            tm.report_err(TaskState::Failed, &e.to_string(), None);
+            return Ended::Done;
+        }
     };
     let running = ContainerStatus {
         container_id: controller.container_id().unwrap_or_default(),
@@ -83,7 +150,7 @@ pub async fn run(
         exit_code: 0,
     };
     tm.report(TaskState::Running, "started", Some(running.clone()));
-    let outcome = supervise(controller.as_ref(), &mut desired, &mut stop).await;
+    let outcome = supervise(controller, desired, stop).await;
     // The process is gone: no PID (Docker reports 0 once a container exits).
     let status = |exit: &ExitStatus| ContainerStatus {
         exit_code: exit.code,
@@ -103,15 +170,9 @@ pub async fn run(
         Outcome::Stopped(exit) => {
             tm.report(TaskState::Shutdown, "shutdown", exit.as_ref().map(status))
         }
-        Outcome::AgentStopping => return,
+        Outcome::AgentStopping => return Ended::Done,
     }
-    // A finished task's container stays (as Docker Swarm keeps it) until
-    // the managers remove the task.
-    if removal_wanted(&mut desired, &mut stop).await
-        && let Err(e) = controller.remove().await
-    {
-        tracing::warn!("agent: removing task failed: {e}");
-    }
+    Ended::Finished
 }
 
 /// Waits until the task is to be removed (`true`) or the agent stops.

@@ -27,6 +27,7 @@ pub mod backend;
 pub mod backup;
 pub mod error;
 pub mod force_new_cluster;
+pub mod networking;
 pub mod node;
 pub mod paths;
 pub mod restore;

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, watch};
 use tokio::task::JoinHandle;
 
+use crate::networking::Networking;
 use crate::paths::Paths;
 
 /// What the node remembers about its swarm membership (`swarm/state.json`).
@@ -61,6 +62,8 @@ pub struct Active {
     pub(crate) client: Arc<RemoteDispatcherClient>,
     pub(crate) shutdown: Shutdown,
     handles: Vec<JoinHandle<()>>,
+    /// The node's data plane, when it runs here.
+    data_plane: Option<Arc<rswarm_network::LinuxDataPlane>>,
 }
 
 /// A manager's running parts: its Raft node, gRPC server and loops.
@@ -104,6 +107,8 @@ pub struct LocalNode {
     /// One role change at a time.
     pub(crate) role_change: Mutex<()>,
     shutdown: Shutdown,
+    /// The data plane's place, when it can run here.
+    networking: Option<Networking>,
 }
 
 impl LocalNode {
@@ -126,7 +131,15 @@ impl LocalNode {
             stated_role: Arc::new(watch::Sender::new(None)),
             role_change: Mutex::new(()),
             shutdown,
+            networking: None,
         }
+    }
+
+    /// Gives tasks their networks through a data plane under
+    /// `networking` (see [`crate::networking`]).
+    pub fn with_networking(mut self, networking: Option<Networking>) -> LocalNode {
+        self.networking = networking;
+        self
     }
 
     /// Rejoins the swarm recorded in the data root, if any.
@@ -202,13 +215,20 @@ impl LocalNode {
             );
         }
         let shutdown = self.shutdown.child();
-        let agent = Agent::new(
+        let data_plane = match &self.networking {
+            Some(n) => n.data_plane(config.advertise_ip()).await,
+            None => None,
+        };
+        let mut agent = Agent::new(
             self.hostname.clone(),
             crate::run::ENGINE_VERSION.to_string(),
             self.executor.clone(),
             self.clock.clone(),
         )
         .with_tls_info(identity.tls_info());
+        if let Some(dp) = &data_plane {
+            agent = agent.with_data_plane(dp.clone());
+        }
         // The agent asks this node's own manager first: the leader
         // dispatches, a follower sends it on to the others.
         let mut managers = Vec::new();
@@ -237,6 +257,7 @@ impl LocalNode {
             client,
             shutdown,
             handles,
+            data_plane,
         });
         Ok(())
     }
@@ -293,6 +314,9 @@ impl LocalNode {
         active.shutdown.trigger();
         for h in active.handles {
             let _ = h.await;
+        }
+        if let Some(dp) = &active.data_plane {
+            crate::networking::remove_all(dp).await;
         }
         if let Some(managing) = active.managing {
             managing.stop().await;

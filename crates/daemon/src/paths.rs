@@ -35,6 +35,14 @@ impl Paths {
     pub fn state_file(&self) -> PathBuf {
         self.swarm().join("state.json")
     }
+    /// Where the data plane pins network namespaces.
+    pub fn netns(&self) -> PathBuf {
+        self.root.join("netns")
+    }
+    /// The data plane's per-task files (resolv.conf).
+    pub fn net_state(&self) -> PathBuf {
+        self.root.join("tasks").join("net")
+    }
     /// Task output.
     pub fn logs(&self) -> PathBuf {
         self.root.join("tasks").join("logs")

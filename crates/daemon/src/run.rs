@@ -64,20 +64,24 @@ pub async fn run(args: DaemonArgs) -> anyhow::Result<()> {
     crate::args::set_raft_timing(args.raft_timing().map_err(anyhow::Error::msg)?);
     let paths = Paths::new(&args.data_root);
     private_data_root(paths.root())?;
+    let networking = crate::networking::Networking::start(&paths).await;
     let hostname = args.hostname.clone().unwrap_or_else(default_hostname);
     let shutdown = Shutdown::new();
     let logs = LogStore::new(paths.logs());
     let executor = executor(&args, logs.clone()).await?;
     let runtime = executor.describe().runtime;
     tracing::info!("task runtime: {runtime}");
-    let node = Arc::new(LocalNode::new(
-        paths.clone(),
-        hostname,
-        executor,
-        logs,
-        Arc::new(SystemClock),
-        shutdown.clone(),
-    ));
+    let node = Arc::new(
+        LocalNode::new(
+            paths.clone(),
+            hostname,
+            executor,
+            logs,
+            Arc::new(SystemClock),
+            shutdown.clone(),
+        )
+        .with_networking(networking.clone()),
+    );
     node.restore().await.map_err(|e| DaemonError::State {
         path: paths.swarm().display().to_string(),
         reason: e.to_string(),
@@ -147,6 +151,9 @@ pub async fn run(args: DaemonArgs) -> anyhow::Result<()> {
         if let Ok(Listen::Unix(p)) = parse_host(h) {
             let _ = std::fs::remove_file(p);
         }
+    }
+    if let Some(n) = &networking {
+        n.release();
     }
     Ok(())
 }

@@ -2,6 +2,8 @@
 //! `prepare` → `start` → `wait`; `shutdown` may be called at any time from
 //! another task (methods take `&self`), and `remove` last.
 
+use std::path::PathBuf;
+
 use async_trait::async_trait;
 use rswarm_types::{Task, Timestamp};
 use thiserror::Error;
@@ -73,6 +75,16 @@ pub struct LogLine {
     pub line: String,
 }
 
+/// Where a task attached to networks runs, as the node's data plane
+/// plumbed it (see `rswarm_network::Attached`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskNetwork {
+    /// The network namespace file the task runs in.
+    pub netns: PathBuf,
+    /// The file mounted on the task's `/etc/resolv.conf`.
+    pub resolv_conf: PathBuf,
+}
+
 /// Creates controllers for tasks.
 #[async_trait]
 pub trait Executor: Send + Sync + std::fmt::Debug {
@@ -97,6 +109,15 @@ pub trait Executor: Send + Sync + std::fmt::Debug {
 /// Drives one task's process.
 #[async_trait]
 pub trait Controller: Send + Sync {
+    /// Runs the task in `network` (called before `prepare`, for tasks
+    /// attached to networks). The default refuses: a runtime that cannot
+    /// place a task in a network namespace rejects such tasks.
+    fn set_network(&self, network: TaskNetwork) -> Result<(), ExecError> {
+        let _ = network;
+        Err(ExecError::InvalidSpec(
+            "this runtime cannot attach tasks to networks yet".into(),
+        ))
+    }
     /// Gets everything ready (directories, user lookup). Idempotent.
     async fn prepare(&self) -> Result<(), ExecError>;
     /// Starts the process; returns its PID.

@@ -31,6 +31,10 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Daemon(_)) {
+        // Before any thread exists (unshare needs a single thread).
+        rswarm_daemon::networking::own_mount_namespace();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -253,6 +253,13 @@ impl DockerController {
 
 #[async_trait]
 impl Controller for DockerController {
+    fn set_network(&self, _network: crate::TaskNetwork) -> Result<(), ExecError> {
+        Err(ExecError::InvalidSpec(
+            "the docker runtime cannot attach tasks to swarm networks yet (the process runtime can)"
+                .into(),
+        ))
+    }
+
     async fn prepare(&self) -> Result<(), ExecError> {
         let mut phase = self.phase.lock().await;
         if *phase == Phase::New {

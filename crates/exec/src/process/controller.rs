@@ -14,7 +14,7 @@ use tokio::sync::Mutex;
 use super::launch::{Outcome, Shared, launch};
 use super::plan::Plan;
 use super::user::{Identity, resolve_user};
-use crate::{Controller, ExecError, ExitStatus, LogStore, LogWriter};
+use crate::{Controller, ExecError, ExitStatus, LogStore, LogWriter, TaskNetwork};
 
 /// How long `shutdown` waits for the process to go after SIGKILL.
 const KILL_LIMIT: Duration = Duration::from_secs(10);
@@ -56,6 +56,8 @@ pub struct ProcessController {
     logs: LogStore,
     phase: Mutex<Phase>,
     shared: Arc<Shared>,
+    /// Where the task runs when it is attached to networks.
+    network: std::sync::Mutex<Option<TaskNetwork>>,
 }
 
 impl std::fmt::Debug for ProcessController {
@@ -74,6 +76,7 @@ impl ProcessController {
             logs,
             phase: Mutex::new(Phase::New),
             shared: Shared::new(),
+            network: std::sync::Mutex::new(None),
         }
     }
 
@@ -147,6 +150,14 @@ fn outcome_result(outcome: Result<ExitStatus, String>) -> Result<ExitStatus, Exe
 
 #[async_trait]
 impl Controller for ProcessController {
+    fn set_network(&self, network: TaskNetwork) -> Result<(), ExecError> {
+        *self
+            .network
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(network);
+        Ok(())
+    }
+
     async fn prepare(&self) -> Result<(), ExecError> {
         let mut phase = self.phase.lock().await;
         if matches!(*phase, Phase::New) {
@@ -162,9 +173,15 @@ impl Controller for ProcessController {
         }
         match &*phase {
             Phase::Prepared { identity, writer } => {
+                let network = self
+                    .network
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .clone();
                 let pid = launch(
                     &self.plan,
                     identity.as_ref(),
+                    network.as_ref(),
                     writer.clone(),
                     self.logs.clone(),
                     self.shared.clone(),

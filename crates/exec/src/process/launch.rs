@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use super::output::pump;
 use super::plan::Plan;
 use super::user::Identity;
-use crate::{ExecError, ExitStatus, LogStore, LogStream, LogWriter};
+use crate::{ExecError, ExitStatus, LogStore, LogStream, LogWriter, TaskNetwork};
 
 /// `PATH` when the agent has none.
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -48,8 +48,12 @@ impl Shared {
 }
 
 /// Builds the command: argv, environment, working directory, identity, its
-/// own process group, piped output.
-fn command(plan: &Plan, identity: Option<&Identity>) -> Command {
+/// own process group, piped output, and its network when it has one.
+fn command(
+    plan: &Plan,
+    identity: Option<&Identity>,
+    network: Option<&TaskNetwork>,
+) -> Result<Command, ExecError> {
     let mut cmd = Command::new(&plan.argv[0]);
     cmd.args(&plan.argv[1..]);
     cmd.env_clear();
@@ -78,28 +82,36 @@ fn command(plan: &Plan, identity: Option<&Identity>) -> Command {
     cmd.env("RSWARM_NODE_ID", &plan.node_id);
     cmd.env("RSWARM_TASK_SLOT", plan.slot.to_string());
     cmd.current_dir(plan.dir.as_deref().unwrap_or("/".as_ref()));
-    if let Some(id) = identity {
-        cmd.gid(id.gid);
-        cmd.uid(id.uid);
+    match network {
+        // The namespace calls need the agent's privileges: the user is
+        // taken after them.
+        Some(net) => super::enter::install(&mut cmd, net, identity)?,
+        None => {
+            if let Some(id) = identity {
+                cmd.gid(id.gid);
+                cmd.uid(id.uid);
+            }
+        }
     }
     cmd.process_group(0);
     cmd.kill_on_drop(false);
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    cmd
+    Ok(cmd)
 }
 
 /// Starts the process, its output pumps and its monitor; returns its PID.
 pub(crate) fn launch(
     plan: &Plan,
     identity: Option<&Identity>,
+    network: Option<&TaskNetwork>,
     writer: LogWriter,
     logs: LogStore,
     shared: Arc<Shared>,
 ) -> Result<i32, ExecError> {
     let program = &plan.argv[0];
-    let mut child = command(plan, identity)
+    let mut child = command(plan, identity, network)?
         .spawn()
         .map_err(|e| ExecError::StartFailed(format!("cannot run {program:?}: {e}")))?;
     let pid = child.id().and_then(|p| i32::try_from(p).ok());

@@ -3,10 +3,12 @@
 //!
 //! Files: `executor` (the executor, node facts), `plan` (spec checks),
 //! `controller` (the contract), `launch` (spawning, the exit monitor),
-//! `output` (pipes to the log store), `leftovers` (processes of an
+//! `output` (pipes to the log store), `enter` (a task's network
+//! namespace and resolv.conf), `leftovers` (processes of an
 //! earlier daemon run), `signal` and `user` (spec parsing).
 
 mod controller;
+mod enter;
 mod executor;
 mod launch;
 mod leftovers;

@@ -32,6 +32,9 @@ pub struct TestDaemon {
     /// `--runtime` of the daemon (`process` unless started with
     /// [`TestDaemon::start_with_runtime`]).
     pub runtime: String,
+    /// The network namespace (`ip netns` name) it runs in, if not the
+    /// test's own (see [`TestDaemon::start_in_netns`]).
+    pub netns: Option<String>,
 }
 
 impl TestDaemon {
@@ -51,9 +54,34 @@ impl TestDaemon {
             child: None,
             hostname: hostname.to_string(),
             runtime: runtime.to_string(),
+            netns: None,
         };
         d.spawn();
         d
+    }
+
+    /// Starts a process-runtime daemon inside the network namespace
+    /// `netns` (through `ip netns exec`, which execs the daemon: the
+    /// child's PID is the daemon's); its socket stays reachable.
+    pub fn start_in_netns(hostname: &str, netns: &str) -> TestDaemon {
+        let dir = tempfile::Builder::new()
+            .prefix("rswarm-test-")
+            .tempdir()
+            .expect("tempdir");
+        let mut d = TestDaemon {
+            dir,
+            child: None,
+            hostname: hostname.to_string(),
+            runtime: "process".to_string(),
+            netns: Some(netns.to_string()),
+        };
+        d.spawn();
+        d
+    }
+
+    /// The daemon's PID, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     pub fn socket_path(&self) -> PathBuf {
@@ -75,7 +103,15 @@ impl TestDaemon {
             .append(true)
             .open(self.dir.path().join("daemon.log"))
             .expect("log file");
-        let child = Command::new(rswarm_bin())
+        let mut cmd = match &self.netns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns, rswarm_bin()]);
+                c
+            }
+            None => Command::new(rswarm_bin()),
+        };
+        let child = cmd
             .args(["daemon", "-H", &self.host(), "--data-root"])
             .arg(self.data_root())
             .args(["--hostname", &self.hostname, "--runtime", &self.runtime])

@@ -1,0 +1,451 @@
+//! Overlay networks across hosts (issue 9, acceptance): three "hosts",
+//! each a network namespace running an rswarm daemon (process runtime),
+//! on an underlay bridge that lives in a namespace of its own (the
+//! machine's Docker engine sets FORWARD DROP and bridge netfilter in the
+//! root namespace), joined into one swarm with the docker CLI.
+//!
+//! ```text
+//!  rsw71-<pid>-h1 (198.18.0.1, manager)   -h2 (.2, worker)   -h3 (.3, worker)
+//!            \                               |                 /
+//!             rsw71-<pid>-ul: bridge ulbr, 198.18.0.254 ("outside": an httpd)
+//! ```
+//!
+//! On `appnet` a 3-replica busybox httpd service `web` and a `client`
+//! service: from the client task's namespaces `wget http://web/` answers
+//! (embedded DNS → VIP → nftables), `tasks.web` gives exactly the three
+//! task addresses, a task reaches a task of another host by address
+//! (VXLAN), and the outside answers (egress). Isolation: a task on another
+//! network reaches no `web` task; a task on an `--internal` network has no
+//! way out. Cleanup: one worker is SIGKILLed while its tasks run; the
+//! services and networks are removed; the live hosts keep nothing of
+//! rswarm's (links, nft tables, namespace files, VXLAN sockets, task
+//! processes), and neither does the killed host once its daemon restarts.
+//!
+//! Everything the test makes (namespaces, the outside httpd, daemons and
+//! their tasks) is removed by drop guards, also when it fails.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use common::{TestDaemon, pids_with_env, wait_until};
+use serde_json::Value;
+
+const T: Duration = Duration::from_secs(60);
+const OUTSIDE: &str = "198.18.0.254";
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run command")
+}
+
+fn ip(args: &[&str]) {
+    let o = run(Command::new("ip").args(args));
+    assert!(
+        o.status.success(),
+        "ip {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// The hosts' namespaces and the underlay; deleted on drop.
+struct Lab {
+    prefix: String,
+    hosts: Vec<String>,
+    outside: Option<Child>,
+}
+
+impl Lab {
+    fn new(hosts: usize) -> Lab {
+        let prefix = format!("rsw71-{}", std::process::id());
+        let mut lab = Lab {
+            prefix: prefix.clone(),
+            hosts: Vec::new(),
+            outside: None,
+        };
+        let ul = lab.underlay();
+        ip(&["netns", "add", &ul]);
+        ip(&["-n", &ul, "link", "set", "lo", "up"]);
+        ip(&["-n", &ul, "link", "add", "ulbr", "type", "bridge"]);
+        ip(&[
+            "-n",
+            &ul,
+            "addr",
+            "add",
+            &format!("{OUTSIDE}/24"),
+            "dev",
+            "ulbr",
+        ]);
+        ip(&["-n", &ul, "link", "set", "ulbr", "up"]);
+        for i in 1..=hosts {
+            let name = format!("{prefix}-h{i}");
+            ip(&["netns", "add", &name]);
+            lab.hosts.push(name.clone());
+            let port = format!("h{i}");
+            ip(&[
+                "link", "add", "ul0", "netns", &name, "type", "veth", "peer", "name", &port,
+                "netns", &ul,
+            ]);
+            ip(&["-n", &ul, "link", "set", &port, "master", "ulbr", "up"]);
+            ip(&[
+                "-n",
+                &name,
+                "addr",
+                "add",
+                &format!("198.18.0.{i}/24"),
+                "dev",
+                "ul0",
+            ]);
+            ip(&["-n", &name, "link", "set", "ul0", "up"]);
+            ip(&["-n", &name, "link", "set", "lo", "up"]);
+        }
+        // "Outside": an HTTP server on the underlay bridge.
+        let www = std::env::temp_dir().join(format!("{prefix}-www"));
+        std::fs::create_dir_all(&www).expect("www dir");
+        std::fs::write(www.join("index.html"), "outside\n").expect("index");
+        let child = Command::new("ip")
+            .args(["netns", "exec", &ul, "/bin/busybox", "httpd", "-f", "-p"])
+            .arg(format!("{OUTSIDE}:8080"))
+            .arg("-h")
+            .arg(&www)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("outside httpd");
+        lab.outside = Some(child);
+        lab
+    }
+
+    fn underlay(&self) -> String {
+        format!("{}-ul", self.prefix)
+    }
+
+    fn addr(&self, i: usize) -> String {
+        format!("198.18.0.{}", i + 1)
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.outside.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("{}-www", self.prefix)));
+        for ns in self.hosts.iter().chain(std::iter::once(&self.underlay())) {
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        }
+    }
+}
+
+/// Polls `check` until it holds; on timeout panics with what it last said.
+fn eventually(what: &str, mut check: impl FnMut() -> (bool, String)) {
+    let deadline = std::time::Instant::now() + T;
+    loop {
+        let (ok, said) = check();
+        if ok {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after {T:?} waiting for: {what}; last: {said}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn json(d: &TestDaemon, args: &[&str]) -> Value {
+    serde_json::from_str(&d.cli_ok(args)).expect("json")
+}
+
+/// The running tasks of `service`: (task ID, node ID, PID, address).
+fn running_tasks(d: &TestDaemon, service: &str) -> Vec<(String, String, u32, String)> {
+    let ids = d.cli_ok(&[
+        "service",
+        "ps",
+        "-q",
+        "--filter",
+        "desired-state=running",
+        service,
+    ]);
+    let mut out = Vec::new();
+    for id in ids.lines().filter(|l| !l.is_empty()) {
+        let t = json(d, &["inspect", id]);
+        let t = &t[0];
+        if t["Status"]["State"] != "running" {
+            continue;
+        }
+        let pid = t["Status"]["ContainerStatus"]["PID"].as_u64().unwrap_or(0);
+        let addr = t["NetworksAttachments"][0]["Addresses"][0]
+            .as_str()
+            .unwrap_or_default()
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        out.push((
+            id.to_string(),
+            t["NodeID"].as_str().unwrap_or_default().to_string(),
+            u32::try_from(pid).unwrap_or(0),
+            addr,
+        ));
+    }
+    out
+}
+
+fn wait_running(d: &TestDaemon, service: &str, n: usize) -> Vec<(String, String, u32, String)> {
+    let mut tasks = Vec::new();
+    wait_until(&format!("{n} running tasks of {service}"), T, || {
+        tasks = running_tasks(d, service);
+        tasks.len() == n
+    });
+    tasks
+}
+
+/// Runs busybox `args` in the network and mount namespaces of task
+/// process `pid`, for at most 5 s; `(success, stdout + stderr)`.
+fn in_task(pid: u32, args: &[&str]) -> (bool, String) {
+    let o = run(Command::new("timeout")
+        .args([
+            "5",
+            "nsenter",
+            "-t",
+            &pid.to_string(),
+            "-n",
+            "-m",
+            "/bin/busybox",
+        ])
+        .args(args));
+    (
+        o.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    )
+}
+
+fn wget(pid: u32, url: &str) -> (bool, String) {
+    // (busybox 1.35's `wget -T` crashes: `in_task` bounds the time.)
+    in_task(pid, &["wget", "-q", "-O", "-", url])
+}
+
+/// The A records `name` has through the task's embedded DNS.
+fn resolve(pid: u32, name: &str) -> BTreeSet<String> {
+    let (_, out) = in_task(pid, &["nslookup", "-type=a", name, "127.0.0.11"]);
+    out.lines()
+        .skip_while(|l| !l.starts_with("Name:"))
+        .filter_map(|l| l.strip_prefix("Address:"))
+        .map(|a| a.trim().to_string())
+        .collect()
+}
+
+/// What rswarm has in host namespace `ns` and daemon `d`'s mount
+/// namespace: `rsw*` links, `rswarm*` nft tables, VXLAN sockets, pinned
+/// namespace files. Empty when nothing is left.
+fn leftovers(ns: &str, d: &TestDaemon) -> Vec<String> {
+    let mut left = Vec::new();
+    let links = run(Command::new("ip").args(["-n", ns, "-o", "link", "show"]));
+    for l in String::from_utf8_lossy(&links.stdout).lines() {
+        let name = l.split(':').nth(1).unwrap_or("").trim();
+        if name.starts_with("rsw") {
+            left.push(format!("link {name}"));
+        }
+    }
+    let tables = run(Command::new("ip").args(["netns", "exec", ns, "nft", "list", "tables"]));
+    for l in String::from_utf8_lossy(&tables.stdout).lines() {
+        if l.split_whitespace()
+            .last()
+            .is_some_and(|t| t.starts_with("rswarm"))
+        {
+            left.push(l.to_string());
+        }
+    }
+    let socks = run(Command::new("ip").args(["netns", "exec", ns, "ss", "-Huan"]));
+    for l in String::from_utf8_lossy(&socks.stdout).lines() {
+        if l.contains(":4789") {
+            left.push(format!("vxlan socket {l}"));
+        }
+    }
+    if let Some(pid) = d.pid() {
+        let root = d.data_root().join("netns");
+        let files = run(Command::new("nsenter")
+            .args(["-t", &pid.to_string(), "-m", "ls", "-A"])
+            .arg(&root));
+        for f in String::from_utf8_lossy(&files.stdout).lines() {
+            left.push(format!("namespace file {f}"));
+        }
+    }
+    left
+}
+
+#[test]
+fn overlay_across_three_hosts() {
+    let lab = Lab::new(3);
+    let mut nodes: Vec<TestDaemon> = (0..3)
+        .map(|i| TestDaemon::start_in_netns(&format!("host{}", i + 1), &lab.hosts[i]))
+        .collect();
+    let a = &nodes[0];
+    a.cli_ok(&[
+        "swarm",
+        "init",
+        "--advertise-addr",
+        &lab.addr(0),
+        "--listen-addr",
+        &format!("{}:2377", lab.addr(0)),
+    ]);
+    let token = a.cli_ok(&["swarm", "join-token", "-q", "worker"]);
+    for (i, n) in nodes.iter().enumerate().skip(1) {
+        n.cli_ok(&[
+            "swarm",
+            "join",
+            "--token",
+            token.trim(),
+            "--advertise-addr",
+            &lab.addr(i),
+            &format!("{}:2377", lab.addr(0)),
+        ]);
+    }
+    let a = &nodes[0];
+    wait_until("three ready nodes", T, || {
+        a.cli_ok(&["node", "ls", "--format", "{{.Status}}"])
+            .lines()
+            .filter(|l| *l == "Ready")
+            .count()
+            == 3
+    });
+
+    // Networks and services.
+    a.cli_ok(&["network", "create", "-d", "overlay", "appnet"]);
+    a.cli_ok(&["network", "create", "-d", "overlay", "other"]);
+    a.cli_ok(&["network", "create", "-d", "overlay", "--internal", "sealed"]);
+    let www = std::env::temp_dir().join(format!("{}-www", lab.prefix));
+    let www = www.to_string_lossy().to_string();
+    let create = |name: &str, replicas: &str, net: &str, cmd: &[&str]| {
+        let mut args = vec![
+            "service",
+            "create",
+            "-d",
+            "--name",
+            name,
+            "--replicas",
+            replicas,
+            "--network",
+            net,
+            "busybox",
+        ];
+        args.extend_from_slice(cmd);
+        a.cli_ok(&args);
+    };
+    // `web` serves the same page as "outside" under another name.
+    std::fs::write(format!("{www}/web.html"), "hello from web\n").expect("page");
+    create(
+        "web",
+        "3",
+        "appnet",
+        &["/bin/busybox", "httpd", "-f", "-p", "80", "-h", &www],
+    );
+    create("client", "1", "appnet", &["/bin/busybox", "sleep", "1000"]);
+    create("lonely", "1", "other", &["/bin/busybox", "sleep", "1000"]);
+    create(
+        "sealedsvc",
+        "1",
+        "sealed",
+        &["/bin/busybox", "sleep", "1000"],
+    );
+    let web = wait_running(a, "web", 3);
+    let client = wait_running(a, "client", 1).remove(0);
+    let lonely = wait_running(a, "lonely", 1).remove(0);
+    let sealed = wait_running(a, "sealedsvc", 1).remove(0);
+    let web_addrs: BTreeSet<String> = web.iter().map(|t| t.3.clone()).collect();
+    assert_eq!(web_addrs.len(), 3, "{web:?}");
+    let web_nodes: BTreeSet<&str> = web.iter().map(|t| t.1.as_str()).collect();
+    assert!(web_nodes.len() >= 2, "web spread over hosts: {web:?}");
+
+    // From the client: the service by name (DNS → VIP), its tasks by name.
+    let cpid = client.2;
+    eventually("tasks.web resolves to the three task addresses", || {
+        let names = resolve(cpid, "tasks.web");
+        (names == web_addrs, format!("{names:?}, want {web_addrs:?}"))
+    });
+    eventually("wget http://web/web.html from the client", || {
+        let (ok, out) = wget(cpid, "http://web/web.html");
+        (ok && out == "hello from web\n", out)
+    });
+    // Every web task answers by address, one of them on another host.
+    let remote = web
+        .iter()
+        .find(|t| t.1 != client.1)
+        .expect("a web task on another host than the client");
+    // (A task is running once its process is, a moment before httpd
+    // listens.)
+    for t in &web {
+        eventually(&format!("web task {} at {} answers", t.0, t.3), || {
+            let (ok, out) = wget(cpid, &format!("http://{}/web.html", t.3));
+            (ok && out == "hello from web\n", out)
+        });
+    }
+    let (ok, out) = wget(cpid, &format!("http://{}/web.html", remote.3));
+    assert!(ok, "cross-host {} → {}: {out}", client.1, remote.1);
+    // The way out (egress): the outside answers.
+    let outside = format!("http://{OUTSIDE}:8080/index.html");
+    let (ok, out) = wget(cpid, &outside);
+    assert!(ok && out == "outside\n", "client → outside: {out}");
+
+    // Isolation: another network reaches no web task, nor the VIP's name.
+    for t in &web {
+        let (ok, out) = wget(lonely.2, &format!("http://{}/web.html", t.3));
+        assert!(!ok, "a task on `other` reached web task {}: {out}", t.3);
+    }
+    assert!(resolve(lonely.2, "tasks.web").is_empty());
+    // An internal network has no way out (while appnet has: above).
+    let (ok, out) = wget(sealed.2, &outside);
+    assert!(!ok, "a task on an internal network got out: {out}");
+
+    // A worker dies with its tasks running; the rest is removed.
+    let victim = nodes
+        .iter()
+        .position(|n| {
+            let id = n.node_id();
+            id != nodes[0].node_id() && web.iter().any(|t| t.1 == id)
+        })
+        .expect("a worker running a web task");
+    let victim_ns = lab.hosts[victim].clone();
+    let victim_id = nodes[victim].node_id();
+    nodes[victim].kill9();
+    let a = &nodes[0];
+    a.cli_ok(&["service", "rm", "web", "client", "lonely", "sealedsvc"]);
+    wait_until("networks removed", T, || {
+        a.cli(&["network", "rm", "appnet", "other", "sealed"]).0
+            || a.cli(&["network", "ls", "-q", "--filter", "driver=overlay"])
+                .1
+                .lines()
+                .count()
+                == 1
+    });
+    for (i, n) in nodes.iter().enumerate().filter(|(i, _)| *i != victim) {
+        let mut left = Vec::new();
+        wait_until(
+            &format!("host{} keeps nothing of rswarm's", i + 1),
+            T,
+            || {
+                left = leftovers(&lab.hosts[i], n);
+                left.is_empty() && pids_with_env("RSWARM_NODE_ID", &n.node_id()).is_empty()
+            },
+        );
+    }
+    // The killed host: its tasks still run, their plumbing is still there.
+    assert!(!pids_with_env("RSWARM_NODE_ID", &victim_id).is_empty());
+    assert!(!leftovers(&victim_ns, &nodes[victim]).is_empty());
+    nodes[victim].restart_from_stopped();
+    let mut left = Vec::new();
+    wait_until("the restarted host keeps nothing of rswarm's", T, || {
+        left = leftovers(&victim_ns, &nodes[victim]);
+        left.is_empty() && pids_with_env("RSWARM_NODE_ID", &victim_id).is_empty()
+    });
+    // Daemons go before their namespaces (drop order: nodes, then lab).
+    drop(nodes);
+}
