@@ -295,3 +295,195 @@ impl Reporter {
         let _ = self.sink.send((self.id.clone(), status));
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod network_tests {
+    //! The network path of a task manager, with a fake data plane and a
+    //! fake executor: attach before start (waiting for the map), the
+    //! namespace handed to the controller, detach once the process ended;
+    //! rejection without a data plane.
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+    use rswarm_exec::{ExecutorDescription, TaskNetwork};
+    use rswarm_network::{Call, FakeDataPlane};
+    use rswarm_rt::SystemClock;
+    use rswarm_types::{
+        Ipv4Cidr, MacAddr, MapEndpoint, MapNetwork, Network, NetworkAttachment, NetworkMap,
+        NetworkMapUpdate,
+    };
+
+    use super::*;
+
+    /// Records what the task manager asked; the process "exits" at once.
+    #[derive(Debug, Default)]
+    struct Log(Mutex<Vec<String>>);
+
+    #[derive(Debug)]
+    struct FakeExec(Arc<Log>);
+
+    struct FakeCtl(Arc<Log>);
+
+    impl Log {
+        fn push(&self, s: String) {
+            self.0.lock().unwrap().push(s);
+        }
+        fn all(&self) -> Vec<String> {
+            self.0.lock().unwrap().clone()
+        }
+    }
+
+    #[async_trait]
+    impl Executor for FakeExec {
+        fn describe(&self) -> ExecutorDescription {
+            ExecutorDescription::default()
+        }
+        fn controller(&self, _task: &Task) -> Result<Box<dyn Controller>, ExecError> {
+            Ok(Box::new(FakeCtl(self.0.clone())))
+        }
+    }
+
+    #[async_trait]
+    impl Controller for FakeCtl {
+        fn set_network(&self, n: TaskNetwork) -> Result<(), ExecError> {
+            self.0.push(format!("net {}", n.netns.display()));
+            Ok(())
+        }
+        async fn prepare(&self) -> Result<(), ExecError> {
+            self.0.push("prepare".into());
+            Ok(())
+        }
+        async fn start(&self) -> Result<i64, ExecError> {
+            self.0.push("start".into());
+            Ok(42)
+        }
+        async fn wait(&self) -> Result<ExitStatus, ExecError> {
+            Ok(ExitStatus {
+                code: 0,
+                signal: None,
+            })
+        }
+        async fn shutdown(&self) -> Result<(), ExecError> {
+            Ok(())
+        }
+        async fn remove(&self) -> Result<(), ExecError> {
+            Ok(())
+        }
+    }
+
+    fn task() -> Task {
+        let mut t = Task {
+            id: "t1".into(),
+            desired_state: TaskState::Running,
+            ..Default::default()
+        };
+        t.status.state = TaskState::Assigned;
+        t.networks_attachments = vec![NetworkAttachment {
+            network: Network {
+                id: "n1".into(),
+                ..Default::default()
+            },
+            addresses: vec!["10.0.1.5/24".into()],
+        }];
+        t
+    }
+
+    fn map_with_endpoint() -> NetworkMapUpdate {
+        let ip = std::net::Ipv4Addr::new(10, 0, 1, 5);
+        let net = MapNetwork {
+            id: "n1".into(),
+            name: "appnet".into(),
+            vni: 4097,
+            subnet: Ipv4Cidr::new(std::net::Ipv4Addr::new(10, 0, 1, 0), 24).unwrap(),
+            gateway: std::net::Ipv4Addr::new(10, 0, 1, 1),
+            mtu: 1450,
+            internal: false,
+            endpoints: vec![MapEndpoint {
+                ip,
+                mac: MacAddr([2, 0x42, 10, 0, 1, 5]),
+                vtep: std::net::Ipv4Addr::new(198, 18, 0, 1),
+                task_id: "t1".into(),
+                service_id: "s1".into(),
+                names: vec![],
+            }],
+            services: vec![],
+        };
+        NetworkMapUpdate::Snapshot(NetworkMap {
+            version: 1,
+            networks: [("n1".to_string(), net)].into(),
+        })
+    }
+
+    async fn run_task(
+        data_plane: Option<Arc<dyn DataPlane>>,
+        log: Arc<Log>,
+    ) -> Vec<(TaskState, String)> {
+        let (sink, mut rx) = mpsc::unbounded_channel();
+        let (_desired_tx, desired) = watch::channel(TaskState::Running);
+        let (_stop_tx, stop) = watch::channel(false);
+        let tm = tokio::spawn(run(
+            task(),
+            Arc::new(FakeExec(log)),
+            data_plane,
+            desired,
+            stop,
+            Arc::new(SystemClock),
+            sink,
+        ));
+        let mut states = Vec::new();
+        while let Some((_, s)) = rx.recv().await {
+            let terminal = s.state.is_terminal();
+            states.push((s.state, s.err.clone()));
+            if terminal {
+                break;
+            }
+        }
+        tm.abort();
+        states
+    }
+
+    #[tokio::test]
+    async fn attaches_when_the_map_arrives_and_detaches_after_exit() {
+        let dp = Arc::new(FakeDataPlane::new());
+        let log = Arc::new(Log::default());
+        // The map reaches the node after the assignment.
+        let late = dp.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            late.apply(&map_with_endpoint()).await.unwrap();
+        });
+        let states = run_task(Some(dp.clone() as Arc<dyn DataPlane>), log.clone()).await;
+        assert_eq!(states.last().unwrap().0, TaskState::Complete, "{states:?}");
+        let steps = log.all();
+        assert_eq!(steps.len(), 3, "{steps:?}");
+        assert!(
+            steps[0].starts_with("net ") && steps[0].ends_with("task-t1"),
+            "{steps:?}"
+        );
+        assert_eq!(&steps[1..], ["prepare", "start"]);
+        // Detached once the process was gone.
+        let mut calls = Vec::new();
+        for _ in 0..50 {
+            calls = dp.calls();
+            if calls.contains(&Call::Detach("t1".into())) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let attach = calls.iter().position(|c| *c == Call::Attach("t1".into()));
+        let detach = calls.iter().position(|c| *c == Call::Detach("t1".into()));
+        assert!(attach.is_some() && detach > attach, "{calls:?}");
+        assert!(dp.attached().is_empty());
+    }
+
+    #[tokio::test]
+    async fn without_a_data_plane_a_task_on_networks_is_rejected() {
+        let log = Arc::new(Log::default());
+        let states = run_task(None, log.clone()).await;
+        let (state, err) = states.last().unwrap();
+        assert_eq!(*state, TaskState::Rejected);
+        assert!(err.contains("data plane is not running"), "{err}");
+        assert!(log.all().is_empty(), "never prepared or started");
+    }
+}
