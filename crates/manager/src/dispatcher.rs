@@ -16,6 +16,7 @@ use rswarm_types::{
 use tokio::sync::mpsc;
 
 use crate::sessions::Sessions;
+use crate::status_batch::StatusBatcher;
 
 /// One status report from an agent.
 #[derive(Clone, Debug, PartialEq)]
@@ -36,18 +37,22 @@ pub struct Dispatcher {
     /// grace period from here (Swarm's grace after a leader change).
     started: Timestamp,
     sessions: Arc<Sessions>,
+    /// Status reports, written in batches (see `status_batch`).
+    statuses: Arc<StatusBatcher>,
 }
 
 impl Dispatcher {
     /// A dispatcher over `store`.
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> Dispatcher {
         let started = clock.now();
+        let statuses = Arc::new(StatusBatcher::new(store.clone()));
         Dispatcher {
             store,
             clock,
             last_beat: Arc::default(),
             started,
             sessions: Arc::default(),
+            statuses,
         }
     }
 
@@ -154,8 +159,9 @@ impl Dispatcher {
         rx
     }
 
-    /// Records task status reports from `node_id`. Reports for tasks of
-    /// other nodes are refused; states never move backwards.
+    /// Records task status reports from `node_id`, batched with other
+    /// agents' reports into one write (`status_batch`). Reports for tasks
+    /// of other nodes are refused; states never move backwards.
     pub async fn update_task_status(
         &self,
         node_id: &str,
@@ -165,30 +171,7 @@ impl Dispatcher {
             return Ok(());
         }
         self.beat(node_id);
-        let node_id = node_id.to_string();
-        self.store
-            .update(|tx| {
-                for u in updates {
-                    let Some(mut task) = tx.task(&u.task_id) else {
-                        continue;
-                    };
-                    if task.node_id != node_id {
-                        return Err(ControlError::FailedPrecondition(format!(
-                            "task {} is not assigned to node {node_id}",
-                            u.task_id
-                        )));
-                    }
-                    let forward = u.status.state == task.status.state
-                        || task.status.state.can_transition_to(u.status.state);
-                    if task.status == u.status || !forward {
-                        continue;
-                    }
-                    task.status = u.status;
-                    tx.update(Object::Task(task))?;
-                }
-                Ok(())
-            })
-            .await
+        self.statuses.submit(node_id, updates).await
     }
 
     /// Marks nodes `down` when they miss 3 heartbeat periods. Runs until shutdown.

@@ -29,6 +29,7 @@ pub mod loops;
 pub mod manager;
 pub mod network_map;
 pub mod sessions;
+mod status_batch;
 
 pub use control::ControlApi;
 pub use dispatcher::Dispatcher;

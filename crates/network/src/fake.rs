@@ -42,6 +42,9 @@ struct FakeState {
     pool: EgressPool,
     calls: Vec<Call>,
     fail_next: Option<String>,
+    /// Hand out the host's own namespace and resolv.conf (see
+    /// [`FakeDataPlane::in_host_namespace`]).
+    host_namespace: bool,
 }
 
 impl Default for FakeDataPlane {
@@ -64,8 +67,18 @@ impl FakeDataPlane {
                 pool,
                 calls: Vec::new(),
                 fail_next: None,
+                host_namespace: false,
             }),
         }
+    }
+
+    /// Hands every task it creates a namespace for the host's own
+    /// (`/proc/self/ns/net`: entering it changes nothing) and the host's
+    /// `/etc/resolv.conf`, so a real executor can run the task: for tests
+    /// that need a networked task running without kernel plumbing.
+    pub fn in_host_namespace(self) -> FakeDataPlane {
+        self.lock().host_namespace = true;
+        self
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, FakeState> {
@@ -148,14 +161,20 @@ impl DataPlane for FakeDataPlane {
         };
         let prefix_len = st.pool.cidr().prefix_len;
         let netns = match &req.netns {
+            TaskNetns::Create if st.host_namespace => PathBuf::from("/proc/self/ns/net"),
             TaskNetns::Create => PathBuf::from("/fake/netns").join(task_netns(&req.task_id)),
             TaskNetns::Existing(p) => p.clone(),
         };
+        let resolv_conf = if st.host_namespace {
+            PathBuf::from("/etc/resolv.conf")
+        } else {
+            PathBuf::from("/fake/tasks")
+                .join(&req.task_id)
+                .join("resolv.conf")
+        };
         let a = Attached {
             netns,
-            resolv_conf: PathBuf::from("/fake/tasks")
-                .join(&req.task_id)
-                .join("resolv.conf"),
+            resolv_conf,
             interfaces: interfaces(&nets, egress.map(|addr| Ipv4Cidr { addr, prefix_len })),
         };
         st.attached.insert(req.task_id.clone(), (a.clone(), egress));

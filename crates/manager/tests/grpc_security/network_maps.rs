@@ -42,7 +42,9 @@ async fn a_worker_gets_a_snapshot_then_a_delta_for_the_networks_of_its_tasks() {
         rswarm_exec::LogStore::new(logs.path()),
         worker_id.clone(),
     ));
-    let dp = Arc::new(FakeDataPlane::new());
+    // The task runs for real (a backend is a running task), in the
+    // test's own namespace.
+    let dp = Arc::new(FakeDataPlane::new().in_host_namespace());
     let agent = rswarm_agent::Agent::new(
         "worker-1".into(),
         "test".into(),
