@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use rswarm_exec::{Controller, ExecError, Executor, ExitStatus};
-use rswarm_network::DataPlane;
+use rswarm_network::{DataPlane, TaskNetns};
 use rswarm_rt::Clock;
 use rswarm_types::{ContainerStatus, PortConfig, PortStatus, Task, TaskState, TaskStatus};
 use tokio::sync::{mpsc, watch};
@@ -60,35 +60,83 @@ pub async fn run(
     tm.report(TaskState::Accepted, "accepted", None);
     tm.report(TaskState::Preparing, "preparing", None);
     let nets = task_network::networks(&task);
+    let networked = !nets.is_empty();
     let mut attachment = None;
-    if !nets.is_empty() {
-        match Attachment::attach(data_plane.as_ref(), &task, nets, &mut desired, &mut stop).await {
+    if networked {
+        let Some(dp) = data_plane.as_ref() else {
+            let e = AttachError::NoDataPlane;
+            return tm.report_err(TaskState::Rejected, &e.to_string(), None);
+        };
+        match attach(
+            controller.as_ref(),
+            dp,
+            &task,
+            nets,
+            &mut desired,
+            &mut stop,
+        )
+        .await
+        {
             Ok((a, network)) => {
                 let set = controller.set_network(network);
                 attachment = Some(a);
                 if let Err(e) = set {
                     release(attachment).await;
+                    discard(controller.as_ref()).await;
                     return tm.report_err(TaskState::Rejected, &e.to_string(), None);
                 }
             }
             Err(AttachError::Stopped) => {
+                discard(controller.as_ref()).await;
                 if !*stop.borrow() {
                     tm.report(TaskState::Shutdown, "shutdown before start", None);
                 }
                 return;
             }
-            Err(e) => return tm.report_err(TaskState::Rejected, &e.to_string(), None),
+            Err(e) => {
+                discard(controller.as_ref()).await;
+                return tm.report_err(TaskState::Rejected, &e.to_string(), None);
+            }
         }
     }
     let ended = drive(controller.as_ref(), &mut tm, &mut desired, &mut stop).await;
     // The process is gone (or never started): its namespace goes too.
     release(attachment).await;
+    // A networked task that never ran (or was stopped before it started)
+    // leaves nothing of its runtime's either (the docker runtime's
+    // sandbox); when the agent stops, the leftovers sweep does that.
+    if networked && ended == Ended::Done && !*stop.borrow() {
+        discard(controller.as_ref()).await;
+    }
     // A finished task's container stays (as Docker Swarm keeps it) until
     // the managers remove the task.
     if ended == Ended::Finished
         && removal_wanted(&mut desired, &mut stop).await
         && let Err(e) = controller.remove().await
     {
+        tracing::warn!("agent: removing task failed: {e}");
+    }
+}
+
+/// The runtime's namespace for the task (if it keeps one), plumbed.
+async fn attach(
+    controller: &dyn Controller,
+    dp: &Arc<dyn DataPlane>,
+    task: &Task,
+    nets: Vec<String>,
+    desired: &mut watch::Receiver<TaskState>,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<(Attachment, rswarm_exec::TaskNetwork), AttachError> {
+    let netns = match controller.network_sandbox().await? {
+        Some(path) => TaskNetns::Existing(path),
+        None => TaskNetns::Create,
+    };
+    Attachment::attach(dp, task, nets, netns, desired, stop).await
+}
+
+/// Removes what the runtime holds for a task that will not run.
+async fn discard(controller: &dyn Controller) {
+    if let Err(e) = controller.remove().await {
         tracing::warn!("agent: removing task failed: {e}");
     }
 }
@@ -320,10 +368,12 @@ mod network_tests {
     #[derive(Debug, Default)]
     struct Log(Mutex<Vec<String>>);
 
+    /// With a path: the runtime keeps the task's namespace there (as the
+    /// docker runtime's sandbox).
     #[derive(Debug)]
-    struct FakeExec(Arc<Log>);
+    struct FakeExec(Arc<Log>, Option<&'static str>);
 
-    struct FakeCtl(Arc<Log>);
+    struct FakeCtl(Arc<Log>, Option<&'static str>);
 
     impl Log {
         fn push(&self, s: String) {
@@ -340,12 +390,18 @@ mod network_tests {
             ExecutorDescription::default()
         }
         fn controller(&self, _task: &Task) -> Result<Box<dyn Controller>, ExecError> {
-            Ok(Box::new(FakeCtl(self.0.clone())))
+            Ok(Box::new(FakeCtl(self.0.clone(), self.1)))
         }
     }
 
     #[async_trait]
     impl Controller for FakeCtl {
+        async fn network_sandbox(&self) -> Result<Option<std::path::PathBuf>, ExecError> {
+            if self.1.is_some() {
+                self.0.push("sandbox".into());
+            }
+            Ok(self.1.map(Into::into))
+        }
         fn set_network(&self, n: TaskNetwork) -> Result<(), ExecError> {
             self.0.push(format!("net {}", n.netns.display()));
             Ok(())
@@ -368,6 +424,7 @@ mod network_tests {
             Ok(())
         }
         async fn remove(&self) -> Result<(), ExecError> {
+            self.0.push("remove".into());
             Ok(())
         }
     }
@@ -419,12 +476,20 @@ mod network_tests {
         data_plane: Option<Arc<dyn DataPlane>>,
         log: Arc<Log>,
     ) -> Vec<(TaskState, String)> {
+        run_task_in(data_plane, log, None).await
+    }
+
+    async fn run_task_in(
+        data_plane: Option<Arc<dyn DataPlane>>,
+        log: Arc<Log>,
+        sandbox: Option<&'static str>,
+    ) -> Vec<(TaskState, String)> {
         let (sink, mut rx) = mpsc::unbounded_channel();
         let (_desired_tx, desired) = watch::channel(TaskState::Running);
         let (_stop_tx, stop) = watch::channel(false);
         let tm = tokio::spawn(run(
             task(),
-            Arc::new(FakeExec(log)),
+            Arc::new(FakeExec(log, sandbox)),
             data_plane,
             desired,
             stop,
@@ -485,5 +550,58 @@ mod network_tests {
         assert_eq!(*state, TaskState::Rejected);
         assert!(err.contains("data plane is not running"), "{err}");
         assert!(log.all().is_empty(), "never prepared or started");
+    }
+
+    #[tokio::test]
+    async fn a_runtime_sandbox_is_attached_as_it_is() {
+        let dp = Arc::new(FakeDataPlane::new());
+        dp.apply(&map_with_endpoint()).await.unwrap();
+        let log = Arc::new(Log::default());
+        let states = run_task_in(
+            Some(dp.clone() as Arc<dyn DataPlane>),
+            log.clone(),
+            Some("/proc/77/ns/net"),
+        )
+        .await;
+        assert_eq!(states.last().unwrap().0, TaskState::Complete, "{states:?}");
+        assert_eq!(
+            log.all(),
+            ["sandbox", "net /proc/77/ns/net", "prepare", "start"]
+        );
+        let mut calls = Vec::new();
+        for _ in 0..50 {
+            calls = dp.calls();
+            if calls.contains(&Call::Detach("t1".into())) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(calls.contains(&Call::Detach("t1".into())), "{calls:?}");
+    }
+
+    #[tokio::test]
+    async fn a_failed_attach_removes_the_runtime_sandbox() {
+        let dp = Arc::new(FakeDataPlane::new());
+        dp.apply(&map_with_endpoint()).await.unwrap();
+        dp.fail_next("veth");
+        let log = Arc::new(Log::default());
+        let states = run_task_in(
+            Some(dp.clone() as Arc<dyn DataPlane>),
+            log.clone(),
+            Some("/proc/77/ns/net"),
+        )
+        .await;
+        let (state, err) = states.last().unwrap();
+        assert_eq!(*state, TaskState::Rejected, "{states:?}");
+        assert!(err.contains("veth"), "{err}");
+        let mut steps = Vec::new();
+        for _ in 0..50 {
+            steps = log.all();
+            if steps.len() >= 2 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(steps, ["sandbox", "remove"]);
     }
 }

@@ -1,7 +1,9 @@
 //! A task's place on its networks, for its task manager: the network IDs
 //! of its attachments (in order: `eth0`, `eth1`, ...), plumbing through
 //! the node's [`DataPlane`] before the task starts, and undoing it once
-//! its process is gone.
+//! its process is gone. The namespace is the runtime's when it keeps one
+//! (`Controller::network_sandbox`: the docker runtime's sandbox
+//! container), else the data plane creates it.
 //!
 //! The managers push the node's network map on its own stream, so the map
 //! that carries a new task's endpoints may arrive a little after the
@@ -39,6 +41,9 @@ pub enum AttachError {
         "this node cannot attach tasks to networks: its data plane is not running (the daemon needs root and nftables; see its log)"
     )]
     NoDataPlane,
+    /// The runtime could not make the task's namespace (its sandbox).
+    #[error("{0}")]
+    Sandbox(#[from] rswarm_exec::ExecError),
     /// The data plane refused or failed.
     #[error("attaching the task to its networks failed: {0}")]
     Failed(#[from] NetError),
@@ -55,20 +60,21 @@ pub struct Attachment {
 }
 
 impl Attachment {
-    /// Plumbs `task` into `nets`, retrying while its endpoints are not in
-    /// the node's map yet; gives up when `desired` wants the task stopped
-    /// or `stop` fires.
+    /// Plumbs `task` into `nets` in `netns` (the runtime's, or one the
+    /// data plane creates), retrying while its endpoints are not in the
+    /// node's map yet; gives up when `desired` wants the task stopped or
+    /// `stop` fires.
     pub async fn attach(
-        data_plane: Option<&Arc<dyn DataPlane>>,
+        dp: &Arc<dyn DataPlane>,
         task: &Task,
         nets: Vec<String>,
+        netns: TaskNetns,
         desired: &mut watch::Receiver<TaskState>,
         stop: &mut watch::Receiver<bool>,
     ) -> Result<(Attachment, TaskNetwork), AttachError> {
-        let dp = data_plane.ok_or(AttachError::NoDataPlane)?;
         let req = AttachRequest {
             task_id: task.id.clone(),
-            netns: TaskNetns::Create,
+            netns,
             networks: nets,
             dns: DnsSettings::default(),
         };

@@ -1,5 +1,6 @@
 //! The executor contract. The agent's task manager calls, in order,
-//! `prepare` → `start` → `wait`; `shutdown` may be called at any time from
+//! (for a task on networks: `network_sandbox` → the data plane attaches →
+//! `set_network`) `prepare` → `start` → `wait`; `shutdown` may be called at any time from
 //! another task (methods take `&self`), and `remove` last.
 
 use std::path::PathBuf;
@@ -109,6 +110,16 @@ pub trait Executor: Send + Sync + std::fmt::Debug {
 /// Drives one task's process.
 #[async_trait]
 pub trait Controller: Send + Sync {
+    /// The network namespace this runtime keeps for the task, for the
+    /// node's data plane to plumb (`TaskNetns::Existing`); called first,
+    /// for tasks attached to networks, then [`set_network`](Self::set_network)
+    /// with what the data plane made of it. `None` (the default): the data
+    /// plane creates the namespace (the process runtime). The docker
+    /// runtime starts the task's sandbox container here; `remove` removes
+    /// it (after the task's container, and after the agent detached it).
+    async fn network_sandbox(&self) -> Result<Option<PathBuf>, ExecError> {
+        Ok(None)
+    }
     /// Runs the task in `network` (called before `prepare`, for tasks
     /// attached to networks). The default refuses: a runtime that cannot
     /// place a task in a network namespace rejects such tasks.

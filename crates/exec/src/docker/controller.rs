@@ -16,8 +16,9 @@ use super::error;
 use super::image::ensure_image;
 use super::logs::Copier;
 use super::monitor::{Outcome, monitor};
+use super::sandbox::{Sandbox, join_sandbox};
 use super::spec::{ContainerPlan, stop_timeout_secs};
-use crate::{Controller, ExecError, ExitStatus, LogStore};
+use crate::{Controller, ExecError, ExitStatus, LogStore, TaskNetwork};
 
 /// How long `remove` waits for a stopped container's output to be copied.
 const DRAIN_WAIT: Duration = Duration::from_secs(15);
@@ -47,6 +48,12 @@ enum Phase {
 /// - `shutdown` is `docker stop` with the grace period (idempotent);
 /// - `remove` shuts it down, then removes it with its anonymous volumes.
 ///
+/// A task attached to swarm networks first gets its network sandbox
+/// (`network_sandbox`, see [`super::sandbox`]), whose namespace the
+/// agent has the data plane plumb; `set_network` keeps the resolv.conf
+/// the data plane wrote; its container joins the sandbox's namespace, and `remove`
+/// removes the sandbox after it.
+///
 /// All methods take `&self`; `wait` and `shutdown` may run concurrently.
 pub struct DockerController {
     plan: ContainerPlan,
@@ -58,6 +65,10 @@ pub struct DockerController {
     phase: Mutex<Phase>,
     container_id: StdMutex<Option<String>>,
     exit: Arc<watch::Sender<Outcome>>,
+    /// The network sandbox, once started.
+    sandbox: Mutex<Option<Sandbox>>,
+    /// Where the data plane plumbed the task (its sandbox's namespace).
+    network: StdMutex<Option<TaskNetwork>>,
 }
 
 impl std::fmt::Debug for DockerController {
@@ -80,6 +91,8 @@ impl DockerController {
             phase: Mutex::new(Phase::New),
             container_id: StdMutex::new(None),
             exit: Arc::new(watch::Sender::new(None)),
+            sandbox: Mutex::new(None),
+            network: StdMutex::new(None),
         }
     }
 
@@ -122,17 +135,38 @@ impl DockerController {
         Ok(())
     }
 
+    /// The create body: the plan's, joined to the network sandbox when the
+    /// task is on networks.
+    async fn body(&self) -> Result<bollard::models::ContainerCreateBody, ExecError> {
+        let mut body = self.plan.body.clone();
+        let network = self
+            .network
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(network) = network {
+            let Some(sandbox) = self.sandbox.lock().await.clone() else {
+                return Err(ExecError::NotStarted(
+                    "the task's network sandbox is not running".into(),
+                ));
+            };
+            join_sandbox(&mut body, &sandbox.id, &network.resolv_conf);
+        }
+        Ok(body)
+    }
+
     /// Creates the container; one left under the same name by an earlier
     /// attempt is replaced.
     async fn create_container(&self) -> Result<String, ExecError> {
         let options = CreateContainerOptionsBuilder::new()
             .name(&self.plan.name)
             .build();
+        let body = self.body().await?;
         let mut replaced = false;
         loop {
             match self
                 .docker
-                .create_container(Some(options.clone()), self.plan.body.clone())
+                .create_container(Some(options.clone()), body.clone())
                 .await
             {
                 Ok(created) => {
@@ -253,11 +287,26 @@ impl DockerController {
 
 #[async_trait]
 impl Controller for DockerController {
-    fn set_network(&self, _network: crate::TaskNetwork) -> Result<(), ExecError> {
-        Err(ExecError::InvalidSpec(
-            "the docker runtime cannot attach tasks to swarm networks yet (the process runtime can)"
-                .into(),
-        ))
+    async fn network_sandbox(&self) -> Result<Option<std::path::PathBuf>, ExecError> {
+        let mut sandbox = self.sandbox.lock().await;
+        if let Some(s) = sandbox.as_ref() {
+            return Ok(Some(s.netns()));
+        }
+        let s = Sandbox::start(&self.docker, &self.plan).await?;
+        tracing::debug!(
+            task_id = self.plan.task_id,
+            sandbox = s.id,
+            pid = s.pid,
+            "network sandbox started"
+        );
+        let netns = s.netns();
+        *sandbox = Some(s);
+        Ok(Some(netns))
+    }
+
+    fn set_network(&self, network: TaskNetwork) -> Result<(), ExecError> {
+        *self.network.lock().unwrap_or_else(PoisonError::into_inner) = Some(network);
+        Ok(())
     }
 
     async fn prepare(&self) -> Result<(), ExecError> {
@@ -355,10 +404,18 @@ impl Controller for DockerController {
             let mut rx = self.exit.subscribe();
             let _ = tokio::time::timeout(DRAIN_WAIT, rx.wait_for(Option::is_some)).await;
         }
-        match self.id() {
-            Some(id) => self.force_remove(&id).await,
-            None => Ok(()),
+        if let Some(id) = self.id() {
+            self.force_remove(&id).await?;
         }
+        // Its namespace goes last (the agent detached the task already).
+        let sandbox = self.sandbox.lock().await.take();
+        if let Some(s) = sandbox
+            && let Err(e) = s.remove(&self.docker).await
+        {
+            *self.sandbox.lock().await = Some(s);
+            return Err(e);
+        }
+        Ok(())
     }
 
     fn container_id(&self) -> Option<String> {

@@ -10,8 +10,9 @@
 //! Files: `executor` (connecting, node facts), `spec` (ContainerSpec →
 //! create body, pure), `image` (present or pulled), `controller` (the
 //! contract), `logs` (output → log store), `entry` (one log entry → lines), `monitor` (exit, then log
-//! closed), `leftovers` (containers of an earlier run), `error` (engine
-//! errors).
+//! closed), `leftovers` (containers of an earlier run), `sandbox` (the
+//! network sandbox container of a task on swarm networks), `error`
+//! (engine errors).
 
 mod controller;
 mod entry;
@@ -21,11 +22,13 @@ mod image;
 mod leftovers;
 mod logs;
 mod monitor;
+mod sandbox;
 mod spec;
 
 pub use controller::DockerController;
 pub use executor::DockerExecutor;
 pub use leftovers::remove_leftover_containers;
+pub use sandbox::{LABEL_SANDBOX, sandbox_name};
 pub use spec::{
     ContainerPlan, LABEL_NODE_ID, LABEL_SERVICE_ID, LABEL_SERVICE_NAME, LABEL_TASK, LABEL_TASK_ID,
     LABEL_TASK_NAME, pull_reference, stop_timeout_secs, task_name,

@@ -64,6 +64,11 @@ impl TestDaemon {
     /// `netns` (through `ip netns exec`, which execs the daemon: the
     /// child's PID is the daemon's); its socket stays reachable.
     pub fn start_in_netns(hostname: &str, netns: &str) -> TestDaemon {
+        Self::start_in_netns_with_runtime(hostname, netns, "process")
+    }
+
+    /// [`TestDaemon::start_in_netns`] with `--runtime <runtime>`.
+    pub fn start_in_netns_with_runtime(hostname: &str, netns: &str, runtime: &str) -> TestDaemon {
         let dir = tempfile::Builder::new()
             .prefix("rswarm-test-")
             .tempdir()
@@ -72,7 +77,7 @@ impl TestDaemon {
             dir,
             child: None,
             hostname: hostname.to_string(),
-            runtime: "process".to_string(),
+            runtime: runtime.to_string(),
             netns: Some(netns.to_string()),
         };
         d.spawn();

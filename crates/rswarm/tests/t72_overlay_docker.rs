@@ -1,0 +1,430 @@
+//! Overlay networks in the docker runtime (issue 9, acceptance): three
+//! "hosts", each a network namespace running an rswarm daemon with
+//! `--runtime docker` against the tests' private engine
+//! ([`common::test_engine`], never the machine's own), on an underlay
+//! bridge in a namespace of its own (as t71), joined into one swarm.
+//!
+//! On `appnet` a 3-replica busybox httpd service `web` and a `client`
+//! (running as nobody), both in the local image `rswarm-test/busybox:latest`: each task runs in
+//! the namespace of its network sandbox container (`NetworkMode:
+//! container:<sandbox>`, resolv.conf of the data plane mounted read-only);
+//! from the client container (`docker exec` through the engine) `wget
+//! http://web/` answers, `tasks.web` gives exactly the three task
+//! addresses, and every web task answers by address (one on another
+//! host). After `service rm` and `network rm` no sandbox or task
+//! container of the nodes, no `rsw*` link, `rswarm*` nft table or pinned
+//! namespace is left. Needs `bash scripts/setup.sh`; fails without it.
+//!
+//! The namespaces, daemons and containers are removed by drop guards,
+//! also when the test fails.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use common::{DOCKER_28, TestDaemon, test_engine, wait_until};
+use serde_json::Value;
+
+const T: Duration = Duration::from_secs(60);
+const IMAGE: &str = "rswarm-test/busybox:latest";
+const SANDBOX_LABEL: &str = "rswarm.sandbox.task.id";
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run command")
+}
+
+fn ip(args: &[&str]) {
+    let o = run(Command::new("ip").args(args));
+    assert!(
+        o.status.success(),
+        "ip {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// The docker CLI against the tests' engine (not rswarm).
+fn engine(args: &[&str]) -> Output {
+    Command::new(DOCKER_28)
+        .args(["-H", &test_engine()])
+        .args(args)
+        .env_remove("DOCKER_HOST")
+        .output()
+        .expect("run docker")
+}
+
+/// Container IDs on the engine with `label`, stopped ones too.
+fn containers(label: &str) -> Vec<String> {
+    let filter = format!("label={label}");
+    let o = engine(&["ps", "-aq", "--no-trunc", "--filter", &filter]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+fn inspect(id: &str) -> Value {
+    let o = engine(&["inspect", id]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice::<Value>(&o.stdout).expect("inspect json")[0].clone()
+}
+
+/// The hosts' namespaces and the underlay; deleted on drop.
+struct Lab {
+    hosts: Vec<String>,
+    underlay: String,
+}
+
+impl Lab {
+    fn new(hosts: usize) -> Lab {
+        let prefix = format!("rsw72-{}", std::process::id());
+        let mut lab = Lab {
+            hosts: Vec::new(),
+            underlay: format!("{prefix}-ul"),
+        };
+        let ul = lab.underlay.clone();
+        ip(&["netns", "add", &ul]);
+        ip(&["-n", &ul, "link", "set", "lo", "up"]);
+        ip(&["-n", &ul, "link", "add", "ulbr", "type", "bridge"]);
+        ip(&["-n", &ul, "link", "set", "ulbr", "up"]);
+        for i in 1..=hosts {
+            let name = format!("{prefix}-h{i}");
+            ip(&["netns", "add", &name]);
+            lab.hosts.push(name.clone());
+            let port = format!("h{i}");
+            ip(&[
+                "link", "add", "ul0", "netns", &name, "type", "veth", "peer", "name", &port,
+                "netns", &ul,
+            ]);
+            ip(&["-n", &ul, "link", "set", &port, "master", "ulbr", "up"]);
+            let addr = format!("198.18.0.{i}/24");
+            ip(&["-n", &name, "addr", "add", &addr, "dev", "ul0"]);
+            ip(&["-n", &name, "link", "set", "ul0", "up"]);
+            ip(&["-n", &name, "link", "set", "lo", "up"]);
+        }
+        lab
+    }
+
+    fn addr(&self, i: usize) -> String {
+        format!("198.18.0.{}", i + 1)
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        for ns in self.hosts.iter().chain(std::iter::once(&self.underlay)) {
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        }
+    }
+}
+
+/// Removes every container of the nodes when dropped (after the daemons).
+struct NodeContainers(Vec<String>);
+
+impl Drop for NodeContainers {
+    fn drop(&mut self) {
+        for node in &self.0 {
+            let ids = containers(&format!("com.docker.swarm.node.id={node}"));
+            if !ids.is_empty() {
+                let mut args = vec!["rm", "-f"];
+                args.extend(ids.iter().map(String::as_str));
+                let _ = engine(&args);
+            }
+        }
+    }
+}
+
+/// Polls `check` until it holds; on timeout panics with what it last said.
+fn eventually(what: &str, mut check: impl FnMut() -> (bool, String)) {
+    let deadline = std::time::Instant::now() + T;
+    loop {
+        let (ok, said) = check();
+        if ok {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after {T:?} waiting for: {what}; last: {said}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// A running task: ID, node ID, container ID, overlay address.
+#[derive(Debug)]
+struct RunningTask {
+    id: String,
+    node: String,
+    container: String,
+    addr: String,
+}
+
+fn running_tasks(d: &TestDaemon, service: &str) -> Vec<RunningTask> {
+    let ids = d.cli_ok(&[
+        "service",
+        "ps",
+        "-q",
+        "--filter",
+        "desired-state=running",
+        service,
+    ]);
+    let mut out = Vec::new();
+    for id in ids.lines().filter(|l| !l.is_empty()) {
+        let t: Value = serde_json::from_str(&d.cli_ok(&["inspect", id])).expect("json");
+        let t = &t[0];
+        if t["Status"]["State"] != "running" {
+            continue;
+        }
+        let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
+        out.push(RunningTask {
+            id: id.to_string(),
+            node: s(&t["NodeID"]),
+            container: s(&t["Status"]["ContainerStatus"]["ContainerID"]),
+            addr: s(&t["NetworksAttachments"][0]["Addresses"][0])
+                .split('/')
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        });
+    }
+    out
+}
+
+fn wait_running(d: &TestDaemon, service: &str, n: usize) -> Vec<RunningTask> {
+    let mut tasks = Vec::new();
+    wait_until(&format!("{n} running tasks of {service}"), T, || {
+        tasks = running_tasks(d, service);
+        tasks.len() == n
+    });
+    tasks
+}
+
+/// `docker exec` of busybox `args` in `container`, for at most 5 s.
+fn exec(container: &str, args: &[&str]) -> (bool, String) {
+    let mut full = vec!["exec", container, "timeout", "5"];
+    full.extend_from_slice(args);
+    let o = engine(&full);
+    (
+        o.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    )
+}
+
+/// The A records `name` has through the task's embedded DNS.
+fn resolve(container: &str, name: &str) -> BTreeSet<String> {
+    let (_, out) = exec(container, &["nslookup", "-type=a", name, "127.0.0.11"]);
+    out.lines()
+        .skip_while(|l| !l.starts_with("Name:"))
+        .filter_map(|l| l.strip_prefix("Address:"))
+        .map(|a| a.trim().to_string())
+        .collect()
+}
+
+/// What rswarm has in host namespace `ns` and daemon `d`'s mount
+/// namespace: `rsw*` links, `rswarm*` nft tables, pinned namespaces.
+fn leftovers(ns: &str, d: &TestDaemon) -> Vec<String> {
+    let mut left = Vec::new();
+    let links = run(Command::new("ip").args(["-n", ns, "-o", "link", "show"]));
+    for l in String::from_utf8_lossy(&links.stdout).lines() {
+        let name = l.split(':').nth(1).unwrap_or("").trim();
+        if name.starts_with("rsw") {
+            left.push(format!("link {name}"));
+        }
+    }
+    let tables = run(Command::new("ip").args(["netns", "exec", ns, "nft", "list", "tables"]));
+    for l in String::from_utf8_lossy(&tables.stdout).lines() {
+        if l.split_whitespace()
+            .last()
+            .is_some_and(|t| t.starts_with("rswarm"))
+        {
+            left.push(l.to_string());
+        }
+    }
+    if let Some(pid) = d.pid() {
+        let files = run(Command::new("nsenter")
+            .args(["-t", &pid.to_string(), "-m", "ls", "-A"])
+            .arg(d.data_root().join("netns")));
+        for f in String::from_utf8_lossy(&files.stdout).lines() {
+            left.push(format!("namespace file {f}"));
+        }
+    }
+    left
+}
+
+#[test]
+fn overlay_across_three_docker_hosts() {
+    let v = engine(&["image", "inspect", IMAGE]);
+    assert!(
+        v.status.success(),
+        "no engine on {} or no image {IMAGE}: run bash scripts/setup.sh: {}",
+        test_engine(),
+        String::from_utf8_lossy(&v.stderr)
+    );
+    let lab = Lab::new(3);
+    let mut guard = NodeContainers(Vec::new());
+    let nodes: Vec<TestDaemon> = (0..3)
+        .map(|i| {
+            TestDaemon::start_in_netns_with_runtime(
+                &format!("dhost{}", i + 1),
+                &lab.hosts[i],
+                "docker",
+            )
+        })
+        .collect();
+    let a = &nodes[0];
+    a.cli_ok(&[
+        "swarm",
+        "init",
+        "--advertise-addr",
+        &lab.addr(0),
+        "--listen-addr",
+        &format!("{}:2377", lab.addr(0)),
+    ]);
+    guard.0.push(a.node_id());
+    let token = a.cli_ok(&["swarm", "join-token", "-q", "worker"]);
+    for (i, n) in nodes.iter().enumerate().skip(1) {
+        n.cli_ok(&[
+            "swarm",
+            "join",
+            "--token",
+            token.trim(),
+            "--advertise-addr",
+            &lab.addr(i),
+            &format!("{}:2377", lab.addr(0)),
+        ]);
+        guard.0.push(n.node_id());
+    }
+    wait_until("three ready nodes", T, || {
+        a.cli_ok(&["node", "ls", "--format", "{{.Status}}"])
+            .lines()
+            .filter(|l| *l == "Ready")
+            .count()
+            == 3
+    });
+
+    a.cli_ok(&["network", "create", "-d", "overlay", "appnet"]);
+    let create = |name: &str, replicas: &str, user: &str, cmd: &[&str]| {
+        let mut args = vec![
+            "service",
+            "create",
+            "-d",
+            "--stop-grace-period",
+            "1s",
+            "--name",
+            name,
+            "--replicas",
+            replicas,
+            "--user",
+            user,
+            "--network",
+            "appnet",
+            IMAGE,
+        ];
+        args.extend_from_slice(cmd);
+        a.cli_ok(&args);
+    };
+    create(
+        "web",
+        "3",
+        "0",
+        &[
+            "sh",
+            "-c",
+            "mkdir -p /www && echo hello from web > /www/index.html && exec httpd -f -p 80 -h /www",
+        ],
+    );
+    // (The client comes once web's tasks have their addresses: a VIP
+    // allocated while the allocator's pass is under way can get an
+    // address that pass gives a task.)
+    let web = wait_running(a, "web", 3);
+    // The client runs as nobody: the resolv.conf mount is readable.
+    create("client", "1", "65534:65534", &["sleep", "1000"]);
+    let client = wait_running(a, "client", 1).remove(0);
+    let web_addrs: BTreeSet<String> = web.iter().map(|t| t.addr.clone()).collect();
+    assert_eq!(web_addrs.len(), 3, "{web:?}");
+    let web_nodes: BTreeSet<&str> = web.iter().map(|t| t.node.as_str()).collect();
+    assert!(web_nodes.len() >= 2, "web spread over hosts: {web:?}");
+
+    // Each task container lives in its sandbox's namespace, with the data
+    // plane's resolv.conf; the sandbox is a running `none` container.
+    for t in web.iter().chain(std::iter::once(&client)) {
+        let c = inspect(&t.container);
+        let mode = c["HostConfig"]["NetworkMode"].as_str().unwrap_or_default();
+        let sandbox = mode
+            .strip_prefix("container:")
+            .unwrap_or_else(|| panic!("task {} network mode {mode:?}", t.id));
+        let s = inspect(sandbox);
+        assert_eq!(s["Config"]["Labels"][SANDBOX_LABEL], t.id.as_str(), "{s}");
+        assert_eq!(s["HostConfig"]["NetworkMode"], "none", "{s}");
+        assert_eq!(s["State"]["Running"], true, "{s}");
+        let resolv = c["Mounts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|m| m["Destination"] == "/etc/resolv.conf")
+            .unwrap_or_else(|| panic!("no resolv.conf mount: {}", c["Mounts"]));
+        assert_eq!(resolv["RW"], false, "{resolv}");
+    }
+    let (ok, conf) = exec(&client.container, &["cat", "/etc/resolv.conf"]);
+    assert!(ok && conf.contains("nameserver 127.0.0.11"), "{conf}");
+    let (_, me) = exec(&client.container, &["id", "-u"]);
+    assert_eq!(me.trim(), "65534");
+
+    // From the client container: tasks by name, the service by its VIP.
+    eventually("tasks.web resolves to the three task addresses", || {
+        let names = resolve(&client.container, "tasks.web");
+        (names == web_addrs, format!("{names:?}, want {web_addrs:?}"))
+    });
+    eventually("wget http://web/ from the client", || {
+        let (ok, out) = exec(&client.container, &["wget", "-q", "-O", "-", "http://web/"]);
+        (ok && out == "hello from web\n", out)
+    });
+    assert!(
+        web.iter().any(|t| t.node != client.node),
+        "a web task on another host than the client: {web:?}"
+    );
+    for t in &web {
+        eventually(&format!("web task {} at {} answers", t.id, t.addr), || {
+            let url = format!("http://{}/", t.addr);
+            let (ok, out) = exec(&client.container, &["wget", "-q", "-O", "-", &url]);
+            (ok && out == "hello from web\n", out)
+        });
+    }
+    let sandboxes = containers(SANDBOX_LABEL);
+    assert!(sandboxes.len() >= 4, "{sandboxes:?}");
+
+    // Removal leaves nothing: containers, links, tables, namespaces.
+    a.cli_ok(&["service", "rm", "web", "client"]);
+    wait_until("appnet removed", T, || {
+        a.cli(&["network", "rm", "appnet"]).0
+            || !a
+                .cli_ok(&["network", "ls", "--format", "{{.Name}}"])
+                .lines()
+                .any(|l| l == "appnet")
+    });
+    for (i, n) in nodes.iter().enumerate() {
+        let node = n.node_id();
+        eventually(&format!("dhost{} keeps nothing of rswarm's", i + 1), || {
+            let mut left = leftovers(&lab.hosts[i], n);
+            left.extend(
+                containers(&format!("com.docker.swarm.node.id={node}"))
+                    .into_iter()
+                    .map(|c| format!("container {c}")),
+            );
+            (left.is_empty(), format!("{left:?}"))
+        });
+    }
+    for s in &sandboxes {
+        let o = engine(&["inspect", s]);
+        assert!(!o.status.success(), "sandbox {s} is still there");
+    }
+    // Daemons go before their containers' sweep and their namespaces.
+    drop(nodes);
+    drop(guard);
+}
