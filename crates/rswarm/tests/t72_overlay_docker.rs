@@ -11,9 +11,10 @@
 //! from the client container (`docker exec` through the engine) `wget
 //! http://web/` answers, `tasks.web` gives exactly the three task
 //! addresses, and every web task answers by address (one on another
-//! host). After `service rm` and `network rm` no sandbox or task
-//! container of the nodes, no `rsw*` link, `rswarm*` nft table or pinned
-//! namespace is left. Needs `bash scripts/setup.sh`; fails without it.
+//! host). One worker is SIGKILLed with its tasks running; after `service
+//! rm` and `network rm` no sandbox or task container of the live nodes, no
+//! `rsw*` link, `rswarm*` nft table or pinned namespace is left, and
+//! neither is anything of the killed worker's once it restarts. Needs `bash scripts/setup.sh`; fails without it.
 //!
 //! The namespaces, daemons and containers are removed by drop guards,
 //! also when the test fails.
@@ -268,7 +269,7 @@ fn overlay_across_three_docker_hosts() {
     );
     let lab = Lab::new(3);
     let mut guard = NodeContainers(Vec::new());
-    let nodes: Vec<TestDaemon> = (0..3)
+    let mut nodes: Vec<TestDaemon> = (0..3)
         .map(|i| {
             TestDaemon::start_in_netns_with_runtime(
                 &format!("dhost{}", i + 1),
@@ -399,7 +400,22 @@ fn overlay_across_three_docker_hosts() {
     let sandboxes = containers(SANDBOX_LABEL);
     assert!(sandboxes.len() >= 4, "{sandboxes:?}");
 
-    // Removal leaves nothing: containers, links, tables, namespaces.
+    // A worker dies with its tasks running (their sandboxes stay); the
+    // rest is removed and leaves nothing: containers, links, tables,
+    // namespaces; the dead worker's leftovers go when it restarts.
+    let victim = (1..3)
+        .find(|i| web.iter().any(|t| t.node == nodes[*i].node_id()))
+        .expect("a worker running a web task");
+    let victim_id = nodes[victim].node_id();
+    nodes[victim].kill9();
+    let of_victim = format!("com.docker.swarm.node.id={victim_id}");
+    let kept = containers(&of_victim);
+    assert!(
+        kept.iter()
+            .any(|c| sandboxes.contains(c) && inspect(c)["State"]["Running"] == true),
+        "the killed worker's sandbox runs on: {kept:?}"
+    );
+    let a = &nodes[0];
     a.cli_ok(&["service", "rm", "web", "client"]);
     wait_until("appnet removed", T, || {
         a.cli(&["network", "rm", "appnet"]).0
@@ -408,8 +424,7 @@ fn overlay_across_three_docker_hosts() {
                 .lines()
                 .any(|l| l == "appnet")
     });
-    for (i, n) in nodes.iter().enumerate() {
-        let node = n.node_id();
+    let nothing_left = |i: usize, n: &TestDaemon, node: &str| {
         eventually(&format!("dhost{} keeps nothing of rswarm's", i + 1), || {
             let mut left = leftovers(&lab.hosts[i], n);
             left.extend(
@@ -419,7 +434,14 @@ fn overlay_across_three_docker_hosts() {
             );
             (left.is_empty(), format!("{left:?}"))
         });
+    };
+    for (i, n) in nodes.iter().enumerate().filter(|(i, _)| *i != victim) {
+        nothing_left(i, n, &n.node_id());
     }
+    assert!(!leftovers(&lab.hosts[victim], &nodes[victim]).is_empty());
+    assert!(!containers(&of_victim).is_empty());
+    nodes[victim].restart_from_stopped();
+    nothing_left(victim, &nodes[victim], &victim_id);
     for s in &sandboxes {
         let o = engine(&["inspect", s]);
         assert!(!o.status.success(), "sandbox {s} is still there");
