@@ -82,7 +82,7 @@ pub fn open(path: &Path) -> Result<File, NetError> {
 /// namespace copied from ours later (a task's private mount namespace
 /// would otherwise keep the network namespace alive).
 pub fn prepare_root(root: &Path) -> Result<(), NetError> {
-    std::fs::create_dir_all(root).map_err(NetError::io(format!("create {}", root.display())))?;
+    crate::netns::create_private_dir(root)?;
     let shared = MsFlags::MS_SHARED | MsFlags::MS_REC;
     let make_shared = || mount(None::<&str>, root, None::<&str>, shared, None::<&str>);
     match make_shared() {
@@ -155,4 +155,19 @@ pub fn list(root: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
     v.sort();
     v
+}
+
+/// Creates `dir` and its missing parents owner-only (0700), and makes an
+/// existing `dir` owner-only: they live in the daemon's data root, where
+/// nothing is readable by other users.
+pub(crate) fn create_private_dir(dir: &Path) -> Result<(), NetError> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let what = || format!("create {}", dir.display());
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(NetError::io(what()))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .map_err(NetError::io(what()))
 }

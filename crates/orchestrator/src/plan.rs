@@ -5,6 +5,8 @@
 //! later phases see earlier edits, so one pass reaches a fixed point: the
 //! plan, once applied, makes the next pass return an empty plan.
 
+use std::borrow::Cow;
+
 use rswarm_types::{
     Meta, Nanos, Service, ServiceAnnotations, Task, TaskState, TaskStatus, Timestamp,
 };
@@ -44,9 +46,11 @@ pub(crate) fn after(t: Timestamp, nanos: Nanos) -> Timestamp {
 
 /// The working copy of all tasks during one pass. Indices `0..orig.len()`
 /// are the snapshot's tasks in order; later ones are created in this pass.
+/// A task is copied only when the pass changes it (most passes change a
+/// few of thousands), and only copies are compared with the snapshot.
 pub(crate) struct Draft<'v, 'f> {
     orig: &'v [Task],
-    tasks: Vec<Task>,
+    tasks: Vec<Cow<'v, Task>>,
     deleted: Vec<bool>,
     wakeups: Vec<Timestamp>,
     now: Timestamp,
@@ -61,7 +65,7 @@ impl<'v, 'f> Draft<'v, 'f> {
     ) -> Self {
         Draft {
             orig,
-            tasks: orig.to_vec(),
+            tasks: orig.iter().map(Cow::Borrowed).collect(),
             deleted: vec![false; orig.len()],
             wakeups: Vec::new(),
             now,
@@ -83,7 +87,7 @@ impl<'v, 'f> Draft<'v, 'f> {
 
     /// Mutable access, for fields set right after [`Draft::spawn`].
     pub(crate) fn task_mut(&mut self, i: usize) -> &mut Task {
-        &mut self.tasks[i]
+        self.tasks[i].to_mut()
     }
 
     pub(crate) fn is_deleted(&self, i: usize) -> bool {
@@ -93,7 +97,7 @@ impl<'v, 'f> Draft<'v, 'f> {
     /// Sets a task's desired state (no-op when unchanged).
     pub(crate) fn set_desired(&mut self, i: usize, state: TaskState) {
         if self.tasks[i].desired_state != state {
-            self.tasks[i].desired_state = state;
+            self.tasks[i].to_mut().desired_state = state;
         }
     }
 
@@ -142,7 +146,7 @@ impl<'v, 'f> Draft<'v, 'f> {
             endpoint_spec: svc.spec.endpoint_spec.clone(),
             ..Default::default()
         };
-        self.tasks.push(task);
+        self.tasks.push(Cow::Owned(task));
         self.deleted.push(false);
         self.tasks.len() - 1
     }
@@ -151,17 +155,16 @@ impl<'v, 'f> Draft<'v, 'f> {
     pub(crate) fn finish(self) -> (Plan, Option<Timestamp>) {
         let mut plan = Plan::default();
         for (i, t) in self.tasks.into_iter().enumerate() {
-            match self.orig.get(i) {
-                Some(orig) if self.deleted[i] => plan.delete_tasks.push(orig.id.clone()),
-                Some(orig) if *orig != t => {
-                    let mut t = t;
+            match (self.orig.get(i), t) {
+                (Some(orig), _) if self.deleted[i] => plan.delete_tasks.push(orig.id.clone()),
+                (Some(orig), Cow::Owned(mut t)) if *orig != t => {
                     t.meta.updated_at = self.now;
                     plan.update_tasks.push(t);
                 }
-                Some(_) => {}
+                (Some(_), _) => {}
                 // A task created and dropped in the same pass is never written.
-                None if self.deleted[i] || t.desired_state == TaskState::Remove => {}
-                None => plan.create_tasks.push(t),
+                (None, t) if self.deleted[i] || t.desired_state == TaskState::Remove => {}
+                (None, t) => plan.create_tasks.push(t.into_owned()),
             }
         }
         (plan, self.wakeups.into_iter().min())

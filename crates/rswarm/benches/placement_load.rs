@@ -165,6 +165,9 @@ async fn main() {
     let joined = Instant::now();
     let reported = Arc::new(AtomicU64::new(0));
     let failures = Arc::new(AtomicU64::new(0));
+    // Tasks the agents have been sent, and when the last one arrived.
+    let assigned = Arc::new(AtomicU64::new(0));
+    let all_assigned = Arc::new(std::sync::OnceLock::<Instant>::new());
     let mut sessions = Vec::new();
     let manager_addrs: Vec<String> = (1..=3).map(addr).collect();
     for i in 0..agents {
@@ -179,6 +182,8 @@ async fn main() {
         let mut assignments = client.assignments().await.expect("assignments");
         let reported = reported.clone();
         let failures = failures.clone();
+        let (assigned, all_assigned) = (assigned.clone(), all_assigned.clone());
+        let expected = tasks;
         sessions.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(period);
             // Reported and acknowledged; assigned but not acknowledged
@@ -186,11 +191,20 @@ async fn main() {
             // agent's reporter does).
             let mut running = std::collections::HashSet::new();
             let mut unacked: Vec<String> = Vec::new();
+            let mut seen = std::collections::HashSet::new();
             loop {
                 tokio::select! {
                     _ = tick.tick() => { let _ = client.heartbeat().await; }
                     set = assignments.recv() => {
                         let Some(set) = set else { return };
+                        for t in &set {
+                            if seen.insert(t.id.clone()) {
+                                let n = assigned.fetch_add(1, Ordering::Relaxed) + 1;
+                                if n == expected {
+                                    let _ = all_assigned.set(Instant::now());
+                                }
+                            }
+                        }
                         unacked = set
                             .iter()
                             .filter(|t| t.desired_state == TaskState::Running && !running.contains(&t.id))
@@ -288,5 +302,11 @@ async fn main() {
         reported.load(Ordering::Relaxed),
         failures.load(Ordering::Relaxed)
     );
+    if let Some(at) = all_assigned.get() {
+        println!(
+            "  all {tasks} tasks reached their agents {:.2} s after the create",
+            at.duration_since(created).as_secs_f64()
+        );
+    }
     println!("  {on_follower} running on a follower after {follower_secs:.2} s");
 }

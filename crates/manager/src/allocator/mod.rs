@@ -94,6 +94,26 @@ pub fn addresses_in_use(t: &Tables, network_id: &str) -> BTreeSet<Ipv4Addr> {
     used
 }
 
+/// Whether one of `attachments`' addresses is now a service's VIP on
+/// that network: the scheduler gives task addresses from a read, and a
+/// service written since may hold one of them.
+pub fn vip_taken(t: &Tables, attachments: &[NetworkAttachment]) -> bool {
+    let wanted: BTreeSet<(&str, Ipv4Addr)> = attachments
+        .iter()
+        .flat_map(|a| {
+            a.addresses
+                .iter()
+                .filter_map(|addr| Some((a.network.id.as_str(), address_of(addr)?)))
+        })
+        .collect();
+    !wanted.is_empty()
+        && t.services().any(|s| {
+            s.endpoint.virtual_ips.iter().any(|v| {
+                address_of(&v.addr).is_some_and(|ip| wanted.contains(&(v.network_id.as_str(), ip)))
+            })
+        })
+}
+
 /// The VIPs `service` should have: one per network of its spec when its
 /// endpoint mode is `vip` (kept where it had one), none with `dnsrr`.
 pub fn service_vips(t: &Tables, service: &Service) -> Result<Vec<EndpointVirtualIp>, ControlError> {
@@ -161,4 +181,48 @@ pub fn task_attachments(
         });
     }
     Some(attachments)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use rswarm_rt::SystemClock;
+    use rswarm_store::{MemoryProposer, Object, Store};
+
+    use super::*;
+
+    fn attachment(network: &str, addr: &str) -> NetworkAttachment {
+        NetworkAttachment {
+            network: Network {
+                id: network.into(),
+                ..Default::default()
+            },
+            addresses: vec![addr.into()],
+        }
+    }
+
+    #[tokio::test]
+    async fn an_address_a_service_took_as_its_vip_is_taken() {
+        let store = Store::open(Arc::new(MemoryProposer), Arc::new(SystemClock)).expect("store");
+        let mut web = Service {
+            id: "s1".into(),
+            ..Default::default()
+        };
+        web.spec.name = "web".into();
+        web.endpoint.virtual_ips = vec![EndpointVirtualIp {
+            network_id: "n1".into(),
+            addr: "10.0.1.3/24".into(),
+        }];
+        store
+            .update(|tx| tx.create(Object::Service(web)))
+            .await
+            .expect("service");
+        store.view(|t| {
+            assert!(vip_taken(t, &[attachment("n1", "10.0.1.3/24")]));
+            assert!(!vip_taken(t, &[attachment("n1", "10.0.1.4/24")]));
+            assert!(!vip_taken(t, &[attachment("n2", "10.0.1.3/24")]));
+            assert!(!vip_taken(t, &[]));
+        });
+    }
 }

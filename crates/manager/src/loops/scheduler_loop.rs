@@ -30,8 +30,11 @@ type Allocated = HashMap<String, Vec<rswarm_types::NetworkAttachment>>;
 pub async fn run(store: Store, clock: Arc<dyn Clock>, shutdown: Shutdown) {
     let mut rx = store.watch();
     loop {
-        if let Err(e) = schedule_once(&store, clock.as_ref()).await {
-            tracing::warn!("scheduler: commit failed, will retry: {e}");
+        match schedule_once(&store, clock.as_ref()).await {
+            // Addresses taken meanwhile: allocate again at once.
+            Ok(Pass::Again) => continue,
+            Ok(Pass::Done) => {}
+            Err(e) => tracing::warn!("scheduler: commit failed, will retry: {e}"),
         }
         if wait::next(&mut rx, relevant, None, &shutdown).await == Wake::Shutdown {
             return;
@@ -39,21 +42,41 @@ pub async fn run(store: Store, clock: Arc<dyn Clock>, shutdown: Shutdown) {
     }
 }
 
-/// Node changes and task creations or state changes can unblock tasks.
+/// Node changes and task creations or state changes can unblock tasks;
+/// a placed task's progress from `assigned` to `running` cannot (it
+/// holds its node from assignment until it ends), and a pass reads every
+/// task: agents' reports would otherwise start one per batch.
 fn relevant(c: &Commit) -> bool {
+    let placed = |s: TaskState| (TaskState::Assigned..=TaskState::Running).contains(&s);
     c.events.iter().any(|e| match e {
         Event::Created(o) => matches!(o.kind(), Kind::Task | Kind::Node | Kind::Network),
         Event::Updated {
             old: Object::Task(a),
             new: Object::Task(b),
-        } => a.status.state != b.status.state || a.desired_state != b.desired_state,
+        } => {
+            let progress = placed(a.status.state) && placed(b.status.state);
+            (a.status.state != b.status.state && !progress)
+                || a.desired_state != b.desired_state
+                || a.node_id != b.node_id
+        }
         Event::Updated { .. } => e.kind() == Kind::Node,
         Event::Deleted(o) => o.kind() == Kind::Task,
     })
 }
 
+/// What a pass asks of the loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pass {
+    /// Wait for the next relevant change.
+    Done,
+    /// Run again now: addresses given to new tasks were taken between
+    /// the pass's read and its write (a service's new VIP), so those
+    /// tasks stayed new.
+    Again,
+}
+
 /// One pass: allocate new tasks, then schedule pending ones.
-pub async fn schedule_once(store: &Store, clock: &dyn Clock) -> Result<(), StoreError> {
+pub async fn schedule_once(store: &Store, clock: &dyn Clock) -> Result<Pass, StoreError> {
     let now = clock.now();
     let reader = store.clone();
     // On a blocking thread: with tens of thousands of tasks a pass takes
@@ -63,12 +86,13 @@ pub async fn schedule_once(store: &Store, clock: &dyn Clock) -> Result<(), Store
         Ok(v) => v,
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         // The runtime is shutting down.
-        Err(_) => return Ok(()),
+        Err(_) => return Ok(Pass::Done),
     };
     let changes = merge(allocated, decisions);
     if changes.is_empty() {
-        return Ok(());
+        return Ok(Pass::Done);
     }
+    let mut again = Pass::Done;
     apply_in_batches(store, changes, |tx, (id, attachments, decision)| {
         let Some(mut task) = tx.task(&id) else {
             return Ok(());
@@ -77,6 +101,10 @@ pub async fn schedule_once(store: &Store, clock: &dyn Clock) -> Result<(), Store
             let Some(attachments) = attachments else {
                 return Ok(());
             };
+            if allocator::vip_taken(tx.base(), &attachments) {
+                again = Pass::Again;
+                return Ok(());
+            }
             task.networks_attachments = attachments;
         }
         if !apply_decision(&mut task, decision, now) {
@@ -87,7 +115,8 @@ pub async fn schedule_once(store: &Store, clock: &dyn Clock) -> Result<(), Store
             other => other,
         }
     })
-    .await
+    .await?;
+    Ok(again)
 }
 
 /// One change per task: the scheduler's decisions in their order (with
@@ -200,6 +229,46 @@ mod tests {
                 ("c", true, false)
             ]
         );
+    }
+
+    fn task_update(a: TaskState, b: TaskState) -> Commit {
+        let task = |state| {
+            let mut t = Task {
+                id: "t".into(),
+                node_id: "n1".into(),
+                desired_state: TaskState::Running,
+                ..Default::default()
+            };
+            t.status.state = state;
+            Object::Task(t)
+        };
+        Commit {
+            index: 1,
+            events: vec![Event::Updated {
+                old: task(a),
+                new: task(b),
+            }],
+        }
+    }
+
+    #[test]
+    fn a_placed_task_starting_starts_no_pass() {
+        use TaskState::*;
+        for (a, b) in [
+            (Assigned, Accepted),
+            (Preparing, Running),
+            (Assigned, Running),
+        ] {
+            assert!(!relevant(&task_update(a, b)), "{a:?} -> {b:?}");
+        }
+        for (a, b) in [
+            (New, Pending),
+            (Pending, Assigned),
+            (Running, Failed),
+            (Starting, Rejected),
+        ] {
+            assert!(relevant(&task_update(a, b)), "{a:?} -> {b:?}");
+        }
     }
 
     #[test]

@@ -111,7 +111,7 @@ pub async fn build(
     p.nft = Some(rules);
     let settings = s.cfg.dns.for_task(&s.req.dns);
     if let Some(dir) = p.resolv_conf.parent() {
-        std::fs::create_dir_all(dir).map_err(NetError::io(format!("create {}", dir.display())))?;
+        crate::netns::create_private_dir(dir)?;
     }
     std::fs::write(&p.resolv_conf, settings.resolv_conf())
         .map_err(NetError::io(format!("write {}", p.resolv_conf.display())))?;
