@@ -332,8 +332,10 @@ fn interface_names_as_swarm_addresses() {
         ],
     );
     assert!(joined.contains("This node joined a swarm as a worker."));
+    // The node has its hostname once its agent registered: until then
+    // `node inspect everyday-if-2` answers not found.
     wait_until("the worker is Ready", T, || {
-        ok(
+        let o = docker(
             &m,
             &[
                 "node",
@@ -342,9 +344,8 @@ fn interface_names_as_swarm_addresses() {
                 "--format",
                 "{{.Status.State}} {{.Status.Addr}}",
             ],
-        )
-        .trim()
-            == "ready 127.0.0.1"
+        );
+        String::from_utf8_lossy(&o.stdout).trim() == "ready 127.0.0.1"
     });
 }
 

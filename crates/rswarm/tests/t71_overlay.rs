@@ -16,8 +16,10 @@
 //! task addresses, a task reaches a task of another host by address
 //! (VXLAN), and the outside answers (egress). Isolation: a task on another
 //! network reaches no `web` task; a task on an `--internal` network has no
-//! way out. Cleanup: one worker is SIGKILLed while its tasks run; the
-//! services and networks are removed; the live hosts keep nothing of
+//! way out. Node churn: a worker is SIGKILLed while its tasks run; once
+//! it is down its web task runs elsewhere, and `tasks.web` and the VIP
+//! follow with nothing stale. Cleanup: the services and networks are
+//! removed; the live hosts keep nothing of
 //! rswarm's (links, nft tables, namespace files, VXLAN sockets, task
 //! processes), and neither does the killed host once its daemon restarts.
 //!
@@ -405,18 +407,47 @@ fn overlay_across_three_hosts() {
     let (ok, out) = wget(sealed.2, &outside);
     assert!(!ok, "a task on an internal network got out: {out}");
 
-    // A worker dies with its tasks running; the rest is removed.
+    // A worker dies with its tasks running (not the client's host).
     let victim = nodes
         .iter()
         .position(|n| {
             let id = n.node_id();
-            id != nodes[0].node_id() && web.iter().any(|t| t.1 == id)
+            id != nodes[0].node_id() && id != client.1 && web.iter().any(|t| t.1 == id)
         })
-        .expect("a worker running a web task");
+        .expect("a worker running a web task but not the client");
     let victim_ns = lab.hosts[victim].clone();
     let victim_id = nodes[victim].node_id();
     nodes[victim].kill9();
     let a = &nodes[0];
+
+    // Node churn: once the node is down its web task moves; DNS and the
+    // VIP follow, with nothing stale (every answer of the VIP in a row
+    // comes from a live task).
+    let lost: BTreeSet<String> = web
+        .iter()
+        .filter(|t| t.1 == victim_id)
+        .map(|t| t.3.clone())
+        .collect();
+    let mut moved = BTreeSet::new();
+    eventually("the dead node's web task runs elsewhere", || {
+        let now = running_tasks(a, "web");
+        moved = now.iter().map(|t| t.3.clone()).collect();
+        let ok = now.len() == 3 && now.iter().all(|t| t.1 != victim_id);
+        (ok, format!("{now:?}"))
+    });
+    assert!(moved.is_disjoint(&lost), "{moved:?} still holds {lost:?}");
+    eventually("tasks.web follows the move", || {
+        let names = resolve(cpid, "tasks.web");
+        (names == moved, format!("{names:?}, want {moved:?}"))
+    });
+    eventually("six answers in a row through the VIP", || {
+        let answers: Vec<(bool, String)> =
+            (0..6).map(|_| wget(cpid, "http://web/web.html")).collect();
+        let ok = answers
+            .iter()
+            .all(|(ok, out)| *ok && out == "hello from web\n");
+        (ok, format!("{answers:?}"))
+    });
     a.cli_ok(&["service", "rm", "web", "client", "lonely", "sealedsvc"]);
     wait_until("networks removed", T, || {
         a.cli(&["network", "rm", "appnet", "other", "sealed"]).0
