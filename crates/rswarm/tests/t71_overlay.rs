@@ -16,7 +16,8 @@
 //! task addresses, a task reaches a task of another host by address
 //! (VXLAN), and the outside answers (egress). Isolation: a task on another
 //! network reaches no `web` task; a task on an `--internal` network has no
-//! way out. Node churn: a worker is SIGKILLed while its tasks run; once
+//! way out. A `dnsrr` service with a network alias: its name, the alias
+//! and `tasks.rr` give its task addresses (no VIP). Node churn: a worker is SIGKILLed while its tasks run; once
 //! it is down its web task runs elsewhere, and `tasks.web` and the VIP
 //! follow with nothing stale. Cleanup: the services and networks are
 //! removed; the live hosts keep nothing of
@@ -397,6 +398,46 @@ fn overlay_across_three_hosts() {
     let (ok, out) = wget(cpid, &outside);
     assert!(ok && out == "outside\n", "client → outside: {out}");
 
+    // DNS round robin and a network alias: `rr` has no VIP; its name and
+    // its alias give its task addresses.
+    a.cli_ok(&[
+        "service",
+        "create",
+        "-d",
+        "--name",
+        "rr",
+        "--replicas",
+        "2",
+        "--endpoint-mode",
+        "dnsrr",
+        "--network",
+        "name=appnet,alias=rr-alias",
+        "busybox",
+        "/bin/busybox",
+        "httpd",
+        "-f",
+        "-p",
+        "80",
+        "-h",
+        &www,
+    ]);
+    let rr: BTreeSet<String> = wait_running(a, "rr", 2).into_iter().map(|t| t.3).collect();
+    let vips = json(a, &["service", "inspect", "rr"])[0]["Endpoint"]["VirtualIPs"].clone();
+    assert!(
+        vips.as_array().is_none_or(|v| v.is_empty()),
+        "dnsrr has no VIP: {vips}"
+    );
+    for name in ["rr", "rr-alias", "tasks.rr"] {
+        eventually(&format!("{name} resolves to the rr task addresses"), || {
+            let names = resolve(cpid, name);
+            (names == rr, format!("{names:?}, want {rr:?}"))
+        });
+    }
+    eventually("wget http://rr-alias/web.html", || {
+        let (ok, out) = wget(cpid, "http://rr-alias/web.html");
+        (ok && out == "hello from web\n", out)
+    });
+
     // Isolation: another network reaches no web task, nor the VIP's name.
     for t in &web {
         let (ok, out) = wget(lonely.2, &format!("http://{}/web.html", t.3));
@@ -448,7 +489,15 @@ fn overlay_across_three_hosts() {
             .all(|(ok, out)| *ok && out == "hello from web\n");
         (ok, format!("{answers:?}"))
     });
-    a.cli_ok(&["service", "rm", "web", "client", "lonely", "sealedsvc"]);
+    a.cli_ok(&[
+        "service",
+        "rm",
+        "web",
+        "client",
+        "lonely",
+        "sealedsvc",
+        "rr",
+    ]);
     wait_until("networks removed", T, || {
         a.cli(&["network", "rm", "appnet", "other", "sealed"]).0
             || a.cli(&["network", "ls", "-q", "--filter", "driver=overlay"])
