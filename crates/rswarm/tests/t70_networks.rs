@@ -280,6 +280,57 @@ fn overlay_networks_with_the_docker_cli() {
         id.as_str()
     );
 
+    // --network-rm / --network-add: the VIP and the tasks' attachments
+    // on that network go, then come back.
+    let networks_of = |d: &TestDaemon| -> (BTreeSet<String>, Vec<usize>) {
+        let s = json(d, &["service", "inspect", "web"]);
+        let vips = s[0]["Endpoint"]["VirtualIPs"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|v| v["NetworkID"].as_str().map(str::to_string))
+            .collect();
+        let running = ok(
+            d,
+            &[
+                "service",
+                "ps",
+                "-q",
+                "--filter",
+                "desired-state=running",
+                "web",
+            ],
+        );
+        let attachments = running
+            .lines()
+            .map(|task| {
+                json(d, &["inspect", task])[0]["NetworksAttachments"]
+                    .as_array()
+                    .map_or(0, |a| a.len())
+            })
+            .collect();
+        (vips, attachments)
+    };
+    let back_id = json(&d, &["network", "inspect", "back"])[0]["Id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    ok(
+        &d,
+        &["service", "update", "-d", "--network-rm", "back", "web"],
+    );
+    wait_until("web leaves back", T, || {
+        networks_of(&d) == (BTreeSet::from([id.clone()]), vec![1, 1])
+    });
+    ok(
+        &d,
+        &["service", "update", "-d", "--network-add", "back", "web"],
+    );
+    wait_until("web joins back again", T, || {
+        networks_of(&d) == (BTreeSet::from([id.clone(), back_id.clone()]), vec![2, 2])
+    });
+
     // Once the service is gone, the networks go too.
     ok(&d, &["service", "rm", "web"]);
     let removed = ok(&d, &["network", "rm", "front", "back"]);
