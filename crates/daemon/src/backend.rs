@@ -178,6 +178,10 @@ impl Backend for NodeBackend {
         Ok(self.manager().await?.control.list_services())
     }
 
+    async fn service(&self, id: &str) -> Result<Option<Service>, ControlError> {
+        Ok(self.manager().await?.control.service(id))
+    }
+
     async fn create_service(&self, spec: ServiceSpec) -> Result<Service, ControlError> {
         match self
             .manager()

@@ -207,6 +207,12 @@ pub trait Backend: Send + Sync + 'static {
 
     /// All services.
     async fn list_services(&self) -> Result<Vec<Service>, ControlError>;
+    /// The service whose full ID is `id`, if any. A lookup where the
+    /// backend can (every write names its service by ID); by default a
+    /// scan of [`Backend::list_services`].
+    async fn service(&self, id: &str) -> Result<Option<Service>, ControlError> {
+        Ok(self.list_services().await?.into_iter().find(|s| s.id == id))
+    }
     /// Creates a service; the name must be unique (case-insensitively).
     async fn create_service(&self, spec: ServiceSpec) -> Result<Service, ControlError>;
     /// Updates a service (or rolls it back to its previous spec).

@@ -55,6 +55,19 @@ pub fn task_name(task: &Task) -> String {
     }
 }
 
+/// The service `input` designates: a lookup by full ID first (what the
+/// docker CLI sends once it knows the service), else [`resolve`] over all
+/// services (names and prefixes).
+pub async fn resolve_service(
+    backend: &dyn crate::backend::Backend,
+    input: &str,
+) -> Result<Service, ControlError> {
+    match backend.service(input).await? {
+        Some(s) if !input.is_empty() => Ok(s),
+        _ => resolve(backend.list_services().await?, input),
+    }
+}
+
 /// Finds the one object `input` designates.
 pub fn resolve<T: Named>(items: Vec<T>, input: &str) -> Result<T, ControlError> {
     if input.is_empty() {

@@ -19,7 +19,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::guard;
 use crate::logframe::{self, FrameOptions};
 use crate::query::Params;
-use crate::resolve::resolve;
+use crate::resolve::{resolve, resolve_service};
 use crate::version::ApiVersion;
 
 /// Parses `tail`: `""`/`all` = everything, else a non-negative integer.
@@ -119,7 +119,7 @@ pub(super) async fn service_logs(
 ) -> Result<Response, ApiError> {
     let mut q = parse_query(&params)?;
     guard::manager(backend.as_ref()).await?;
-    let service = resolve(backend.list_services().await?, &id)?;
+    let service = resolve_service(backend.as_ref(), &id).await?;
     q.frames.tty = service
         .spec
         .task_template

@@ -15,7 +15,7 @@ use crate::filters::Filters;
 use crate::guard;
 use crate::names;
 use crate::query::Params;
-use crate::resolve::resolve;
+use crate::resolve::resolve_service;
 use crate::spec_in::spec_in;
 use crate::status::{down_nodes, service_status};
 use crate::version::ApiVersion;
@@ -95,7 +95,7 @@ pub(super) async fn inspect(
         .map_err(|raw| ApiError::bad_request(format!("invalid value for insertDefaults: {raw}")))?
         .unwrap_or(false);
     guard::manager(backend.as_ref()).await?;
-    let mut service = service_out(resolve(backend.list_services().await?, &id)?);
+    let mut service = service_out(resolve_service(backend.as_ref(), &id).await?);
     if defaults {
         insert_defaults(&mut service.spec);
     }
@@ -181,7 +181,7 @@ pub(super) async fn update(
     move_deprecated_networks(&mut spec)?;
     spec_in(&mut spec)?;
     guard::manager(backend.as_ref()).await?;
-    let service = resolve(backend.list_services().await?, &id)?;
+    let service = resolve_service(backend.as_ref(), &id).await?;
     if !rollback {
         refuse_unknown_references(&spec)?;
     }
@@ -195,7 +195,7 @@ pub(super) async fn update(
 /// `DELETE /services/{id}`.
 pub(super) async fn remove(State(backend): State<Shared>, Path(id): Path<String>) -> ApiResult {
     guard::manager(backend.as_ref()).await?;
-    let service = resolve(backend.list_services().await?, &id)?;
+    let service = resolve_service(backend.as_ref(), &id).await?;
     backend
         .remove_service(&service.id)
         .await

@@ -23,6 +23,11 @@ impl ControlApi {
         self.store.view(|t| t.services().cloned().collect())
     }
 
+    /// The service with this full ID.
+    pub fn service(&self, id: &str) -> Option<rswarm_types::Service> {
+        self.store.view(|t| t.service(id).cloned())
+    }
+
     /// All tasks.
     pub fn list_tasks(&self) -> Vec<rswarm_types::Task> {
         self.store.view(|t| t.tasks().cloned().collect())
