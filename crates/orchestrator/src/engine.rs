@@ -15,12 +15,12 @@ pub(crate) fn run(
     now: Timestamp,
     new_id: &mut dyn FnMut() -> String,
 ) -> (Plan, Option<Timestamp>) {
-    let nodes = Nodes::new(view.nodes);
+    let nodes = Nodes::new(view.nodes.iter().copied());
     let mut services: BTreeMap<&str, &Service> = BTreeMap::new();
-    for s in view.services {
+    for s in &view.services {
         services.entry(s.id.as_str()).or_insert(s);
     }
-    let mut d = Draft::new(view.tasks, now, new_id);
+    let mut d = Draft::new(view.tasks.iter().copied(), now, new_id);
 
     let mut by_service: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, t) in view.tasks.iter().enumerate() {

@@ -84,6 +84,16 @@ pub fn reconcile(view: &View, now: Timestamp, new_id: &mut dyn FnMut() -> String
     engine::run(view, now, new_id).0
 }
 
+/// [`reconcile`] and [`next_wakeup`] in one pass (the loop needs both;
+/// each is a pass over every task).
+pub fn reconcile_and_wakeup(
+    view: &View,
+    now: Timestamp,
+    new_id: &mut dyn FnMut() -> String,
+) -> (Plan, Option<Timestamp>) {
+    engine::run(view, now, new_id)
+}
+
 /// Earliest future time at which [`reconcile`] would decide something new
 /// without any store change (restart delays, update delays and monitor
 /// periods, old-task timeouts). `None` if nothing is pending.

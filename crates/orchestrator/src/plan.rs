@@ -49,7 +49,7 @@ pub(crate) fn after(t: Timestamp, nanos: Nanos) -> Timestamp {
 /// A task is copied only when the pass changes it (most passes change a
 /// few of thousands), and only copies are compared with the snapshot.
 pub(crate) struct Draft<'v, 'f> {
-    orig: &'v [Task],
+    orig: Vec<&'v Task>,
     tasks: Vec<Cow<'v, Task>>,
     deleted: Vec<bool>,
     wakeups: Vec<Timestamp>,
@@ -59,14 +59,15 @@ pub(crate) struct Draft<'v, 'f> {
 
 impl<'v, 'f> Draft<'v, 'f> {
     pub(crate) fn new(
-        orig: &'v [Task],
+        orig: impl IntoIterator<Item = &'v Task>,
         now: Timestamp,
         new_id: &'f mut dyn FnMut() -> String,
     ) -> Self {
+        let orig: Vec<&Task> = orig.into_iter().collect();
         Draft {
-            orig,
-            tasks: orig.iter().map(Cow::Borrowed).collect(),
+            tasks: orig.iter().map(|t| Cow::Borrowed(*t)).collect(),
             deleted: vec![false; orig.len()],
+            orig,
             wakeups: Vec::new(),
             now,
             new_id,
@@ -157,7 +158,7 @@ impl<'v, 'f> Draft<'v, 'f> {
         for (i, t) in self.tasks.into_iter().enumerate() {
             match (self.orig.get(i), t) {
                 (Some(orig), _) if self.deleted[i] => plan.delete_tasks.push(orig.id.clone()),
-                (Some(orig), Cow::Owned(mut t)) if *orig != t => {
+                (Some(orig), Cow::Owned(mut t)) if **orig != t => {
                     t.meta.updated_at = self.now;
                     plan.update_tasks.push(t);
                 }

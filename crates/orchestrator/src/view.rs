@@ -5,26 +5,27 @@ use std::collections::BTreeMap;
 
 use rswarm_types::{Availability, Node, NodeState, Service, Task};
 
-/// A consistent snapshot of what the orchestrator reads.
-#[derive(Clone, Copy, Debug)]
+/// A consistent snapshot of what the orchestrator reads: references
+/// into the store's tables (a pass copies only the tasks it changes).
+#[derive(Clone, Debug)]
 pub struct View<'a> {
     /// The cluster's `TaskHistoryRetentionLimit` (Swarm default 5);
     /// negative keeps all history.
     pub task_history_limit: i64,
     /// All nodes.
-    pub nodes: &'a [Node],
+    pub nodes: Vec<&'a Node>,
     /// All services.
-    pub services: &'a [Service],
+    pub services: Vec<&'a Service>,
     /// All tasks.
-    pub tasks: &'a [Task],
+    pub tasks: Vec<&'a Task>,
 }
 
 /// Nodes by ID.
 pub(crate) struct Nodes<'a>(BTreeMap<&'a str, &'a Node>);
 
 impl<'a> Nodes<'a> {
-    pub(crate) fn new(nodes: &'a [Node]) -> Self {
-        Nodes(nodes.iter().map(|n| (n.id.as_str(), n)).collect())
+    pub(crate) fn new(nodes: impl IntoIterator<Item = &'a Node>) -> Self {
+        Nodes(nodes.into_iter().map(|n| (n.id.as_str(), n)).collect())
     }
 
     pub(crate) fn get(&self, id: &str) -> Option<&'a Node> {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use rswarm_orchestrator::{Plan, View};
 use rswarm_rt::{Clock, Shutdown};
 use rswarm_store::{Commit, Event, Kind, Object, Store, StoreError, Tables};
-use rswarm_types::{DEFAULT_TASK_HISTORY, Node, Service, Task, TaskState, Timestamp};
+use rswarm_types::{DEFAULT_TASK_HISTORY, Service, Task, TaskState, Timestamp};
 
 use super::batch::apply_in_batches;
 use super::wait::{self, Wake};
@@ -89,17 +89,13 @@ fn plan(t: &Tables, now: Timestamp) -> (Plan, Option<Timestamp>) {
             .cluster()
             .map(|c| c.spec.task_history_limit())
             .unwrap_or(DEFAULT_TASK_HISTORY);
-        let nodes: Vec<Node> = t.nodes().cloned().collect();
-        let services: Vec<Service> = t.services().cloned().collect();
-        let tasks: Vec<Task> = t.tasks().cloned().collect();
         let view = View {
             task_history_limit: limit,
-            nodes: &nodes,
-            services: &services,
-            tasks: &tasks,
+            nodes: t.nodes().collect(),
+            services: t.services().collect(),
+            tasks: t.tasks().collect(),
         };
-        let plan = rswarm_orchestrator::reconcile(&view, now, &mut rswarm_rt::new_id);
-        (plan, rswarm_orchestrator::next_wakeup(&view, now))
+        rswarm_orchestrator::reconcile_and_wakeup(&view, now, &mut rswarm_rt::new_id)
     }
 }
 

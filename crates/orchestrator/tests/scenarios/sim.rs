@@ -2,7 +2,7 @@
 //! agents that move tasks forward, a clock. Every reconcile is checked for
 //! idempotence: applying its plan and reconciling again yields nothing.
 
-use rswarm_orchestrator::{Plan, View, next_wakeup, reconcile};
+use rswarm_orchestrator::{Plan, View, next_wakeup, reconcile, reconcile_and_wakeup};
 use rswarm_types::{
     Availability, ContainerSpec, Node, NodeState, SECOND, Service, ServiceMode, ServiceSpec, Task,
     TaskState, Timestamp, Version,
@@ -130,9 +130,9 @@ impl Sim {
     pub fn view(&self) -> View<'_> {
         View {
             task_history_limit: self.limit,
-            nodes: &self.nodes,
-            services: &self.services,
-            tasks: &self.tasks,
+            nodes: self.nodes.iter().collect(),
+            services: self.services.iter().collect(),
+            tasks: self.tasks.iter().collect(),
         }
     }
 
@@ -144,6 +144,21 @@ impl Sim {
         };
         let plan = reconcile(&self.view(), now, &mut ids);
         self.next_id = n;
+        // The manager's loop asks for both in one pass: the same plan
+        // (but for new IDs) and the same wake-up.
+        let mut m = 0;
+        let mut other_ids = || {
+            m += 1;
+            format!("other{m:03}")
+        };
+        let (same, wake) = reconcile_and_wakeup(&self.view(), now, &mut other_ids);
+        let shape = |p: &Plan| {
+            let mut p = p.clone();
+            p.create_tasks.iter_mut().for_each(|t| t.id.clear());
+            p
+        };
+        assert_eq!(shape(&same), shape(&plan));
+        assert_eq!(wake, next_wakeup(&self.view(), now));
         plan
     }
 
