@@ -79,3 +79,21 @@ def test_models(client):
     finally:
         net.remove()
     assert "sdk-model-net" not in [n.name for n in client.networks.list()]
+
+
+def test_ingress_is_removed_and_created_again(api):
+    old = api.inspect_network("ingress")
+    assert old["Ingress"] is True
+    # one ingress network at a time
+    with pytest.raises(docker.errors.APIError) as e:
+        api.create_network("ingress-2", driver="overlay", ingress=True)
+    status, message = rs.api_error(e)
+    assert status in (400, 403) and f"ingress network ({old['Id']}) is already present" in message, (status, message)
+    api.remove_network("ingress")
+    with pytest.raises(docker.errors.NotFound):
+        api.inspect_network(old["Id"])
+    created = api.create_network("ingress", driver="overlay", ingress=True, ipam=IPAMConfig(pool_configs=[IPAMPool(subnet="10.99.0.0/24")]))
+    n = api.inspect_network(created["Id"])
+    assert (n["Name"], n["Ingress"], n["Scope"]) == ("ingress", True, "swarm")
+    assert n["Id"] != old["Id"]
+    assert n["IPAM"]["Config"][0]["Subnet"] == "10.99.0.0/24"
