@@ -18,12 +18,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 image=${RSWARM_TEST_IMAGE:-rswarm-test/busybox:latest}
 
 # nftables: the network data plane's VIP tables (crates/network and its
-# tests); iproute2 and util-linux: ip/bridge/ss, nsenter/unshare for them.
+# tests); iproute2 and util-linux: ip/bridge/ss, nsenter/unshare for them;
+# iperf3: bench/overlay_e2e.sh's throughput measurements.
 if ! command -v dockerd >/dev/null 2>&1 || [ ! -x /usr/bin/docker ] || [ ! -x /bin/busybox ] \
-  || ! command -v nft >/dev/null 2>&1 || ! command -v bridge >/dev/null 2>&1 || ! command -v nsenter >/dev/null 2>&1; then
+  || ! command -v nft >/dev/null 2>&1 || ! command -v bridge >/dev/null 2>&1 || ! command -v nsenter >/dev/null 2>&1 \
+  || ! command -v iperf3 >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
-  apt-get install -y -qq docker.io busybox-static nftables iproute2 util-linux >/dev/null
+  apt-get install -y -qq docker.io busybox-static nftables iproute2 util-linux iperf3 >/dev/null
 fi
 docker=/usr/bin/docker
 dk() { "$docker" -H "unix://$RSWARM_ENGINE_SOCK" "$@"; }

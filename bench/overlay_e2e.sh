@@ -1,0 +1,350 @@
+#!/usr/bin/env bash
+# overlay_e2e.sh
+#
+# Overlay networks end to end through real daemons (issue 9): three network
+# namespace "hosts" on an underlay bridge that lives in a namespace of its
+# own (as in crates/rswarm/tests/t71_overlay.rs), each running the release
+# `rswarm daemon --runtime process`, joined into one swarm with an overlay
+# network `benchnet`. Measured in one run, each as a ratio to a direct path:
+#
+#   U  host1 -> host2 on the underlay (host namespaces, no rswarm): baseline
+#   O  client task (host1) -> web task (host2) by task address (VXLAN)
+#   V  client task (host1) -> `web` VIP (nftables DNAT; its one task on host2)
+#
+# - TCP throughput, one stream, iperf3 (Debian `iperf3`, scripts/setup.sh);
+# - connection rate: sequential short TCP connections (connect, read the
+#   server's one-line answer up to EOF, close with a reset: no TIME_WAIT)
+#   from a Python client to a
+#   Python accept/answer/close server, conns/s;
+# - DNS answer latency of the embedded server at 127.0.0.11 inside the
+#   client task: raw UDP A queries for `web` and `tasks.web`, one at a time,
+#   median and p99;
+# - time from `service scale scaled=N+1` (-d) until a connection from the
+#   client to the `scaled` VIP is answered by the new task (the client polls
+#   the VIP; each task answers with its own address).
+#
+# Every path is measured once per round, the paths interleaved; the tables
+# give the median over rounds and the ratio of medians, then the median of
+# the per-round ratios.
+#
+# Env: RUNS (default 3) rounds; SECS (default 3) seconds per throughput and
+#      connection-rate measurement; DNS_QUERIES (default 2000) per name and
+#      round; SCALE_ROUNDS (default 3) scale-ups of `scaled` (1 -> 2 -> ...).
+# Needs root, the release binary (cargo build --release -p rswarm), `ip`,
+# `nsenter`, `nft`, `iperf3`, /usr/bin/python3. Leaves nothing behind: an
+# EXIT trap stops the daemons by PID (after `service rm`), kills any task
+# process of theirs by its RSWARM_NODE_ID, stops the baseline servers by
+# PID, deletes the namespaces `rswb-<pid>-*` and its temp dir.
+set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+[ "$(id -u)" = 0 ] || die "overlay_e2e.sh: needs root"
+require_binary
+[ -x "${DOCKER28:-/usr/local/bin/docker}" ] || die "the docker 28 CLI is missing at /usr/local/bin/docker (DOCKER28)"
+command -v iperf3 >/dev/null || die "iperf3 missing (bash scripts/setup.sh installs it)"
+PY=/usr/bin/python3
+[ -x "$PY" ] || die "$PY missing"
+
+RUNS=${RUNS:-3}
+SECS=${SECS:-3}
+DNS_QUERIES=${DNS_QUERIES:-2000}
+SCALE_ROUNDS=${SCALE_ROUNDS:-3}
+NHOSTS=3
+PREFIX=rswb-$$
+UL=$PREFIX-ul
+WORK=$(mktemp -d /tmp/rswarm-bench-overlay.XXXXXX)
+BENCH_TMPDIRS+=("$WORK")
+chmod 755 "$WORK"
+HOSTS=()
+DAEMON_PIDS=()
+NODE_IDS=()
+BASE_PIDS=()
+
+addr() { echo "198.18.0.$1"; }
+# The docker 28 CLI (as the tests use it) against host i's daemon.
+DOCKER28=${DOCKER28:-/usr/local/bin/docker}
+rsh() { local i=$1; shift; DOCKER_CONFIG=$WORK/docker-config DOCKER_HOST= "$DOCKER28" -H "unix://$WORK/h$i/rswarm.sock" "$@"; }
+
+cleanup() {
+  local rc=$?
+  set +e
+  if [ "${#DAEMON_PIDS[@]}" -gt 0 ] && kill -0 "${DAEMON_PIDS[0]}" 2>/dev/null; then
+    rsh 1 service rm web client scaled >/dev/null 2>&1
+    local i
+    for i in $(seq 1 100); do
+      [ -z "$(node_task_pids)" ] && break
+      sleep 0.1
+    done
+  fi
+  local p
+  for p in "${DAEMON_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  for p in "${DAEMON_PIDS[@]}"; do
+    for _ in $(seq 1 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$p" 2>/dev/null; then log "warning: daemon $p ignored SIGTERM for 30 s; SIGKILL"; kill -KILL "$p"; fi
+    wait "$p" 2>/dev/null
+  done
+  left=$(node_task_pids)
+  if [ -n "$left" ]; then
+    log "warning: $(echo "$left" | wc -l) task process(es) outlived their daemon; killing them"
+    # shellcheck disable=SC2086
+    kill -KILL $left 2>/dev/null
+  fi
+  for p in "${BASE_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  local ns
+  for ns in "${HOSTS[@]}" "$UL"; do ip netns del "$ns" 2>/dev/null; done
+  for d in "${BENCH_TMPDIRS[@]}"; do rm -rf "$d"; done
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Task processes of our daemons (by their RSWARM_NODE_ID).
+node_task_pids() {
+  [ "${#NODE_IDS[@]}" -gt 0 ] || return 0
+  local args=() id f
+  for id in "${NODE_IDS[@]}"; do args+=(-e "RSWARM_NODE_ID=$id"); done
+  for f in $({ grep -lsazxF "${args[@]}" /proc/[0-9]*/environ 2>/dev/null || true; }); do
+    f=${f#/proc/}; printf '%s\n' "${f%/environ}"
+  done
+}
+
+# The benchmark's Python side: server, connection-rate client, DNS prober,
+# scale poller.
+cat >"$WORK/tool.py" <<'PYEOF'
+import os, signal, socket, struct, subprocess, sys, time
+
+def serve(port, iperf_port):
+    # An iperf3 server next to an accept/answer/close server; the answer is
+    # the address the connection reached (the task's own address).
+    iperf = subprocess.Popen(["iperf3", "-s", "-p", iperf_port],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    def stop(*_):
+        iperf.terminate(); iperf.wait(); sys.exit(0)
+    signal.signal(signal.SIGTERM, stop)
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", int(port))); s.listen(1024)
+    while True:
+        c, _ = s.accept()
+        try:
+            c.sendall((c.getsockname()[0] + "\n").encode())
+        except OSError:
+            pass
+        c.close()
+
+def one(host, port):
+    c = socket.create_connection((host, port), timeout=2)
+    data = b""
+    while True:
+        b = c.recv(64)
+        if not b:
+            break
+        data += b
+    # Reset instead of FIN: neither side keeps the connection in TIME_WAIT,
+    # so tens of thousands of connections a run never collide on a
+    # reused port (the server closes first, after its answer).
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()
+    return data.decode().strip()
+
+def rate(host, port, secs):
+    port, secs = int(port), float(secs)
+    n, t0 = 0, time.monotonic()
+    while time.monotonic() - t0 < secs:
+        one(host, port); n += 1
+    print("%.0f" % (n / (time.monotonic() - t0)))
+
+def query(name, qid):
+    q = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0)
+    for part in name.split("."):
+        q += bytes([len(part)]) + part.encode()
+    return q + b"\x00" + struct.pack(">HH", 1, 1)
+
+def dns(name, count):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
+    s.connect(("127.0.0.11", 53))
+    lat, bad = [], 0
+    for i in range(int(count)):
+        q = query(name, i & 0xffff)
+        t0 = time.perf_counter(); s.send(q); r = s.recv(1500); t1 = time.perf_counter()
+        rid, flags, _, an = struct.unpack(">HHHH", r[:8])
+        if rid != (i & 0xffff) or flags & 0xf or an == 0:
+            bad += 1
+        lat.append((t1 - t0) * 1e6)
+    lat.sort()
+    print("%.1f %.1f %d" % (lat[len(lat) // 2], lat[min(len(lat) - 1, int(len(lat) * 0.99))], bad))
+
+def poll(host, port, known, timeout):
+    # Prints the wall-clock time at which an answer comes from an address
+    # not in `known` (comma-separated), and that address.
+    known = set(known.split(",")); t0 = time.monotonic()
+    while time.monotonic() - t0 < float(timeout):
+        try:
+            a = one(host, int(port))
+        except OSError:
+            time.sleep(0.005); continue
+        if a not in known:
+            print("%.6f %s" % (time.time(), a)); return
+    sys.exit("poll: no new task answered within %s s" % timeout)
+
+{"serve": serve, "rate": rate, "dns": dns, "poll": poll}[sys.argv[1]](*sys.argv[2:])
+PYEOF
+
+# --- the hosts --------------------------------------------------------------
+ip netns add "$UL"
+ip -n "$UL" link set lo up
+ip -n "$UL" link add ulbr type bridge
+ip -n "$UL" link set ulbr up
+for i in $(seq 1 $NHOSTS); do
+  ns=$PREFIX-h$i
+  ip netns add "$ns"; HOSTS+=("$ns")
+  ip link add ul0 netns "$ns" type veth peer name "h$i" netns "$UL"
+  ip -n "$UL" link set "h$i" master ulbr up
+  ip -n "$ns" addr add "$(addr "$i")/24" dev ul0
+  ip -n "$ns" link set ul0 up
+  ip -n "$ns" link set lo up
+done
+
+for i in $(seq 1 $NHOSTS); do
+  mkdir -p "$WORK/h$i"
+  ip netns exec "$PREFIX-h$i" "$RSWARM_BIN" daemon -H "unix://$WORK/h$i/rswarm.sock" \
+    --data-root "$WORK/h$i/data" --hostname "host$i" --runtime process \
+    --docker-host "$DOCKER_HOST_SOCK" >/dev/null 2>"$WORK/h$i/daemon.log" &
+  DAEMON_PIDS+=($!)
+done
+for i in $(seq 1 $NHOSTS); do
+  for _ in $(seq 1 500); do
+    [ "$(curl -s --max-time 1 --unix-socket "$WORK/h$i/rswarm.sock" http://rswarm/_ping 2>/dev/null)" = OK ] && break
+    kill -0 "${DAEMON_PIDS[$((i - 1))]}" 2>/dev/null || { cat "$WORK/h$i/daemon.log" >&2; die "daemon host$i exited"; }
+    sleep 0.02
+  done
+done
+rsh 1 swarm init --advertise-addr "$(addr 1)" --listen-addr "$(addr 1):2377" >/dev/null
+token=$(rsh 1 swarm join-token -q worker)
+for i in $(seq 2 $NHOSTS); do
+  rsh "$i" swarm join --token "$token" --advertise-addr "$(addr "$i")" "$(addr 1):2377" >/dev/null
+done
+for i in $(seq 1 $NHOSTS); do NODE_IDS+=("$(curl -s --unix-socket "$WORK/h$i/rswarm.sock" http://rswarm/info | jq -r .Swarm.NodeID)"); done
+t0=$SECONDS
+until [ "$(rsh 1 node ls --format '{{.Status}}' | grep -c '^Ready$')" = $NHOSTS ]; do
+  [ $((SECONDS - t0)) -lt 60 ] || die "nodes not ready: $(rsh 1 node ls)"
+  sleep 0.2
+done
+log "swarm of $NHOSTS hosts ready"
+
+rsh 1 network create -d overlay benchnet >/dev/null
+SERVE=("$PY" "$WORK/tool.py" serve 7000 5201)
+rsh 1 service create -d -q --name web --replicas 1 --network benchnet --constraint node.hostname==host2 busybox "${SERVE[@]}" >/dev/null
+rsh 1 service create -d -q --name client --replicas 1 --network benchnet --constraint node.hostname==host1 busybox /bin/busybox sleep 100000 >/dev/null
+rsh 1 service create -d -q --name scaled --replicas 1 --network benchnet busybox "${SERVE[@]}" >/dev/null
+
+# Running tasks of a service: "<pid> <address>" lines.
+running() {
+  local id
+  for id in $(rsh 1 service ps -q --filter desired-state=running "$1"); do
+    rsh 1 inspect "$id" | jq -r '.[0] | select(.Status.State == "running")
+      | "\(.Status.ContainerStatus.PID) \(.NetworksAttachments[0].Addresses[0] | split("/")[0])"'
+  done
+}
+wait_running() {
+  local svc=$1 n=$2 t0=$SECONDS out
+  while :; do
+    out=$(running "$svc" 2>/dev/null || true)
+    [ "$(printf '%s' "$out" | grep -c .)" = "$n" ] && { printf '%s\n' "$out"; return 0; }
+    [ $((SECONDS - t0)) -lt 90 ] || die "$svc: want $n running tasks, have: $out"
+    sleep 0.2
+  done
+}
+read -r WEB_PID WEB_ADDR < <(wait_running web 1)
+read -r CLIENT_PID _ < <(wait_running client 1)
+read -r _ SCALED_ADDR < <(wait_running scaled 1)
+VIP=$(rsh 1 service inspect web | jq -r '.[0].Endpoint.VirtualIPs[0].Addr | split("/")[0]')
+SVIP=$(rsh 1 service inspect scaled | jq -r '.[0].Endpoint.VirtualIPs[0].Addr | split("/")[0]')
+log "web task $WEB_ADDR (host2), VIP $VIP; client task pid $CLIENT_PID (host1); scaled VIP $SVIP"
+
+# Baseline servers in host2's own namespace, on the underlay.
+ip netns exec "$PREFIX-h2" "$PY" "$WORK/tool.py" serve 7000 5201 &
+BASE_PIDS+=($!)
+
+in_client() { nsenter -t "$CLIENT_PID" -n "$@"; }
+in_h1() { ip netns exec "$PREFIX-h1" "$@"; }
+U=$(addr 2)
+
+# Wait until every path answers (a task runs a moment before it listens).
+wait_path() {
+  local what=$1 host=$2; shift 2
+  for _ in $(seq 1 60); do
+    "$@" timeout 3 "$PY" "$WORK/tool.py" rate "$host" 7000 0.01 >/dev/null 2>&1 && return 0
+    sleep 0.3
+  done
+  die "$what ($host:7000) does not answer"
+}
+wait_path "host2 on the underlay" "$U" in_h1
+wait_path "the web task from the client" "$WEB_ADDR" in_client
+wait_path "the web VIP from the client" "$VIP" in_client
+wait_path "the scaled VIP from the client" "$SVIP" in_client
+for _ in $(seq 1 100); do in_client iperf3 -c "$WEB_ADDR" -p 5201 -t 1 >/dev/null 2>&1 && break; sleep 0.2; done
+for _ in $(seq 1 100); do in_h1 iperf3 -c "$U" -p 5201 -t 1 >/dev/null 2>&1 && break; sleep 0.2; done
+
+# Gbit/s of one iperf3 stream (receiver side).
+tput() { "$@" -p 5201 -t "$SECS" -J | jq -r '.end.sum_received.bits_per_second / 1e7 | round / 100'; }
+
+declare -a TU TO TV RU RO RV DW DWP DT DTP BAD
+for r in $(seq 1 "$RUNS"); do
+  TU+=("$(tput in_h1 iperf3 -c "$U")")
+  TO+=("$(tput in_client iperf3 -c "$WEB_ADDR")")
+  TV+=("$(tput in_client iperf3 -c "$VIP")")
+  RU+=("$(in_h1 "$PY" "$WORK/tool.py" rate "$U" 7000 "$SECS")")
+  RO+=("$(in_client "$PY" "$WORK/tool.py" rate "$WEB_ADDR" 7000 "$SECS")")
+  RV+=("$(in_client "$PY" "$WORK/tool.py" rate "$VIP" 7000 "$SECS")")
+  read -r m p b < <(in_client "$PY" "$WORK/tool.py" dns web "$DNS_QUERIES"); DW+=("$m"); DWP+=("$p"); BAD+=("$b")
+  read -r m p b < <(in_client "$PY" "$WORK/tool.py" dns tasks.web "$DNS_QUERIES"); DT+=("$m"); DTP+=("$p"); BAD+=("$b")
+  log "round $r: Gbit/s U ${TU[-1]} O ${TO[-1]} V ${TV[-1]}; conn/s U ${RU[-1]} O ${RO[-1]} V ${RV[-1]}; dns web ${DW[-1]} us (p99 ${DWP[-1]}), tasks.web ${DT[-1]} us (p99 ${DTP[-1]})"
+done
+
+# Scale-up: `scaled` N -> N+1, until the client reaches the new task via the VIP.
+declare -a SC
+known=$SCALED_ADDR
+for r in $(seq 1 "$SCALE_ROUNDS"); do
+  n=$((r + 1))
+  t0=$EPOCHREALTIME
+  rsh 1 service scale -d "scaled=$n" >/dev/null
+  read -r t1 new < <(in_client "$PY" "$WORK/tool.py" poll "$SVIP" 7000 "$known" 60)
+  SC+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')")
+  known=$known,$new
+  log "scale round $r: scaled=$n, new task $new answered on the VIP after ${SC[-1]} s"
+  wait_running scaled "$n" >/dev/null
+done
+
+# Median over rounds of ${A[r]} / ${B[r]} for arrays named A and B, in %.
+rr() {
+  local -n a=$1 b=$2
+  local i out=()
+  for i in "${!a[@]}"; do out+=("$(awk -v x="${a[$i]}" -v y="${b[$i]}" 'BEGIN { printf "%.1f", 100 * x / y }')"); done
+  printf '%.0f %%' "$(median "${out[@]}")"
+}
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f %%", 100 * b / a }'; }
+mTU=$(median "${TU[@]}"); mTO=$(median "${TO[@]}"); mTV=$(median "${TV[@]}")
+mRU=$(median "${RU[@]}"); mRO=$(median "${RO[@]}"); mRV=$(median "${RV[@]}")
+bad=0; for b in "${BAD[@]}"; do bad=$((bad + b)); done
+cat <<OUT
+
+overlay_e2e: $NHOSTS hosts, RUNS=$RUNS SECS=$SECS DNS_QUERIES=$DNS_QUERIES SCALE_ROUNDS=$SCALE_ROUNDS
+
+| path | TCP throughput, Gbit/s | vs U | vs O | connections/s | vs U | vs O |
+|---|---|---|---|---|---|---|
+| U underlay host1 -> host2 (baseline) | $mTU (${TU[*]}) | 100 % | | $mRU (${RU[*]}) | 100 % | |
+| O client task -> web task, across hosts | $mTO (${TO[*]}) | $(pct "$mTU" "$mTO") | 100 % | $mRO (${RO[*]}) | $(pct "$mRU" "$mRO") | 100 % |
+| V client task -> web VIP (task on host2) | $mTV (${TV[*]}) | $(pct "$mTU" "$mTV") | $(pct "$mTO" "$mTV") | $mRV (${RV[*]}) | $(pct "$mRU" "$mRV") | $(pct "$mRO" "$mRV") |
+
+| DNS at 127.0.0.11 (client task) | median, us | p99, us |
+|---|---|---|
+| web (VIP) | $(median "${DW[@]}") (${DW[*]}) | $(median "${DWP[@]}") (${DWP[*]}) |
+| tasks.web | $(median "${DT[@]}") (${DT[*]}) | $(median "${DTP[@]}") (${DTP[*]}) |
+(bad answers: $bad of $((2 * RUNS * DNS_QUERIES)))
+
+Median of the per-round ratios (the paths of one round share the machine's load):
+  throughput   O/U $(rr TO TU)  V/U $(rr TV TU)  V/O $(rr TV TO)
+  connections  O/U $(rr RO RU)  V/U $(rr RV RU)  V/O $(rr RV RO)
+
+service scale -d scaled=N+1 -> new task answers on the VIP: $(stats "${SC[@]}") s (${SC[*]})
+OUT
