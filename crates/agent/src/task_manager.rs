@@ -528,18 +528,24 @@ mod network_tests {
         );
         assert_eq!(&steps[1..], ["prepare", "start"]);
         // Detached once the process was gone.
-        let mut calls = Vec::new();
-        for _ in 0..50 {
-            calls = dp.calls();
-            if calls.contains(&Call::Detach("t1".into())) {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+        let calls = calls_once_detached(&dp, "t1").await;
         let attach = calls.iter().position(|c| *c == Call::Attach("t1".into()));
         let detach = calls.iter().position(|c| *c == Call::Detach("t1".into()));
         assert!(attach.is_some() && detach > attach, "{calls:?}");
         assert!(dp.attached().is_empty());
+    }
+
+    /// The fake's calls once it saw `task` detached (or after 1 s).
+    async fn calls_once_detached(dp: &FakeDataPlane, task: &str) -> Vec<Call> {
+        let mut calls = Vec::new();
+        for _ in 0..50 {
+            calls = dp.calls();
+            if calls.contains(&Call::Detach(task.into())) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        calls
     }
 
     #[tokio::test]
@@ -568,14 +574,7 @@ mod network_tests {
             log.all(),
             ["sandbox", "net /proc/77/ns/net", "prepare", "start"]
         );
-        let mut calls = Vec::new();
-        for _ in 0..50 {
-            calls = dp.calls();
-            if calls.contains(&Call::Detach("t1".into())) {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+        let calls = calls_once_detached(&dp, "t1").await;
         assert!(calls.contains(&Call::Detach("t1".into())), "{calls:?}");
     }
 

@@ -30,134 +30,11 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
+use common::netlab::{Lab, OUTSIDE, T, a_records, eventually, leftovers, run};
 use common::{TestDaemon, pids_with_env, wait_until};
 use serde_json::Value;
-
-const T: Duration = Duration::from_secs(60);
-const OUTSIDE: &str = "198.18.0.254";
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().expect("run command")
-}
-
-fn ip(args: &[&str]) {
-    let o = run(Command::new("ip").args(args));
-    assert!(
-        o.status.success(),
-        "ip {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
-/// The hosts' namespaces and the underlay; deleted on drop.
-struct Lab {
-    prefix: String,
-    hosts: Vec<String>,
-    outside: Option<Child>,
-}
-
-impl Lab {
-    fn new(hosts: usize) -> Lab {
-        let prefix = format!("rsw71-{}", std::process::id());
-        let mut lab = Lab {
-            prefix: prefix.clone(),
-            hosts: Vec::new(),
-            outside: None,
-        };
-        let ul = lab.underlay();
-        ip(&["netns", "add", &ul]);
-        ip(&["-n", &ul, "link", "set", "lo", "up"]);
-        ip(&["-n", &ul, "link", "add", "ulbr", "type", "bridge"]);
-        ip(&[
-            "-n",
-            &ul,
-            "addr",
-            "add",
-            &format!("{OUTSIDE}/24"),
-            "dev",
-            "ulbr",
-        ]);
-        ip(&["-n", &ul, "link", "set", "ulbr", "up"]);
-        for i in 1..=hosts {
-            let name = format!("{prefix}-h{i}");
-            ip(&["netns", "add", &name]);
-            lab.hosts.push(name.clone());
-            let port = format!("h{i}");
-            ip(&[
-                "link", "add", "ul0", "netns", &name, "type", "veth", "peer", "name", &port,
-                "netns", &ul,
-            ]);
-            ip(&["-n", &ul, "link", "set", &port, "master", "ulbr", "up"]);
-            ip(&[
-                "-n",
-                &name,
-                "addr",
-                "add",
-                &format!("198.18.0.{i}/24"),
-                "dev",
-                "ul0",
-            ]);
-            ip(&["-n", &name, "link", "set", "ul0", "up"]);
-            ip(&["-n", &name, "link", "set", "lo", "up"]);
-        }
-        // "Outside": an HTTP server on the underlay bridge.
-        let www = std::env::temp_dir().join(format!("{prefix}-www"));
-        std::fs::create_dir_all(&www).expect("www dir");
-        std::fs::write(www.join("index.html"), "outside\n").expect("index");
-        let child = Command::new("ip")
-            .args(["netns", "exec", &ul, "/bin/busybox", "httpd", "-f", "-p"])
-            .arg(format!("{OUTSIDE}:8080"))
-            .arg("-h")
-            .arg(&www)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("outside httpd");
-        lab.outside = Some(child);
-        lab
-    }
-
-    fn underlay(&self) -> String {
-        format!("{}-ul", self.prefix)
-    }
-
-    fn addr(&self, i: usize) -> String {
-        format!("198.18.0.{}", i + 1)
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.outside.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("{}-www", self.prefix)));
-        for ns in self.hosts.iter().chain(std::iter::once(&self.underlay())) {
-            let _ = Command::new("ip").args(["netns", "del", ns]).status();
-        }
-    }
-}
-
-/// Polls `check` until it holds; on timeout panics with what it last said.
-fn eventually(what: &str, mut check: impl FnMut() -> (bool, String)) {
-    let deadline = std::time::Instant::now() + T;
-    loop {
-        let (ok, said) = check();
-        if ok {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out after {T:?} waiting for: {what}; last: {said}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
 
 fn json(d: &TestDaemon, args: &[&str]) -> Value {
     serde_json::from_str(&d.cli_ok(args)).expect("json")
@@ -238,56 +115,13 @@ fn wget(pid: u32, url: &str) -> (bool, String) {
 
 /// The A records `name` has through the task's embedded DNS.
 fn resolve(pid: u32, name: &str) -> BTreeSet<String> {
-    let (_, out) = in_task(pid, &["nslookup", "-type=a", name, "127.0.0.11"]);
-    out.lines()
-        .skip_while(|l| !l.starts_with("Name:"))
-        .filter_map(|l| l.strip_prefix("Address:"))
-        .map(|a| a.trim().to_string())
-        .collect()
-}
-
-/// What rswarm has in host namespace `ns` and daemon `d`'s mount
-/// namespace: `rsw*` links, `rswarm*` nft tables, VXLAN sockets, pinned
-/// namespace files. Empty when nothing is left.
-fn leftovers(ns: &str, d: &TestDaemon) -> Vec<String> {
-    let mut left = Vec::new();
-    let links = run(Command::new("ip").args(["-n", ns, "-o", "link", "show"]));
-    for l in String::from_utf8_lossy(&links.stdout).lines() {
-        let name = l.split(':').nth(1).unwrap_or("").trim();
-        if name.starts_with("rsw") {
-            left.push(format!("link {name}"));
-        }
-    }
-    let tables = run(Command::new("ip").args(["netns", "exec", ns, "nft", "list", "tables"]));
-    for l in String::from_utf8_lossy(&tables.stdout).lines() {
-        if l.split_whitespace()
-            .last()
-            .is_some_and(|t| t.starts_with("rswarm"))
-        {
-            left.push(l.to_string());
-        }
-    }
-    let socks = run(Command::new("ip").args(["netns", "exec", ns, "ss", "-Huan"]));
-    for l in String::from_utf8_lossy(&socks.stdout).lines() {
-        if l.contains(":4789") {
-            left.push(format!("vxlan socket {l}"));
-        }
-    }
-    if let Some(pid) = d.pid() {
-        let root = d.data_root().join("netns");
-        let files = run(Command::new("nsenter")
-            .args(["-t", &pid.to_string(), "-m", "ls", "-A"])
-            .arg(&root));
-        for f in String::from_utf8_lossy(&files.stdout).lines() {
-            left.push(format!("namespace file {f}"));
-        }
-    }
-    left
+    a_records(&in_task(pid, &["nslookup", "-type=a", name, "127.0.0.11"]).1)
 }
 
 #[test]
 fn overlay_across_three_hosts() {
-    let lab = Lab::new(3);
+    let mut lab = Lab::new("rsw71", 3);
+    lab.serve_outside();
     let mut nodes: Vec<TestDaemon> = (0..3)
         .map(|i| TestDaemon::start_in_netns(&format!("host{}", i + 1), &lab.hosts[i]))
         .collect();
@@ -325,8 +159,7 @@ fn overlay_across_three_hosts() {
     a.cli_ok(&["network", "create", "-d", "overlay", "appnet"]);
     a.cli_ok(&["network", "create", "-d", "overlay", "other"]);
     a.cli_ok(&["network", "create", "-d", "overlay", "--internal", "sealed"]);
-    let www = std::env::temp_dir().join(format!("{}-www", lab.prefix));
-    let www = www.to_string_lossy().to_string();
+    let www = lab.www().to_string_lossy().to_string();
     let create = |name: &str, replicas: &str, net: &str, cmd: &[&str]| {
         let mut args = vec![
             "service",

@@ -23,27 +23,13 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::process::{Command, Output};
-use std::time::Duration;
 
+use common::netlab::{Lab, T, a_records, eventually, leftovers};
 use common::{DOCKER_28, TestDaemon, test_engine, wait_until};
 use serde_json::Value;
 
-const T: Duration = Duration::from_secs(60);
 const IMAGE: &str = "rswarm-test/busybox:latest";
 const SANDBOX_LABEL: &str = "rswarm.sandbox.task.id";
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().expect("run command")
-}
-
-fn ip(args: &[&str]) {
-    let o = run(Command::new("ip").args(args));
-    assert!(
-        o.status.success(),
-        "ip {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
 
 /// The docker CLI against the tests' engine (not rswarm).
 fn engine(args: &[&str]) -> Output {
@@ -72,55 +58,6 @@ fn inspect(id: &str) -> Value {
     serde_json::from_slice::<Value>(&o.stdout).expect("inspect json")[0].clone()
 }
 
-/// The hosts' namespaces and the underlay; deleted on drop.
-struct Lab {
-    hosts: Vec<String>,
-    underlay: String,
-}
-
-impl Lab {
-    fn new(hosts: usize) -> Lab {
-        let prefix = format!("rsw72-{}", std::process::id());
-        let mut lab = Lab {
-            hosts: Vec::new(),
-            underlay: format!("{prefix}-ul"),
-        };
-        let ul = lab.underlay.clone();
-        ip(&["netns", "add", &ul]);
-        ip(&["-n", &ul, "link", "set", "lo", "up"]);
-        ip(&["-n", &ul, "link", "add", "ulbr", "type", "bridge"]);
-        ip(&["-n", &ul, "link", "set", "ulbr", "up"]);
-        for i in 1..=hosts {
-            let name = format!("{prefix}-h{i}");
-            ip(&["netns", "add", &name]);
-            lab.hosts.push(name.clone());
-            let port = format!("h{i}");
-            ip(&[
-                "link", "add", "ul0", "netns", &name, "type", "veth", "peer", "name", &port,
-                "netns", &ul,
-            ]);
-            ip(&["-n", &ul, "link", "set", &port, "master", "ulbr", "up"]);
-            let addr = format!("198.18.0.{i}/24");
-            ip(&["-n", &name, "addr", "add", &addr, "dev", "ul0"]);
-            ip(&["-n", &name, "link", "set", "ul0", "up"]);
-            ip(&["-n", &name, "link", "set", "lo", "up"]);
-        }
-        lab
-    }
-
-    fn addr(&self, i: usize) -> String {
-        format!("198.18.0.{}", i + 1)
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        for ns in self.hosts.iter().chain(std::iter::once(&self.underlay)) {
-            let _ = Command::new("ip").args(["netns", "del", ns]).status();
-        }
-    }
-}
-
 /// Removes every container of the nodes when dropped (after the daemons).
 struct NodeContainers(Vec<String>);
 
@@ -134,22 +71,6 @@ impl Drop for NodeContainers {
                 let _ = engine(&args);
             }
         }
-    }
-}
-
-/// Polls `check` until it holds; on timeout panics with what it last said.
-fn eventually(what: &str, mut check: impl FnMut() -> (bool, String)) {
-    let deadline = std::time::Instant::now() + T;
-    loop {
-        let (ok, said) = check();
-        if ok {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out after {T:?} waiting for: {what}; last: {said}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
     }
 }
 
@@ -219,43 +140,7 @@ fn exec(container: &str, args: &[&str]) -> (bool, String) {
 
 /// The A records `name` has through the task's embedded DNS.
 fn resolve(container: &str, name: &str) -> BTreeSet<String> {
-    let (_, out) = exec(container, &["nslookup", "-type=a", name, "127.0.0.11"]);
-    out.lines()
-        .skip_while(|l| !l.starts_with("Name:"))
-        .filter_map(|l| l.strip_prefix("Address:"))
-        .map(|a| a.trim().to_string())
-        .collect()
-}
-
-/// What rswarm has in host namespace `ns` and daemon `d`'s mount
-/// namespace: `rsw*` links, `rswarm*` nft tables, pinned namespaces.
-fn leftovers(ns: &str, d: &TestDaemon) -> Vec<String> {
-    let mut left = Vec::new();
-    let links = run(Command::new("ip").args(["-n", ns, "-o", "link", "show"]));
-    for l in String::from_utf8_lossy(&links.stdout).lines() {
-        let name = l.split(':').nth(1).unwrap_or("").trim();
-        if name.starts_with("rsw") {
-            left.push(format!("link {name}"));
-        }
-    }
-    let tables = run(Command::new("ip").args(["netns", "exec", ns, "nft", "list", "tables"]));
-    for l in String::from_utf8_lossy(&tables.stdout).lines() {
-        if l.split_whitespace()
-            .last()
-            .is_some_and(|t| t.starts_with("rswarm"))
-        {
-            left.push(l.to_string());
-        }
-    }
-    if let Some(pid) = d.pid() {
-        let files = run(Command::new("nsenter")
-            .args(["-t", &pid.to_string(), "-m", "ls", "-A"])
-            .arg(d.data_root().join("netns")));
-        for f in String::from_utf8_lossy(&files.stdout).lines() {
-            left.push(format!("namespace file {f}"));
-        }
-    }
-    left
+    a_records(&exec(container, &["nslookup", "-type=a", name, "127.0.0.11"]).1)
 }
 
 #[test]
@@ -267,7 +152,7 @@ fn overlay_across_three_docker_hosts() {
         test_engine(),
         String::from_utf8_lossy(&v.stderr)
     );
-    let lab = Lab::new(3);
+    let lab = Lab::new("rsw72", 3);
     let mut guard = NodeContainers(Vec::new());
     let mut nodes: Vec<TestDaemon> = (0..3)
         .map(|i| {

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod netlab;
+
 /// The rswarm binary under test.
 pub fn rswarm_bin() -> &'static str {
     env!("CARGO_BIN_EXE_rswarm")
@@ -45,19 +47,7 @@ impl TestDaemon {
 
     /// Starts a daemon with `--runtime <runtime>` and waits for its socket.
     pub fn start_with_runtime(hostname: &str, runtime: &str) -> TestDaemon {
-        let dir = tempfile::Builder::new()
-            .prefix("rswarm-test-")
-            .tempdir()
-            .expect("tempdir");
-        let mut d = TestDaemon {
-            dir,
-            child: None,
-            hostname: hostname.to_string(),
-            runtime: runtime.to_string(),
-            netns: None,
-        };
-        d.spawn();
-        d
+        Self::launch(hostname, runtime, None)
     }
 
     /// Starts a process-runtime daemon inside the network namespace
@@ -69,6 +59,11 @@ impl TestDaemon {
 
     /// [`TestDaemon::start_in_netns`] with `--runtime <runtime>`.
     pub fn start_in_netns_with_runtime(hostname: &str, netns: &str, runtime: &str) -> TestDaemon {
+        Self::launch(hostname, runtime, Some(netns))
+    }
+
+    /// A daemon in a new temporary directory, spawned and answering.
+    fn launch(hostname: &str, runtime: &str, netns: Option<&str>) -> TestDaemon {
         let dir = tempfile::Builder::new()
             .prefix("rswarm-test-")
             .tempdir()
@@ -78,7 +73,7 @@ impl TestDaemon {
             child: None,
             hostname: hostname.to_string(),
             runtime: runtime.to_string(),
-            netns: Some(netns.to_string()),
+            netns: netns.map(str::to_string),
         };
         d.spawn();
         d
