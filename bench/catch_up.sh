@@ -14,23 +14,9 @@ set -euo pipefail
 TASKS=${1:-20000}
 JOINS=${2:-3}
 require_binary
-DIR=$(mktemp -d /tmp/rswarm-bench-catchup.XXXXXX)
-declare -A PID
-cleanup() {
-  for p in "${PID[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${PID[@]}"; do for _ in $(seq 1 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done; done
-  rm -rf "$DIR"
-}
-trap cleanup EXIT
-
-start() { # start <name>
-  "$RSWARM_BIN" daemon -H "unix://$DIR/$1.sock" --data-root "$DIR/$1" --hostname "$1" --runtime process >>"$DIR/$1.log" 2>&1 &
-  PID[$1]=$!
-  for _ in $(seq 1 250); do [ -S "$DIR/$1.sock" ] && return 0; sleep 0.02; done
-  die "daemon $1 did not start"
-}
-on() { local n=$1; shift; "$RSWARM_BIN" -H "unix://$DIR/$n.sock" "$@"; }
-api() { curl -s --unix-socket "$DIR/$1.sock" "http://rswarm$2"; }
+managers_dir catchup
+trap managers_stop EXIT
+api() { curl -s --unix-socket "$MANAGERS_DIR/$1.sock" "http://rswarm$2"; }
 # Tasks of service "big" that are pending with the scheduler's verdict.
 pending() {
   api "$1" '/tasks?filters=%7B%22service%22%3A%5B%22big%22%5D%7D' | python3 -c '
@@ -38,15 +24,10 @@ import json, sys
 ts = json.load(sys.stdin)
 print(sum(1 for t in ts if t["Status"]["State"] == "pending" and "no suitable node" in t["Status"].get("Err", "")))' 2>/dev/null || echo 0
 }
-median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-for i in 1 2 3; do start "m$i"; done
-on m1 swarm init --advertise-addr "127.0.0.1:$port" --listen-addr "127.0.0.1:$port" >/dev/null
-token=$(on m1 swarm join-token -q manager)
-for i in 2 3; do
-  on "m$i" swarm join --token "$token" --advertise-addr "127.0.0.$i:$port" --listen-addr "127.0.0.$i:$port" "127.0.0.1:$port" >/dev/null
-done
+port=$(free_port)
+managers_swarm "$port"
+token=$MANAGER_TOKEN
 t0=$(now)
 on m1 service create -d -q --name big --replicas "$TASKS" --constraint node.labels.none==yes busybox sleep 1000 >/dev/null
 until [ "$(pending m3)" -eq "$TASKS" ]; do sleep 1; done
@@ -56,28 +37,28 @@ log "state: $TASKS pending tasks on every manager after $(elapsed "$t0" "$(now)"
 version=$(api m1 /swarm | python3 -c 'import json,sys; print(json.load(sys.stdin)["Version"]["Index"])')
 api m1 /swarm | python3 -c '
 import json, sys
-s = json.load(sys.stdin)["Spec"]; s["Raft"]["LogEntriesForSlowFollowers"] = 10; print(json.dumps(s))' >"$DIR/spec.json"
-curl -sf --unix-socket "$DIR/m1.sock" -H 'Content-Type: application/json' -d @"$DIR/spec.json" \
+s = json.load(sys.stdin)["Spec"]; s["Raft"]["LogEntriesForSlowFollowers"] = 10; print(json.dumps(s))' >"$MANAGERS_DIR/spec.json"
+curl -sf --unix-socket "$MANAGERS_DIR/m1.sock" -H 'Content-Type: application/json' -d @"$MANAGERS_DIR/spec.json" \
   "http://rswarm/swarm/update?version=$version" >/dev/null
 on m1 swarm update --snapshot-interval 100 >/dev/null
 for i in 1 2 3; do
-  until grep -q "log compacted up to index" "$DIR/m$i.log"; do sleep 0.2; done
+  until grep -q "log compacted up to index" "$MANAGERS_DIR/m$i.log"; do sleep 0.2; done
 done
 log "every manager compacted its log"
 
 installs=(); readies=()
 for j in $(seq 1 "$JOINS"); do
   n=$((3 + j)); name="m$n"
-  start "$name"
+  manager_start "$name"
   t0=$(now)
   on "$name" swarm join --token "$token" --advertise-addr "127.0.0.$n:$port" --listen-addr "127.0.0.$n:$port" "127.0.0.1:$port" >/dev/null
-  until grep -q "installed (" "$DIR/$name.log"; do sleep "$POLL"; done
+  until grep -q "installed (" "$MANAGERS_DIR/$name.log"; do sleep "$POLL"; done
   t1=$(now)
   until [ "$(pending "$name")" -eq "$TASKS" ]; do sleep 0.1; done
   t2=$(now)
   installs+=("$(elapsed "$t0" "$t1")"); readies+=("$(elapsed "$t0" "$t2")")
   printf 'join %d (%s): snapshot installed after %ss (%s); all %d tasks read on it after %ss\n' \
-    "$j" "$name" "${installs[-1]}" "$(grep -o 'installed ([0-9]* objects)' "$DIR/$name.log" | head -1)" "$TASKS" "${readies[-1]}"
+    "$j" "$name" "${installs[-1]}" "$(grep -o 'installed ([0-9]* objects)' "$MANAGERS_DIR/$name.log" | head -1)" "$TASKS" "${readies[-1]}"
 done
 printf '\ncatch-up by snapshot on %d tasks: installed median %ss, state readable median %ss (over %d joins)\n' \
   "$TASKS" "$(median "${installs[@]}")" "$(median "${readies[@]}")" "$JOINS"

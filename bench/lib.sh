@@ -185,3 +185,43 @@ median() {
     m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.2f", m }'
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "%.1fx", b / a; else print "inf" }'; }
+
+# Local manager daemons for the high-availability benches (failover.sh,
+# catch_up.sh): `managers_dir NAME` makes their directory,
+# `manager_start mN` runs a process-runtime daemon on $MANAGERS_DIR/mN.sock
+# (data root and log beside it, PID in MANAGER_PID), `on mN ARGS` runs the
+# CLI against it, `managers_swarm PORT` makes m1-m3 (127.0.0.1-3) one swarm
+# of three managers and sets MANAGER_TOKEN, and `managers_stop` (from the
+# script's EXIT trap) stops exactly those daemons by PID and removes the
+# directory.
+MANAGERS_DIR=""
+declare -A MANAGER_PID
+managers_dir() { MANAGERS_DIR=$(mktemp -d "/tmp/rswarm-bench-$1.XXXXXX"); }
+manager_start() {
+  "$RSWARM_BIN" daemon -H "unix://$MANAGERS_DIR/$1.sock" --data-root "$MANAGERS_DIR/$1" \
+    --hostname "$1" --runtime process >>"$MANAGERS_DIR/$1.log" 2>&1 &
+  MANAGER_PID[$1]=$!
+  local _
+  for _ in $(seq 1 250); do [ -S "$MANAGERS_DIR/$1.sock" ] && return 0; sleep 0.02; done
+  die "daemon $1 did not start"
+}
+on() { local n=$1; shift; "$RSWARM_BIN" -H "unix://$MANAGERS_DIR/$n.sock" "$@"; }
+managers_swarm() {
+  local port=$1 i
+  for i in 1 2 3; do manager_start "m$i"; done
+  on m1 swarm init --advertise-addr "127.0.0.1:$port" --listen-addr "127.0.0.1:$port" >/dev/null
+  MANAGER_TOKEN=$(on m1 swarm join-token -q manager)
+  for i in 2 3; do
+    on "m$i" swarm join --token "$MANAGER_TOKEN" --advertise-addr "127.0.0.$i:$port" \
+      --listen-addr "127.0.0.$i:$port" "127.0.0.1:$port" >/dev/null
+  done
+}
+managers_stop() {
+  local p _
+  for p in "${MANAGER_PID[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${MANAGER_PID[@]}"; do
+    for _ in $(seq 1 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  done
+  [ -z "$MANAGERS_DIR" ] || rm -rf "$MANAGERS_DIR"
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
