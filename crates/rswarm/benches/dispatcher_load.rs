@@ -6,7 +6,6 @@
 //! `cargo bench -p rswarm --bench dispatcher_load [-- AGENTS SECONDS HEARTBEAT]`
 //! (defaults: 200 agents, 30 s, 5s heartbeat period).
 
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -14,6 +13,9 @@ use std::time::{Duration, Instant};
 use rswarm_agent::DispatcherClient;
 use rswarm_agent::remote::{RemoteDispatcherClient, join};
 use rswarm_types::NodeDescription;
+use support::{Daemon, free_port};
+
+mod support;
 
 fn cpu_seconds(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -42,21 +44,6 @@ fn rss_mib(pid: u32) -> f64 {
         / 1024.0
 }
 
-fn cli(sock: &str, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_rswarm"))
-        .arg("-H")
-        .arg(sock)
-        .args(args)
-        .output()
-        .expect("rswarm");
-    assert!(
-        out.status.success(),
-        "rswarm {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args()
@@ -69,40 +56,22 @@ async fn main() {
 
     let dir = std::env::temp_dir().join(format!("rswarm-dispatcher-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
-    let sock = format!("unix://{}", dir.join("m.sock").display());
-    let mut daemon = Command::new(env!("CARGO_BIN_EXE_rswarm"))
-        .args(["daemon", "-H", &sock, "--data-root"])
-        .arg(dir.join("data"))
-        .args(["--hostname", "bench-manager", "--runtime", "process"])
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("daemon");
-    let pid = daemon.id();
-    for _ in 0..100 {
-        if dir.join("m.sock").exists() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
+    let daemon = Daemon::start(&dir, "bench-manager");
+    let pid = daemon.pid();
+    let port = free_port();
     let addr = format!("127.0.0.1:{port}");
-    cli(
-        &sock,
-        &[
-            "swarm",
-            "init",
-            "--advertise-addr",
-            "127.0.0.1",
-            "--listen-addr",
-            &addr,
-            "--dispatcher-heartbeat",
-            &heartbeat,
-        ],
-    );
-    let token = cli(&sock, &["swarm", "join-token", "-q", "worker"])
+    daemon.cli(&[
+        "swarm",
+        "init",
+        "--advertise-addr",
+        "127.0.0.1",
+        "--listen-addr",
+        &addr,
+        "--dispatcher-heartbeat",
+        &heartbeat,
+    ]);
+    let token = daemon
+        .cli(&["swarm", "join-token", "-q", "worker"])
         .trim()
         .to_string();
     let (idle_cpu0, t0) = (cpu_seconds(pid), Instant::now());
@@ -139,7 +108,7 @@ async fn main() {
         }));
     }
     let join_secs = joined.elapsed().as_secs_f64();
-    let nodes = cli(&sock, &["node", "ls", "-q"]).lines().count();
+    let nodes = daemon.cli(&["node", "ls", "-q"]).lines().count();
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (cpu0, b0, t1) = (
         cpu_seconds(pid),
@@ -150,7 +119,8 @@ async fn main() {
     let elapsed = t1.elapsed().as_secs_f64();
     let busy = (cpu_seconds(pid) - cpu0) / elapsed * 100.0;
     let rate = (beats.load(Ordering::Relaxed) - b0) as f64 / elapsed;
-    let ready = cli(&sock, &["node", "ls"])
+    let ready = daemon
+        .cli(&["node", "ls"])
         .lines()
         .filter(|l| l.contains(" Ready "))
         .count();
@@ -158,11 +128,7 @@ async fn main() {
     for s in sessions {
         s.abort();
     }
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(pid.to_string())
-        .status();
-    let _ = daemon.wait();
+    drop(daemon);
     let _ = std::fs::remove_dir_all(&dir);
 
     println!(

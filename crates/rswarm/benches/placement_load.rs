@@ -13,7 +13,6 @@
 //! `cargo bench -p rswarm --bench placement_load [-- AGENTS TASKS]`
 //! (defaults: 1,000 agents, 10,000 tasks).
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -21,71 +20,20 @@ use std::time::{Duration, Instant};
 use rswarm_agent::DispatcherClient;
 use rswarm_agent::remote::{RemoteDispatcherClient, join};
 use rswarm_types::{NodeDescription, TaskState, TaskStatus};
+use support::{Daemon, free_port};
 
-/// A manager daemon of the bench and its API socket.
-struct Manager {
-    child: Child,
-    sock: String,
-}
-
-impl Drop for Manager {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-fn cli(sock: &str, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_rswarm"))
-        .arg("-H")
-        .arg(sock)
-        .args(args)
-        .output()
-        .expect("rswarm");
-    assert!(
-        out.status.success(),
-        "rswarm {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn start_manager(dir: &std::path::Path, i: usize) -> Manager {
-    let sock_path = dir.join(format!("m{i}.sock"));
-    let sock = format!("unix://{}", sock_path.display());
-    let child = Command::new(env!("CARGO_BIN_EXE_rswarm"))
-        .args(["daemon", "-H", &sock, "--data-root"])
-        .arg(dir.join(format!("data{i}")))
-        .args(["--hostname", &format!("bench-manager-{i}")])
-        .args(["--runtime", "process"])
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("daemon");
-    for _ in 0..200 {
-        if sock_path.exists() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
-    Manager { child, sock }
-}
+mod support;
 
 /// Running tasks of `service` as the manager's store has them.
-fn running_tasks(sock: &str, service: &str) -> u64 {
-    let out = cli(
-        sock,
-        &[
-            "service",
-            "ls",
-            "--filter",
-            &format!("name={service}"),
-            "--format",
-            "{{.Replicas}}",
-        ],
-    );
+fn running_tasks(d: &Daemon, service: &str) -> u64 {
+    let out = d.cli(&[
+        "service",
+        "ls",
+        "--filter",
+        &format!("name={service}"),
+        "--format",
+        "{{.Replicas}}",
+    ]);
     out.trim()
         .split_once('/')
         .and_then(|(r, _)| r.parse().ok())
@@ -103,62 +51,51 @@ async fn main() {
 
     let dir = std::env::temp_dir().join(format!("rswarm-placement-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
+    let port = free_port();
     let addr = |i: usize| format!("127.0.0.{i}:{port}");
-    let managers: Vec<Manager> = (1..=3).map(|i| start_manager(&dir, i)).collect();
-    cli(
-        &managers[0].sock,
-        &[
-            "swarm",
-            "init",
-            "--advertise-addr",
-            &addr(1),
-            "--listen-addr",
-            &addr(1),
-        ],
-    );
-    let manager_token = cli(&managers[0].sock, &["swarm", "join-token", "-q", "manager"]);
+    let managers: Vec<Daemon> = (1..=3)
+        .map(|i| Daemon::start(&dir, &format!("bench-manager-{i}")))
+        .collect();
+    managers[0].cli(&[
+        "swarm",
+        "init",
+        "--advertise-addr",
+        &addr(1),
+        "--listen-addr",
+        &addr(1),
+    ]);
+    let manager_token = managers[0].cli(&["swarm", "join-token", "-q", "manager"]);
     for (i, m) in managers.iter().enumerate().skip(1) {
         let me = addr(i + 1);
-        cli(
-            &m.sock,
-            &[
-                "swarm",
-                "join",
-                "--token",
-                manager_token.trim(),
-                "--advertise-addr",
-                &me,
-                "--listen-addr",
-                &me,
-                &addr(1),
-            ],
-        );
+        m.cli(&[
+            "swarm",
+            "join",
+            "--token",
+            manager_token.trim(),
+            "--advertise-addr",
+            &me,
+            "--listen-addr",
+            &me,
+            &addr(1),
+        ]);
     }
     // A joined manager's node shows up once its agent registers.
     for i in 1..=3 {
         let name = format!("bench-manager-{i}");
         for _ in 0..200 {
-            if cli(
-                &managers[0].sock,
-                &["node", "ls", "--format", "{{.Hostname}}"],
-            )
-            .lines()
-            .any(|l| l == name)
+            if managers[0]
+                .cli(&["node", "ls", "--format", "{{.Hostname}}"])
+                .lines()
+                .any(|l| l == name)
             {
                 break;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        cli(
-            &managers[0].sock,
-            &["node", "update", "--availability", "drain", &name],
-        );
+        managers[0].cli(&["node", "update", "--availability", "drain", &name]);
     }
-    let token = cli(&managers[0].sock, &["swarm", "join-token", "-q", "worker"])
+    let token = managers[0]
+        .cli(&["swarm", "join-token", "-q", "worker"])
         .trim()
         .to_string();
 
@@ -240,7 +177,8 @@ async fn main() {
     }
     let join_secs = joined.elapsed().as_secs_f64();
     let ready = loop {
-        let ready = cli(&managers[0].sock, &["node", "ls"])
+        let ready = managers[0]
+            .cli(&["node", "ls"])
             .lines()
             .filter(|l| l.contains(" Ready ") && l.contains("sim-"))
             .count();
@@ -251,34 +189,31 @@ async fn main() {
     };
 
     let created = Instant::now();
-    cli(
-        &managers[0].sock,
-        &[
-            "service",
-            "create",
-            "-d",
-            "-q",
-            "--name",
-            "placed",
-            "--replicas",
-            &tasks.to_string(),
-            "busybox",
-            "sleep",
-            "1000",
-        ],
-    );
+    managers[0].cli(&[
+        "service",
+        "create",
+        "-d",
+        "-q",
+        "--name",
+        "placed",
+        "--replicas",
+        &tasks.to_string(),
+        "busybox",
+        "sleep",
+        "1000",
+    ]);
     let acked = created.elapsed().as_secs_f64();
     let deadline = created + Duration::from_secs(600);
     let mut running = 0;
     while running < tasks && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        running = running_tasks(&managers[0].sock, "placed");
+        running = running_tasks(&managers[0], "placed");
     }
     let all_running = created.elapsed().as_secs_f64();
     // The last follower holds them too (its own reads).
     let mut on_follower = 0;
     while on_follower < tasks && Instant::now() < deadline {
-        on_follower = running_tasks(&managers[2].sock, "placed");
+        on_follower = running_tasks(&managers[2], "placed");
         if on_follower < tasks {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
