@@ -245,6 +245,41 @@ impl TestDaemon {
             .expect("run docker")
     }
 
+    /// The docker 28 CLI against this daemon; must succeed (else the
+    /// panic shows its output and the daemon's log). Returns stdout.
+    pub fn docker_ok(&self, args: &[&str]) -> String {
+        let o = self.docker(DOCKER_28, args);
+        assert!(
+            o.status.success(),
+            "docker {args:?} on {}: {}{}\nlog:\n{}",
+            self.hostname,
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr),
+            self.log()
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    /// `docker swarm join` as a manager (the token decides) through
+    /// `via`, advertising and listening on `me` (`ip:port`).
+    pub fn join_manager(&self, token: &str, me: &str, via: &str) {
+        let joined = self.docker_ok(&[
+            "swarm",
+            "join",
+            "--token",
+            token.trim(),
+            "--advertise-addr",
+            me,
+            "--listen-addr",
+            me,
+            via,
+        ]);
+        assert!(
+            joined.contains("This node joined a swarm as a manager."),
+            "{joined}"
+        );
+    }
+
     /// `swarm init` on loopback with a free swarm port; returns the
     /// `ip:port` managers listen on.
     pub fn init(&self) -> String {

@@ -10,24 +10,11 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::common::{self, DOCKER_28, TestDaemon, wait_until};
+use crate::common::{self, TestDaemon, wait_until};
 
 /// A 3-manager swarm.
 pub struct Cluster {
     pub ms: Vec<TestDaemon>,
-}
-
-fn ok(d: &TestDaemon, args: &[&str]) -> String {
-    let o = d.docker(DOCKER_28, args);
-    assert!(
-        o.status.success(),
-        "docker {args:?} on {}: {}{}\nlog:\n{}",
-        d.hostname,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr),
-        d.log()
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 impl Cluster {
@@ -40,34 +27,18 @@ impl Cluster {
             .map(|i| TestDaemon::start(&format!("{tag}{i}")))
             .collect();
         let listen = |i: usize| format!("127.0.0.{i}:{port}");
-        ok(
-            &ms[0],
-            &[
-                "swarm",
-                "init",
-                "--advertise-addr",
-                &listen(1),
-                "--listen-addr",
-                &listen(1),
-            ],
-        );
-        let token = ok(&ms[0], &["swarm", "join-token", "-q", "manager"]);
+        ms[0].docker_ok(&[
+            "swarm",
+            "init",
+            "--advertise-addr",
+            &listen(1),
+            "--listen-addr",
+            &listen(1),
+        ]);
+        let token = ms[0].docker_ok(&["swarm", "join-token", "-q", "manager"]);
         for (i, m) in ms.iter().enumerate().skip(1) {
             let me = listen(i + 1);
-            ok(
-                m,
-                &[
-                    "swarm",
-                    "join",
-                    "--token",
-                    token.trim(),
-                    "--advertise-addr",
-                    &me,
-                    "--listen-addr",
-                    &me,
-                    &listen(1),
-                ],
-            );
+            m.join_manager(token.as_str(), &me, &listen(1));
         }
         let c = Cluster { ms };
         c.wait_healthy();
