@@ -225,13 +225,21 @@ fn a_fourth_manager_catches_up_on_20000_tasks_by_snapshot() {
         std::thread::sleep(Duration::from_secs(1));
     }
     step("service ps agrees");
-    let managers = m4.docker_ok(&["node", "ls", "--format", "{{.Hostname}} {{.ManagerStatus}}"]);
-    assert_eq!(
-        managers
-            .lines()
+    // A manager that fell behind while the verdicts were rewritten (a
+    // debug build under load) shows Unreachable until it catches up.
+    let mut managers = String::new();
+    let reachable = |m: &str| {
+        m.lines()
             .filter(|l| l.ends_with("Reachable") || l.ends_with("Leader"))
-            .count(),
-        4,
-        "{managers}"
-    );
+            .count()
+    };
+    let deadline = std::time::Instant::now() + 3 * T;
+    while std::time::Instant::now() < deadline {
+        managers = m4.docker_ok(&["node", "ls", "--format", "{{.Hostname}} {{.ManagerStatus}}"]);
+        if reachable(&managers) == 4 {
+            break;
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    assert_eq!(reachable(&managers), 4, "{managers}");
 }
