@@ -1,8 +1,7 @@
 """What rswarm does not have yet answers with a clear error naming what is
 missing, through the SDK: networks (issue 9) and unknown secrets/configs
-are 404 "not found", ingress-published ports 501 suggesting host mode
-(host-mode ports are accepted), and mounts are accepted in the spec but
-their tasks are rejected with the reason."""
+are 404 "not found", host-mode ports are accepted, and mounts are
+accepted in the spec but their tasks are rejected with the reason."""
 
 import docker
 import pytest
@@ -78,20 +77,8 @@ def test_unknown_network_on_update(api):
     assert "Networks" not in after["Spec"]["TaskTemplate"] or not after["Spec"]["TaskTemplate"]["Networks"]
 
 
-def test_ingress_port_is_refused_host_mode_accepted(api, client):
-    with pytest.raises(docker.errors.APIError) as e:
-        client.services.create(
-            "busybox", sh("exec sleep 1000"), name="sdk-ingress",
-            endpoint_spec=EndpointSpec(ports={18080: 80}),
-        )
-    assert rs.last_sent("/services/create")["EndpointSpec"]["Ports"] == [
-        {"Protocol": "tcp", "PublishedPort": 18080, "TargetPort": 80}
-    ]
-    status, message = rs.api_error(e)
-    assert status == 501, (status, message)
-    assert "ingress" in message and "mode=host" in message and "18080" in message, message
-    assert "sdk-ingress" not in names(api)
-
+def test_host_mode_port_accepted(api):
+    # (ingress-mode ports are allocated now: test_ports.py)
     port = rs.free_port()
     sid = api.create_service(
         simple_template(),
@@ -102,14 +89,6 @@ def test_ingress_port_is_refused_host_mode_accepted(api, client):
     ports = api.inspect_service(sid)["Spec"]["EndpointSpec"]["Ports"]
     assert ports == [{"Protocol": "tcp", "TargetPort": 8080, "PublishedPort": port, "PublishMode": "host"}], ports
     rs.wait_running(api, sid, 1)
-
-    # and an update to an ingress port is refused, changing nothing
-    before = rs.settled(api, sid)
-    with pytest.raises(docker.errors.APIError) as e:
-        api.update_service(sid, before["Version"]["Index"], endpoint_spec=EndpointSpec(ports={18081: 80}), fetch_current_spec=True)
-    status, message = rs.api_error(e)
-    assert status == 501 and "mode=host" in message, (status, message)
-    assert api.inspect_service(sid)["Spec"] == before["Spec"]
 
 
 def test_unknown_secret_and_config(api, client):

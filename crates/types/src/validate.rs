@@ -150,7 +150,7 @@ pub fn validate_service_spec(spec: &mut ServiceSpec) -> Result<(), ControlError>
             ));
         }
     }
-    if let Some(e) = &spec.endpoint_spec {
+    if let Some(e) = spec.endpoint_spec.as_mut() {
         validate_endpoint(e)?;
     }
     if let Some(u) = &spec.update_config {
@@ -162,45 +162,58 @@ pub fn validate_service_spec(spec: &mut ServiceSpec) -> Result<(), ControlError>
     Ok(())
 }
 
-fn validate_endpoint(e: &crate::EndpointSpec) -> Result<(), ControlError> {
+/// Checks an endpoint spec and fills its ports' defaults (protocol
+/// `tcp`, publish mode `ingress`, as Docker shows them), naming what is
+/// wrong: the mode, a port's protocol, publish mode or numbers, a
+/// published port listed twice (swarmkit's `validateEndpointSpec`).
+fn validate_endpoint(e: &mut crate::EndpointSpec) -> Result<(), ControlError> {
     if !["", "vip", "dnsrr"].contains(&e.mode.as_str()) {
         return Err(ControlError::invalid(format!(
             "invalid EndpointSpec.Mode '{}': must be vip or dnsrr",
             e.mode
         )));
     }
-    for p in &e.ports {
-        if !["", "tcp", "udp", "sctp"].contains(&p.protocol.as_str()) {
+    let mut published = std::collections::BTreeSet::new();
+    for p in &mut e.ports {
+        if p.protocol.is_empty() {
+            p.protocol = "tcp".into();
+        }
+        if p.publish_mode.is_empty() {
+            p.publish_mode = "ingress".into();
+        }
+        if !["tcp", "udp", "sctp"].contains(&p.protocol.as_str()) {
             return Err(ControlError::invalid(format!(
-                "invalid port protocol '{}': must be tcp, udp or sctp",
-                p.protocol
+                "invalid port protocol '{}' for target port {}: must be tcp, udp or sctp",
+                p.protocol, p.target_port
             )));
         }
-        if p.target_port == 0 || p.target_port > 65535 || p.published_port > 65535 {
+        if !["ingress", "host"].contains(&p.publish_mode.as_str()) {
             return Err(ControlError::invalid(format!(
-                "invalid port {}:{}: ports must be between 1 and 65535",
+                "invalid PublishMode '{}' for target port {}: must be ingress or host",
+                p.publish_mode, p.target_port
+            )));
+        }
+        if p.target_port == 0 || p.target_port > 65535 {
+            return Err(ControlError::invalid(format!(
+                "invalid target port {}: must be between 1 and 65535",
+                p.target_port
+            )));
+        }
+        if p.published_port > 65535 {
+            return Err(ControlError::invalid(format!(
+                "invalid published port {} for target port {}: must be between 1 and 65535 (or 0 to pick one)",
                 p.published_port, p.target_port
             )));
         }
-        match p.publish_mode.as_str() {
-            "host" => {}
-            "" | "ingress" => {
-                return Err(ControlError::NotImplemented(format!(
-                    "publishing port {} through the ingress routing mesh is not implemented yet; publish it in host mode instead (--publish mode=host,published={},target={})",
-                    p.target_port,
-                    if p.published_port == 0 {
-                        p.target_port
-                    } else {
-                        p.published_port
-                    },
-                    p.target_port
-                )));
-            }
-            other => {
-                return Err(ControlError::invalid(format!(
-                    "invalid PublishMode '{other}': must be ingress or host"
-                )));
-            }
+        if e.mode == "dnsrr" && p.publish_mode == "ingress" {
+            return Err(ControlError::invalid(
+                "EndpointSpec: port published with ingress mode can't be used with dnsrr mode",
+            ));
+        }
+        if p.published_port != 0 && !published.insert((p.published_port, p.protocol.clone())) {
+            return Err(ControlError::invalid(
+                "EndpointSpec: duplicate published ports provided",
+            ));
         }
     }
     Ok(())
@@ -314,30 +327,87 @@ mod tests {
             validate_service_spec(&mut s),
             Err(ControlError::invalid(NAME_NOT_DNS))
         );
+    }
 
+    fn with_ports(ports: Vec<crate::PortConfig>) -> ServiceSpec {
         let mut s = spec();
-        let port = |mode: &str| crate::PortConfig {
-            target_port: 80,
-            published_port: 8080,
+        s.endpoint_spec = Some(crate::EndpointSpec {
+            ports,
+            ..Default::default()
+        });
+        s
+    }
+
+    fn port(published: u32, target: u32, protocol: &str, mode: &str) -> crate::PortConfig {
+        crate::PortConfig {
+            target_port: target,
+            published_port: published,
+            protocol: protocol.into(),
             publish_mode: mode.into(),
             ..Default::default()
-        };
-        s.endpoint_spec = Some(crate::EndpointSpec {
-            ports: vec![port("ingress")],
-            ..Default::default()
-        });
-        let err = validate_service_spec(&mut s).expect_err("no routing mesh yet");
-        assert!(matches!(err, ControlError::NotImplemented(_)), "{err}");
-        assert!(
-            err.to_string()
-                .contains("mode=host,published=8080,target=80"),
-            "{err}"
+        }
+    }
+
+    #[test]
+    fn ports_get_defaults() {
+        let mut s = with_ports(vec![port(8080, 80, "", ""), port(0, 81, "udp", "host")]);
+        validate_service_spec(&mut s).expect("valid");
+        let ports = &s.endpoint_spec.expect("kept").ports;
+        assert_eq!(
+            ports,
+            &vec![port(8080, 80, "tcp", "ingress"), port(0, 81, "udp", "host")]
         );
-        s.endpoint_spec = Some(crate::EndpointSpec {
-            ports: vec![port("host")],
-            ..Default::default()
-        });
-        validate_service_spec(&mut s).expect("host mode");
+        // The same published port with another protocol is another port.
+        let mut s = with_ports(vec![port(53, 53, "tcp", ""), port(53, 53, "udp", "")]);
+        validate_service_spec(&mut s).expect("valid");
+    }
+
+    #[test]
+    fn bad_ports_are_refused_saying_what_is_wrong() {
+        let table = [
+            (
+                vec![port(8080, 0, "tcp", "")],
+                "invalid target port 0: must be between 1 and 65535",
+            ),
+            (
+                vec![port(8080, 70000, "tcp", "")],
+                "invalid target port 70000: must be between 1 and 65535",
+            ),
+            (
+                vec![port(70000, 80, "tcp", "")],
+                "invalid published port 70000 for target port 80: must be between 1 and 65535 (or 0 to pick one)",
+            ),
+            (
+                vec![port(8080, 80, "xyz", "")],
+                "invalid port protocol 'xyz' for target port 80: must be tcp, udp or sctp",
+            ),
+            (
+                vec![port(8080, 80, "tcp", "bridge")],
+                "invalid PublishMode 'bridge' for target port 80: must be ingress or host",
+            ),
+            (
+                vec![port(8080, 80, "tcp", ""), port(8080, 81, "tcp", "host")],
+                "EndpointSpec: duplicate published ports provided",
+            ),
+        ];
+        for (ports, want) in table {
+            let mut s = with_ports(ports.clone());
+            assert_eq!(
+                validate_service_spec(&mut s),
+                Err(ControlError::invalid(want)),
+                "{ports:?}"
+            );
+        }
+        let mut s = with_ports(vec![port(8080, 80, "tcp", "ingress")]);
+        s.endpoint_spec.as_mut().expect("set").mode = "dnsrr".into();
+        assert_eq!(
+            validate_service_spec(&mut s),
+            Err(ControlError::invalid(
+                "EndpointSpec: port published with ingress mode can't be used with dnsrr mode"
+            ))
+        );
+        s.endpoint_spec.as_mut().expect("set").ports[0].publish_mode = "host".into();
+        validate_service_spec(&mut s).expect("dnsrr with a host port");
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! VIPs (issue 10), or re-allocate a task whose network was removed.
 
 pub mod ipam;
+pub mod ports;
 
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;

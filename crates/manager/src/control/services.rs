@@ -10,6 +10,8 @@ use crate::allocator;
 
 /// The endpoint spec the managers record for a service: as Swarm, only a
 /// service with published ports has one (`Endpoint.Spec` is `{}` otherwise).
+/// `Endpoint.Ports` are allocated from it in the same transaction as the
+/// VIPs ([`allocator::ports`]), so a refused port changes nothing.
 fn endpoint_spec(spec: &ServiceSpec) -> EndpointSpec {
     spec.endpoint_spec
         .clone()
@@ -45,7 +47,6 @@ impl ControlApi {
         };
         service.meta.created_at = now;
         service.endpoint.spec = endpoint_spec(&service.spec);
-        service.endpoint.ports = service.endpoint.spec.ports.clone();
         if service.spec.mode.replicated_job.is_some() || service.spec.mode.global_job.is_some() {
             service.job_status = Some(rswarm_types::JobStatus {
                 job_iteration: Version::default(),
@@ -56,6 +57,7 @@ impl ControlApi {
         self.store
             .update(|tx| {
                 allocator::resolve_networks(tx.base(), &mut service.spec)?;
+                service.endpoint.ports = allocator::ports::endpoint_ports(tx.base(), &service)?;
                 service.endpoint.virtual_ips = allocator::service_vips(tx.base(), &service)?;
                 tx.create(Object::Service(service))?;
                 Ok::<_, ControlError>(())
@@ -122,7 +124,7 @@ impl ControlApi {
                 }
                 allocator::resolve_networks(tx.base(), &mut service.spec)?;
                 service.endpoint.spec = endpoint_spec(&service.spec);
-                service.endpoint.ports = service.endpoint.spec.ports.clone();
+                service.endpoint.ports = allocator::ports::endpoint_ports(tx.base(), &service)?;
                 service.endpoint.virtual_ips = allocator::service_vips(tx.base(), &service)?;
                 tx.update(Object::Service(service))?;
                 Ok(())
