@@ -4,6 +4,7 @@
 //! state it reaches. Observed state only moves forward.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use rswarm_exec::{Controller, ExecError, Executor, ExitStatus};
 use rswarm_network::{DataPlane, TaskNetns};
@@ -99,7 +100,12 @@ pub async fn run(
             }
         }
     }
-    let ended = drive(controller.as_ref(), &mut tm, &mut desired, &mut stop).await;
+    let drain = if networked {
+        BACKEND_DRAIN
+    } else {
+        Duration::ZERO
+    };
+    let ended = drive(controller.as_ref(), &mut tm, &mut desired, &mut stop, drain).await;
     // The process is gone (or never started): its namespace goes too.
     release(attachment).await;
     // A networked task that never ran (or was stopped before it started)
@@ -162,6 +168,7 @@ async fn drive(
     tm: &mut Reporter,
     desired: &mut watch::Receiver<TaskState>,
     stop: &mut watch::Receiver<bool>,
+    drain: Duration,
 ) -> Ended {
     if let Err(e) = controller.prepare().await {
         tm.report_err(TaskState::Rejected, &e.to_string(), None);
@@ -198,7 +205,7 @@ async fn drive(
         exit_code: 0,
     };
     tm.report(TaskState::Running, "started", Some(running.clone()));
-    let outcome = supervise(controller, desired, stop).await;
+    let outcome = supervise(controller, desired, stop, drain).await;
     // The process is gone: no PID (Docker reports 0 once a container exits).
     let status = |exit: &ExitStatus| ContainerStatus {
         exit_code: exit.code,
@@ -245,17 +252,29 @@ enum Outcome {
     AgentStopping,
 }
 
+/// How long a task on networks keeps running after it is told to stop,
+/// so no node still sends it connections when it goes.
+pub const BACKEND_DRAIN: Duration = Duration::from_millis(1000);
+
 /// Waits for the process to exit, or stops it when desired goes beyond
-/// running or the agent shuts down.
+/// running (after `drain`) or the agent shuts down.
 async fn supervise(
     controller: &dyn Controller,
     desired: &mut watch::Receiver<TaskState>,
     stop: &mut watch::Receiver<bool>,
+    drain: Duration,
 ) -> Outcome {
     let wait = controller.wait();
     tokio::pin!(wait);
     loop {
         if desired.borrow_and_update().wants_stop() {
+            // The managers took it out of every VIP and published port
+            // when they told it to stop; give the nodes' maps time to
+            // follow before its connections are refused (Docker waits too).
+            tokio::select! {
+                exit = &mut wait => return Outcome::Exited(exit),
+                () = tokio::time::sleep(drain) => {}
+            }
             return Outcome::Stopped(stop_and_wait(controller).await);
         }
         tokio::select! {
@@ -465,6 +484,7 @@ mod network_tests {
                 names: vec![],
             }],
             services: vec![],
+            ingress: None,
         };
         NetworkMapUpdate::Snapshot(NetworkMap {
             version: 1,

@@ -15,6 +15,7 @@ use rswarm_types::{
 };
 use tokio::sync::mpsc;
 
+use crate::allocator;
 use crate::sessions::Sessions;
 use crate::status_batch::StatusBatcher;
 
@@ -96,6 +97,11 @@ impl Dispatcher {
                 node.status.message.clear();
                 if !addr.is_empty() {
                     node.status.addr = addr;
+                }
+                // Its routing-mesh endpoint, the first time it registers.
+                if let Some(ingress) = allocator::ingress::ingress_network(tx.base()) {
+                    let mut used = allocator::addresses_in_use(tx.base(), &ingress.id);
+                    allocator::ingress::give_node_address(ingress, &mut node, &mut used);
                 }
                 tx.update(Object::Node(node))?;
                 Ok::<_, ControlError>(())

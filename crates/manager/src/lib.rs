@@ -27,6 +27,7 @@ pub mod grpc;
 pub mod logbroker;
 pub mod loops;
 pub mod manager;
+pub mod mesh_map;
 pub mod network_map;
 pub mod sessions;
 mod status_batch;

@@ -56,6 +56,10 @@ pub fn network_map(t: &Tables, node_id: &str) -> NetworkMap {
                 .or_insert_with(|| t.network(id).unwrap_or(&a.network));
         }
     }
+    let ingress_id = crate::mesh_map::mesh_network(t, node_id).map(|n| {
+        joined.entry(n.id.as_str()).or_insert(n);
+        n.id.as_str()
+    });
     let mut networks: BTreeMap<String, MapNetwork> = joined
         .into_iter()
         .filter_map(|(id, n)| Some((id.to_string(), map_network(n)?)))
@@ -105,6 +109,8 @@ pub fn network_map(t: &Tables, node_id: &str) -> NetworkMap {
         let mut on: BTreeSet<&str> = attachment_configs(s).map(|c| c.target.as_str()).collect();
         on.extend(s.endpoint.virtual_ips.iter().map(|v| v.network_id.as_str()));
         on.extend(with_tasks.get(s.id.as_str()).into_iter().flatten());
+        // No names and no VIP rules on the ingress network.
+        on.retain(|id| t.network(id).is_none_or(|n| !n.spec.ingress));
         for id in on {
             let Some(net) = networks.get_mut(id) else {
                 continue;
@@ -116,6 +122,19 @@ pub fn network_map(t: &Tables, node_id: &str) -> NetworkMap {
         }
     }
 
+    let ingress_id = ingress_id.map(str::to_string).or_else(|| {
+        networks
+            .keys()
+            .find(|id| t.network(id).is_some_and(|n| n.spec.ingress))
+            .cloned()
+    });
+    if let Some(id) = ingress_id.as_deref()
+        && let Some(net) = networks.get_mut(id)
+    {
+        let nodes = crate::mesh_map::node_endpoints(t, id, vtep_of);
+        net.ingress = crate::mesh_map::mesh(t, node_id, id, &nodes, &running);
+        net.endpoints.extend(nodes);
+    }
     for net in networks.values_mut() {
         net.endpoints
             .sort_by(|a, b| (a.ip, &a.task_id).cmp(&(b.ip, &b.task_id)));
@@ -160,6 +179,7 @@ fn map_network(n: &Network) -> Option<MapNetwork> {
         internal: n.spec.internal,
         endpoints: Vec::new(),
         services: Vec::new(),
+        ingress: None,
     })
 }
 

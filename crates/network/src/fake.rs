@@ -225,6 +225,7 @@ mod tests {
                 names: vec![],
             }],
             services: vec![],
+            ingress: None,
         };
         NetworkMapUpdate::Snapshot(NetworkMap {
             version: 1,

@@ -80,6 +80,7 @@ pub mod error;
 pub mod fake;
 pub mod ipam;
 pub mod linux;
+pub mod mesh;
 pub mod names;
 pub mod netns;
 pub mod nft;

@@ -13,6 +13,9 @@
 //! | egress bridge | host namespace | `rswgw0` |
 //! | task's egress veth, host side | host namespace | `rswe<11 hex>` |
 //! | nftables tables | host and task namespaces | `rswarm` (family ip) |
+//! | the node's routing-mesh endpoint | host namespace | `rswing0` |
+//! | its peer on the ingress bridge | ingress overlay namespace | `rswin0` |
+//! | the routing mesh's table | host namespace | `rswarm_mesh` (family ip) |
 
 use crate::error::NetError;
 
@@ -24,6 +27,12 @@ pub const OVERLAY_VXLAN: &str = "rswvx0";
 pub const EGRESS_BRIDGE: &str = "rswgw0";
 /// Our nftables table, in the host namespace and in task namespaces.
 pub const NFT_TABLE: &str = "rswarm";
+/// The node's endpoint on the ingress network, in the host namespace.
+pub const MESH_LINK: &str = "rswing0";
+/// Its peer, a port of the ingress overlay's bridge.
+pub const MESH_PORT: &str = "rswin0";
+/// The routing mesh's table in the host namespace.
+pub const MESH_TABLE: &str = "rswarm_mesh";
 
 /// The namespace file of network `vni`.
 pub fn overlay_netns(vni: u32) -> String {
@@ -48,6 +57,7 @@ pub fn egress_port(task_id: &str) -> String {
 /// Whether a host-namespace link is one of ours.
 pub fn is_host_link(name: &str) -> bool {
     name == EGRESS_BRIDGE
+        || name == MESH_LINK
         || name
             .strip_prefix("rswe")
             .is_some_and(|h| h.len() == 11 && h.bytes().all(|b| b.is_ascii_hexdigit()))
@@ -94,6 +104,8 @@ mod tests {
         assert_eq!(p.len(), 15);
         assert!(is_host_link(&p));
         assert!(is_host_link(EGRESS_BRIDGE));
+        assert!(is_host_link(MESH_LINK));
+        assert!(is_our_table(MESH_TABLE));
         assert_eq!(overlay_port("a").len(), 15);
         assert_ne!(overlay_port("a"), overlay_port("b"));
         for other in [

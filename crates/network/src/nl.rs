@@ -25,6 +25,8 @@ use tokio::task::JoinHandle;
 use crate::error::NetError;
 use crate::netns::{Netns, run_in};
 
+mod policy;
+
 const ENOENT: i32 = 2;
 const ENODEV: i32 = 19;
 const EEXIST: i32 = 17;

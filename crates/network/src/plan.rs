@@ -174,6 +174,7 @@ mod tests {
             internal: false,
             endpoints: vec![],
             services: vec![],
+            ingress: None,
         }
     }
 

@@ -27,10 +27,22 @@ pub const TASK: &[Sysctl] = &[
     ("net.ipv6.conf.default.disable_ipv6", "1"),
     ("net.ipv4.conf.default.arp_notify", "1"),
     ("net.ipv4.conf.all.arp_notify", "1"),
+    // Mesh traffic arrives from clients anywhere and its replies are
+    // routed by mark: no reverse-path check.
+    ("net.ipv4.conf.all.rp_filter", "0"),
+    ("net.ipv4.conf.default.rp_filter", "0"),
 ];
 
 /// The host namespace, while some task uses the egress bridge.
 pub const HOST_EGRESS: &[Sysctl] = &[("net.ipv4.ip_forward", "1")];
+
+/// The host namespace, while the node carries the routing mesh: it
+/// forwards to its endpoint, which also takes connections made to
+/// `127.0.0.1` (as Docker's `docker_gwbridge`).
+pub const HOST_MESH: &[Sysctl] = &[
+    ("net.ipv4.ip_forward", "1"),
+    ("net.ipv4.conf.rswing0.route_localnet", "1"),
+];
 
 /// Writes `settings` in the namespace of the calling thread (call it
 /// inside [`run_in`](crate::netns::run_in)).

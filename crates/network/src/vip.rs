@@ -11,6 +11,7 @@ use std::net::Ipv4Addr;
 
 use rswarm_types::{NetworkMap, ResolutionMode};
 
+use crate::mesh::TaskMesh;
 use crate::names::NFT_TABLE;
 
 /// One VIP and where its connections go.
@@ -47,14 +48,22 @@ pub fn vips(map: &NetworkMap, networks: &[String]) -> Vec<VipRule> {
     out
 }
 
-/// The nft script that replaces our table with one for `rules` (or just
-/// removes it when there are none).
-pub fn ruleset(rules: &[VipRule]) -> String {
+/// The nft script that replaces the task's table with one for `rules`
+/// and the routing mesh's chains when the task is on the ingress network
+/// (or just removes it when there is neither).
+pub fn ruleset(rules: &[VipRule], mesh: Option<&TaskMesh>) -> String {
     let mut s = format!("table ip {NFT_TABLE}\ndelete table ip {NFT_TABLE}\n");
-    if rules.is_empty() {
+    if rules.is_empty() && mesh.is_none() {
         return s;
     }
     let _ = writeln!(s, "table ip {NFT_TABLE} {{");
+    if let Some(m) = mesh {
+        s.push_str(&crate::mesh::task_chains(m));
+    }
+    if rules.is_empty() {
+        s.push_str("}\n");
+        return s;
+    }
     s.push_str("\tchain vip_nat {\n\t\ttype nat hook output priority -100; policy accept;\n");
     for r in rules.iter().filter(|r| !r.backends.is_empty()) {
         let map: Vec<String> = r
@@ -120,6 +129,7 @@ mod tests {
             internal: false,
             endpoints: vec![],
             services: vec![],
+            ingress: None,
         };
         a.services = vec![
             svc("web", ResolutionMode::Vip, Some(2), &[11, 12, 11]),
@@ -154,13 +164,16 @@ mod tests {
 
     #[test]
     fn ruleset_balances_with_numgen_and_refuses_empty_vips() {
-        let text = ruleset(&vips(&map(), &["a".to_string()]));
+        let text = ruleset(&vips(&map(), &["a".to_string()]), None);
         let want = "table ip rswarm\ndelete table ip rswarm\ntable ip rswarm {\n\
 \tchain vip_nat {\n\t\ttype nat hook output priority -100; policy accept;\n\
 \t\tip daddr 10.0.1.2 dnat to numgen inc mod 2 map { 0 : 10.0.1.11, 1 : 10.0.1.12 }\n\t}\n\
 \tchain vip_filter {\n\t\ttype filter hook output priority 0; policy accept;\n\
 \t\tip daddr { 10.0.1.3 } reject\n\t}\n}\n";
         assert_eq!(text, want);
-        assert_eq!(ruleset(&[]), "table ip rswarm\ndelete table ip rswarm\n");
+        assert_eq!(
+            ruleset(&[], None),
+            "table ip rswarm\ndelete table ip rswarm\n"
+        );
     }
 }

@@ -36,8 +36,8 @@ pub use meta::*;
 pub use mount::*;
 pub use network::*;
 pub use network_map::{
-    Ipv4Cidr, MacAddr, MapEndpoint, MapNetwork, MapService, NetworkMap, NetworkMapDelta,
-    NetworkMapUpdate, ParseNetError, ResolutionMode, StaleDelta,
+    Ipv4Cidr, MacAddr, MapEndpoint, MapIngress, MapNetwork, MapPublishedPort, MapService,
+    NetworkMap, NetworkMapDelta, NetworkMapUpdate, ParseNetError, ResolutionMode, StaleDelta,
 };
 pub use node::*;
 pub use service::*;

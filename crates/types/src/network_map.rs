@@ -48,6 +48,39 @@ pub struct MapNetwork {
     pub endpoints: Vec<MapEndpoint>,
     #[serde(default)]
     pub services: Vec<MapService>,
+    /// The routing mesh, on the ingress network only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingress: Option<MapIngress>,
+}
+
+/// The ingress network's routing mesh as one node carries it. Every node
+/// has an endpoint of its own on the ingress network (also listed in
+/// [`MapNetwork::endpoints`], with no task); a connection to a published
+/// port of any node is sent from there to a backend, which routes its
+/// replies back to the node the connection came through.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MapIngress {
+    /// This node's endpoint address.
+    pub local: Ipv4Addr,
+    /// Every node's endpoint address (this node's too).
+    #[serde(default)]
+    pub nodes: Vec<Ipv4Addr>,
+    /// Every port published in ingress mode in the swarm.
+    #[serde(default)]
+    pub ports: Vec<MapPublishedPort>,
+}
+
+/// A port published through the routing mesh.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MapPublishedPort {
+    pub service_id: String,
+    /// `tcp`, `udp` or `sctp`.
+    pub protocol: String,
+    pub published: u16,
+    pub target: u16,
+    /// The ingress addresses of the service's tasks that take traffic.
+    #[serde(default)]
+    pub backends: Vec<Ipv4Addr>,
 }
 
 /// A task's attachment to a network, anywhere in the cluster.
@@ -332,6 +365,7 @@ mod tests {
             internal: false,
             endpoints: vec![],
             services: vec![],
+            ingress: None,
         }
     }
 

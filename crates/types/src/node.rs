@@ -24,6 +24,15 @@ pub struct Node {
     /// desired role).
     #[serde(default)]
     pub role: NodeRole,
+    /// The node's own addresses on networks (internal; swarmkit's
+    /// `Node.Attachments`): its routing-mesh endpoint on the ingress
+    /// network, given by the managers when the node registers.
+    #[serde(
+        default,
+        deserialize_with = "crate::meta::nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub attachments: Vec<crate::NetworkAttachment>,
 }
 
 /// What an operator sets on a node.

@@ -8,9 +8,14 @@
 //! [`ipam`] holds the rules; this module reads what is in use from the
 //! store tables.
 //!
-//! What it does not do (yet): published ports and the ingress network's
-//! VIPs (issue 10), or re-allocate a task whose network was removed.
+//! [`ingress`] gives the routing mesh its addresses (nodes' endpoints,
+//! VIPs and task addresses on the ingress network); [`ports`] the
+//! published ports.
+//!
+//! What it does not do (yet): re-allocate a task whose network was
+//! removed.
 
+pub mod ingress;
 pub mod ipam;
 pub mod ports;
 
@@ -83,6 +88,15 @@ pub fn addresses_in_use(t: &Tables, network_id: &str) -> BTreeSet<Ipv4Addr> {
                 .filter_map(|v| address_of(&v.addr)),
         );
     }
+    for node in t.nodes() {
+        used.extend(
+            node.attachments
+                .iter()
+                .filter(|a| a.network.id == network_id)
+                .flat_map(|a| a.addresses.iter())
+                .filter_map(|a| address_of(a)),
+        );
+    }
     for task in t.tasks().filter(|t| t.status.state <= TaskState::Running) {
         used.extend(
             task.networks_attachments
@@ -115,8 +129,9 @@ pub fn vip_taken(t: &Tables, attachments: &[NetworkAttachment]) -> bool {
         })
 }
 
-/// The VIPs `service` should have: one per network of its spec when its
-/// endpoint mode is `vip` (kept where it had one), none with `dnsrr`.
+/// The VIPs `service` should have when its endpoint mode is `vip` (kept
+/// where it had one): one on the ingress network when it publishes a port
+/// there, then one per network of its spec; none with `dnsrr`.
 pub fn service_vips(t: &Tables, service: &Service) -> Result<Vec<EndpointVirtualIp>, ControlError> {
     let dnsrr = service
         .spec
@@ -127,8 +142,18 @@ pub fn service_vips(t: &Tables, service: &Service) -> Result<Vec<EndpointVirtual
         return Ok(Vec::new());
     }
     let mut vips = Vec::new();
-    for attachment in &service.spec.task_template.networks {
-        let id = &attachment.target;
+    let ingress_id = ingress::ingress_network(t)
+        .filter(|_| ingress::publishes_ingress(service.spec.endpoint_spec.as_ref()))
+        .map(|n| n.id.clone());
+    let targets = ingress_id.iter().chain(
+        service
+            .spec
+            .task_template
+            .networks
+            .iter()
+            .map(|a| &a.target),
+    );
+    for id in targets {
         if let Some(kept) = service
             .endpoint
             .virtual_ips
@@ -160,7 +185,8 @@ pub fn service_vips(t: &Tables, service: &Service) -> Result<Vec<EndpointVirtual
     Ok(vips)
 }
 
-/// Attachments for `task` (one address on each network of its spec),
+/// Attachments for `task` (one address on the ingress network when its
+/// service publishes a port there, then one on each network of its spec),
 /// avoiding `used` (what is in use plus what this pass gave out, per
 /// network ID); `None` when a network is gone or full.
 pub fn task_attachments(
@@ -169,8 +195,11 @@ pub fn task_attachments(
     used: &mut std::collections::HashMap<String, BTreeSet<Ipv4Addr>>,
 ) -> Option<Vec<NetworkAttachment>> {
     let mut attachments = Vec::new();
-    for n in &task.spec.networks {
-        let network = t.network(&n.target)?;
+    let ingress = ingress::ingress_network(t)
+        .filter(|_| ingress::publishes_ingress(task.endpoint_spec.as_ref()));
+    let networks = task.spec.networks.iter().map(|n| t.network(&n.target));
+    for network in ingress.map(Some).into_iter().chain(networks) {
+        let network = network?;
         let taken = used
             .entry(network.id.clone())
             .or_insert_with(|| addresses_in_use(t, &network.id));

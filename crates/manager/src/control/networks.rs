@@ -7,10 +7,14 @@
 //! (`NameConflict`: the Engine API words it as Docker does), removing a
 //! network a service uses.
 
+use std::collections::BTreeSet;
+use std::net::Ipv4Addr;
+
 use rswarm_store::{Kind, Object, Tables};
 use rswarm_types::{Cluster, ControlError, Driver, Ipv4Cidr, Network, NetworkSpec};
 
 use super::ControlApi;
+use crate::allocator::ingress::{give_node_address, publishes_ingress};
 use crate::allocator::ipam::{AddressPool, allocate_network};
 
 /// The predefined routing-mesh network's name.
@@ -135,6 +139,21 @@ impl ControlApi {
             .update(|tx| {
                 let network = new_network(tx.base(), spec, now)?;
                 tx.create(Object::Network(network.clone()))?;
+                if network.spec.ingress {
+                    // Every node's routing-mesh endpoint on the new ingress.
+                    let mut used = BTreeSet::new();
+                    used.extend(
+                        network
+                            .pool()
+                            .and_then(|(_, gw)| gw.parse::<Ipv4Addr>().ok()),
+                    );
+                    let nodes: Vec<_> = tx.base().nodes().cloned().collect();
+                    for mut node in nodes {
+                        if give_node_address(&network, &mut node, &mut used) {
+                            tx.update(Object::Node(node))?;
+                        }
+                    }
+                }
                 Ok(network)
             })
             .await
@@ -144,8 +163,20 @@ impl ControlApi {
     pub async fn remove_network(&self, id: &str) -> Result<(), ControlError> {
         self.store
             .update(|tx| {
-                tx.network(id)
+                let network = tx
+                    .network(id)
                     .ok_or_else(|| ControlError::not_found("network", id))?;
+                if network.spec.ingress
+                    && let Some(s) = tx
+                        .base()
+                        .services()
+                        .find(|s| publishes_ingress(s.spec.endpoint_spec.as_ref()))
+                {
+                    return Err(ControlError::FailedPrecondition(format!(
+                        "ingress network cannot be removed because service {} depends on it",
+                        s.id
+                    )));
+                }
                 if let Some(s) = tx
                     .base()
                     .services()

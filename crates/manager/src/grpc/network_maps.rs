@@ -157,6 +157,7 @@ mod tests {
                         internal: false,
                         endpoints: vec![],
                         services: vec![],
+                        ingress: None,
                     };
                     (n.id.clone(), n)
                 })

@@ -149,6 +149,7 @@ mod tests {
 
     fn records(backends: usize) -> Records {
         let n = MapNetwork {
+            ingress: None,
             id: "A".into(),
             name: "appnet".into(),
             vni: 4096,

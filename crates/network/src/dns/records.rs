@@ -129,6 +129,7 @@ mod tests {
 
     fn records() -> Records {
         let mut a = MapNetwork {
+            ingress: None,
             id: "A".into(),
             name: "appnet".into(),
             vni: 4096,

@@ -4,6 +4,7 @@
 
 mod cleanup;
 mod egress;
+mod mesh;
 mod overlay;
 mod task;
 
@@ -42,6 +43,8 @@ struct State {
     tasks: BTreeMap<String, Plumbing>,
     pool: EgressPool,
     egress_up: bool,
+    /// The node's routing-mesh endpoint, while the map has an ingress.
+    mesh: Option<mesh::Endpoint>,
 }
 
 impl LinuxDataPlane {
@@ -58,6 +61,7 @@ impl LinuxDataPlane {
                 tasks: BTreeMap::new(),
                 pool,
                 egress_up: false,
+                mesh: None,
             }),
             records: watch::Sender::new(Arc::new(Records::default())),
         })
@@ -110,8 +114,12 @@ impl LinuxDataPlane {
                 }
             }
         }
+        if let Err(e) = self.converge_mesh(st, &plan.create).await {
+            first.get_or_insert(e);
+        }
         for t in st.tasks.values_mut() {
-            let rules = vip::ruleset(&vip::vips(&st.map, &t.networks));
+            let task_mesh = crate::mesh::task_mesh(&st.map, &t.networks, &t.task_id);
+            let rules = vip::ruleset(&vip::vips(&st.map, &t.networks), task_mesh.as_ref());
             if t.nft.as_ref() != Some(&rules) {
                 match nft::apply(&t.netns(), rules.clone()).await {
                     Ok(()) => t.nft = Some(rules),
@@ -120,8 +128,43 @@ impl LinuxDataPlane {
                     }
                 }
             }
+            let routes = task_mesh.as_ref().map(crate::mesh::policy_routes);
+            if let Err(e) = mesh::program_task(t, routes).await {
+                first.get_or_insert(e);
+            }
         }
         first.map_or(Ok(()), Err)
+    }
+
+    /// The node's mesh endpoint follows the ingress network of the map
+    /// (rebuilt when its overlay was just created or its address moved),
+    /// and the host table its published ports.
+    async fn converge_mesh(&self, st: &mut State, created: &[String]) -> Result<(), NetError> {
+        let want = st
+            .map
+            .networks
+            .values()
+            .find(|n| n.ingress.is_some() && st.overlays.contains_key(&n.id));
+        let Some(net) = want else {
+            if st.mesh.take().is_some() {
+                mesh::down(&self.cfg).await?;
+            }
+            return Ok(());
+        };
+        let local = net.ingress.as_ref().map(|i| i.local);
+        let stale =
+            st.mesh.as_ref().is_none_or(|m| {
+                m.network_id != net.id || m.vni != net.vni || Some(m.local) != local
+            }) || created.contains(&net.id);
+        if stale {
+            st.mesh = None;
+            let ov = &st.overlays[&net.id];
+            st.mesh = Some(mesh::up(&self.cfg, ov, net).await?);
+        }
+        match st.mesh.as_mut() {
+            Some(ep) => mesh::program(&self.cfg, ep, net).await,
+            None => Ok(()),
+        }
     }
 
     async fn teardown_task(&self, st: &mut State, mut p: Plumbing) -> Result<(), NetError> {
@@ -211,6 +254,7 @@ impl DataPlane for LinuxDataPlane {
         st.map = NetworkMap::default();
         st.pool = EgressPool::new(self.cfg.egress_subnet);
         st.egress_up = false;
+        st.mesh = None;
         self.records.send_replace(Arc::new(Records::default()));
         cleanup::sweep(&self.cfg).await
     }
@@ -249,6 +293,11 @@ impl DataPlane for LinuxDataPlane {
             if let Err(e) = self.teardown_task(&mut st, p).await {
                 first.get_or_insert(e);
             }
+        }
+        if st.mesh.take().is_some()
+            && let Err(e) = mesh::down(&self.cfg).await
+        {
+            first.get_or_insert(e);
         }
         for (_, o) in std::mem::take(&mut st.overlays) {
             if let Err(e) = overlay::remove(&o) {

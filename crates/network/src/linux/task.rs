@@ -13,6 +13,7 @@ use crate::dataplane::{AttachRequest, Attached, Interface, TaskNetns, interfaces
 use crate::dns::{DnsContext, DnsServer, Records};
 use crate::error::NetError;
 use crate::linux::overlay::Overlay;
+use crate::mesh;
 use crate::names::{
     EGRESS_BRIDGE, NFT_TABLE, OVERLAY_BRIDGE, OVERLAY_VXLAN, egress_port, overlay_port, task_netns,
 };
@@ -32,8 +33,10 @@ pub struct Plumbing {
     /// Network IDs, in interface order.
     pub networks: Vec<String>,
     pub egress: Option<Ipv4Addr>,
-    /// The VIP ruleset last applied.
+    /// The table (VIPs, mesh chains) last applied.
     pub nft: Option<String>,
+    /// The mesh's policy routing in place (on the ingress network only).
+    pub mesh: Option<crate::mesh::PolicyRoutes>,
     pub dns: Option<DnsServer>,
     pub resolv_conf: PathBuf,
     pub interfaces: Vec<Interface>,
@@ -78,6 +81,7 @@ pub fn new_plumbing(cfg: &DataPlaneConfig, req: &AttachRequest) -> Plumbing {
         networks: req.networks.clone(),
         egress: None,
         nft: None,
+        mesh: None,
         dns: None,
         resolv_conf: cfg.state_dir.join(&req.task_id).join("resolv.conf"),
         interfaces: Vec::new(),
@@ -103,12 +107,14 @@ pub async fn build(
     tnl.close().await;
     r?;
     let vips = vip::vips(s.map, &p.networks);
-    let rules = vip::ruleset(&vips);
+    let task_mesh = mesh::task_mesh(s.map, &p.networks, &p.task_id);
+    let rules = vip::ruleset(&vips, task_mesh.as_ref());
     // A new namespace has no table to remove; one we did not create might.
-    if !p.created || !vips.is_empty() {
+    if !p.created || !vips.is_empty() || task_mesh.is_some() {
         nft::apply(&ns, rules.clone()).await?;
     }
     p.nft = Some(rules);
+    crate::linux::mesh::program_task(p, task_mesh.as_ref().map(mesh::policy_routes)).await?;
     let settings = s.cfg.dns.for_task(&s.req.dns);
     if let Some(dir) = p.resolv_conf.parent() {
         crate::netns::create_private_dir(dir)?;

@@ -20,6 +20,7 @@ pub fn network(id: &str, vni: u32, net: u8, internal: bool) -> MapNetwork {
         internal,
         endpoints: vec![],
         services: vec![],
+        ingress: None,
     }
 }
 
