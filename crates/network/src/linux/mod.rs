@@ -6,6 +6,7 @@ mod cleanup;
 mod egress;
 mod mesh;
 mod overlay;
+pub mod secure;
 mod task;
 
 use std::collections::BTreeMap;
