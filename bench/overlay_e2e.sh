@@ -23,6 +23,19 @@
 #   client to the `scaled` VIP is answered by the new task (the client polls
 #   the VIP; each task answers with its own address).
 #
+# And the ingress routing mesh (issue 10), from a client outside the swarm
+# (the underlay bridge's namespace, 198.18.0.254):
+#
+#   D  outside -> host2's address, a server in host2's own namespace (a
+#      direct connection to the machine of the task): baseline
+#   M2 outside -> host2:7200, published by `meshweb` (its one task on host2)
+#   M3 outside -> host3:7200 (host3 runs no task: the mesh sends it over
+#      VXLAN to host2 and the reply comes back the same way)
+#
+# with the same throughput and connection-rate measurements, and the time
+# from `service scale meshscaled=N+1` until a connection from outside to
+# host1's published port is answered by the new task.
+#
 # Every path is measured once per round, the paths interleaved; the tables
 # give the median over rounds and the ratio of medians, then the median of
 # the per-round ratios.
@@ -69,7 +82,7 @@ cleanup() {
   local rc=$?
   set +e
   if [ "${#DAEMON_PIDS[@]}" -gt 0 ] && kill -0 "${DAEMON_PIDS[0]}" 2>/dev/null; then
-    rsh 1 service rm web client scaled >/dev/null 2>&1
+    rsh 1 service rm web client scaled meshweb meshscaled >/dev/null 2>&1
     local i
     for i in $(seq 1 100); do
       [ -z "$(node_task_pids)" ] && break
@@ -173,6 +186,10 @@ def dns(name, count):
     lat.sort()
     print("%.1f %.1f %d" % (lat[len(lat) // 2], lat[min(len(lat) - 1, int(len(lat) * 0.99))], bad))
 
+def seen(host, port, count):
+    # The distinct answers of `count` connections, comma-separated.
+    print(",".join(sorted({one(host, int(port)) for _ in range(int(count))})))
+
 def poll(host, port, known, timeout):
     # Prints the wall-clock time at which an answer comes from an address
     # not in `known` (comma-separated), and that address.
@@ -186,13 +203,14 @@ def poll(host, port, known, timeout):
             print("%.6f %s" % (time.time(), a)); return
     sys.exit("poll: no new task answered within %s s" % timeout)
 
-{"serve": serve, "rate": rate, "dns": dns, "poll": poll}[sys.argv[1]](*sys.argv[2:])
+{"serve": serve, "rate": rate, "dns": dns, "poll": poll, "seen": seen}[sys.argv[1]](*sys.argv[2:])
 PYEOF
 
 # --- the hosts --------------------------------------------------------------
 ip netns add "$UL"
 ip -n "$UL" link set lo up
 ip -n "$UL" link add ulbr type bridge
+ip -n "$UL" addr add 198.18.0.254/24 dev ulbr
 ip -n "$UL" link set ulbr up
 for i in $(seq 1 $NHOSTS); do
   ns=$PREFIX-h$i
@@ -236,6 +254,8 @@ SERVE=("$PY" "$WORK/tool.py" serve 7000 5201)
 rsh 1 service create -d -q --name web --replicas 1 --network benchnet --constraint node.hostname==host2 busybox "${SERVE[@]}" >/dev/null
 rsh 1 service create -d -q --name client --replicas 1 --network benchnet --constraint node.hostname==host1 busybox /bin/busybox sleep 100000 >/dev/null
 rsh 1 service create -d -q --name scaled --replicas 1 --network benchnet busybox "${SERVE[@]}" >/dev/null
+rsh 1 service create -d -q --name meshweb --replicas 1 -p 7200:7000 -p 5202:5201 --constraint node.hostname==host2 busybox "${SERVE[@]}" >/dev/null
+rsh 1 service create -d -q --name meshscaled --replicas 1 -p 7300:7000 busybox "${SERVE[@]}" >/dev/null
 
 # Running tasks of a service: "<pid> <address>" lines.
 running() {
@@ -257,6 +277,8 @@ wait_running() {
 read -r WEB_PID WEB_ADDR < <(wait_running web 1)
 read -r CLIENT_PID _ < <(wait_running client 1)
 read -r _ SCALED_ADDR < <(wait_running scaled 1)
+wait_running meshweb 1 >/dev/null
+wait_running meshscaled 1 >/dev/null
 VIP=$(rsh 1 service inspect web | jq -r '.[0].Endpoint.VirtualIPs[0].Addr | split("/")[0]')
 SVIP=$(rsh 1 service inspect scaled | jq -r '.[0].Endpoint.VirtualIPs[0].Addr | split("/")[0]')
 log "web task $WEB_ADDR (host2), VIP $VIP; client task pid $CLIENT_PID (host1); scaled VIP $SVIP"
@@ -267,6 +289,7 @@ BASE_PIDS+=($!)
 
 in_client() { nsenter -t "$CLIENT_PID" -n "$@"; }
 in_h1() { ip netns exec "$PREFIX-h1" "$@"; }
+in_out() { ip netns exec "$UL" "$@"; }
 U=$(addr 2)
 
 # Wait until every path answers (a task runs a moment before it listens).
@@ -282,14 +305,31 @@ wait_path "host2 on the underlay" "$U" in_h1
 wait_path "the web task from the client" "$WEB_ADDR" in_client
 wait_path "the web VIP from the client" "$VIP" in_client
 wait_path "the scaled VIP from the client" "$SVIP" in_client
+wait_path "host2 from outside" "$U" in_out
+for h in 1 2 3; do
+  for _ in $(seq 1 60); do
+    in_out timeout 3 "$PY" "$WORK/tool.py" rate "$(addr $h)" 7200 0.01 >/dev/null 2>&1 && break
+    sleep 0.3
+  done
+done
+for _ in $(seq 1 100); do in_out iperf3 -c "$(addr 3)" -p 5202 -t 1 >/dev/null 2>&1 && break; sleep 0.2; done
 for _ in $(seq 1 100); do in_client iperf3 -c "$WEB_ADDR" -p 5201 -t 1 >/dev/null 2>&1 && break; sleep 0.2; done
 for _ in $(seq 1 100); do in_h1 iperf3 -c "$U" -p 5201 -t 1 >/dev/null 2>&1 && break; sleep 0.2; done
 
 # Gbit/s of one iperf3 stream (receiver side).
 tput() { "$@" -p 5201 -t "$SECS" -J | jq -r '.end.sum_received.bits_per_second / 1e7 | round / 100'; }
+# The same through the mesh's published iperf3 port.
+tput2() { "$@" -p 5202 -t "$SECS" -J | jq -r '.end.sum_received.bits_per_second / 1e7 | round / 100'; }
 
-declare -a TU TO TV RU RO RV DW DWP DT DTP BAD
+declare -a TU TO TV RU RO RV DW DWP DT DTP BAD TD TM2 TM3 RD RM2 RM3
 for r in $(seq 1 "$RUNS"); do
+  TD+=("$(tput in_out iperf3 -c "$U")")
+  TM2+=("$(tput2 in_out iperf3 -c "$(addr 2)")")
+  TM3+=("$(tput2 in_out iperf3 -c "$(addr 3)")")
+  RD+=("$(in_out "$PY" "$WORK/tool.py" rate "$U" 7000 "$SECS")")
+  RM2+=("$(in_out "$PY" "$WORK/tool.py" rate "$(addr 2)" 7200 "$SECS")")
+  RM3+=("$(in_out "$PY" "$WORK/tool.py" rate "$(addr 3)" 7200 "$SECS")")
+  log "round $r: mesh Gbit/s D ${TD[-1]} M2 ${TM2[-1]} M3 ${TM3[-1]}; conn/s D ${RD[-1]} M2 ${RM2[-1]} M3 ${RM3[-1]}"
   TU+=("$(tput in_h1 iperf3 -c "$U")")
   TO+=("$(tput in_client iperf3 -c "$WEB_ADDR")")
   TV+=("$(tput in_client iperf3 -c "$VIP")")
@@ -313,6 +353,21 @@ for r in $(seq 1 "$SCALE_ROUNDS"); do
   known=$known,$new
   log "scale round $r: scaled=$n, new task $new answered on the VIP after ${SC[-1]} s"
   wait_running scaled "$n" >/dev/null
+done
+
+# Scale-up through the mesh: `meshscaled` N -> N+1, until a connection
+# from outside to host1's published port reaches the new task.
+declare -a MSC
+known=$(in_out "$PY" "$WORK/tool.py" seen "$(addr 1)" 7300 10)
+for r in $(seq 1 "$SCALE_ROUNDS"); do
+  n=$((r + 1))
+  t0=$EPOCHREALTIME
+  rsh 1 service scale -d "meshscaled=$n" >/dev/null
+  read -r t1 new < <(in_out "$PY" "$WORK/tool.py" poll "$(addr 1)" 7300 "$known" 60)
+  MSC+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')")
+  known=$known,$new
+  log "mesh scale round $r: meshscaled=$n, new task $new answered on host1:7300 after ${MSC[-1]} s"
+  wait_running meshscaled "$n" >/dev/null
 done
 
 # Median over rounds of ${A[r]} / ${B[r]} for arrays named A and B, in %.
@@ -347,4 +402,18 @@ Median of the per-round ratios (the paths of one round share the machine's load)
   connections  O/U $(rr RO RU)  V/U $(rr RV RU)  V/O $(rr RV RO)
 
 service scale -d scaled=N+1 -> new task answers on the VIP: $(stats "${SC[@]}") s (${SC[*]})
+
+Routing mesh, from outside the swarm (198.18.0.254):
+
+| path | TCP throughput, Gbit/s | vs D | connections/s | vs D |
+|---|---|---|---|---|
+| D outside -> host2, direct (baseline) | $(median "${TD[@]}") (${TD[*]}) | 100 % | $(median "${RD[@]}") (${RD[*]}) | 100 % |
+| M2 outside -> host2:7200 (task on host2) | $(median "${TM2[@]}") (${TM2[*]}) | $(pct "$(median "${TD[@]}")" "$(median "${TM2[@]}")") | $(median "${RM2[@]}") (${RM2[*]}) | $(pct "$(median "${RD[@]}")" "$(median "${RM2[@]}")") |
+| M3 outside -> host3:7200 (no task on host3) | $(median "${TM3[@]}") (${TM3[*]}) | $(pct "$(median "${TD[@]}")" "$(median "${TM3[@]}")") | $(median "${RM3[@]}") (${RM3[*]}) | $(pct "$(median "${RD[@]}")" "$(median "${RM3[@]}")") |
+
+Median of the per-round ratios:
+  throughput   M2/D $(rr TM2 TD)  M3/D $(rr TM3 TD)
+  connections  M2/D $(rr RM2 RD)  M3/D $(rr RM3 RD)
+
+service scale -d meshscaled=N+1 -> new task answers on host1's published port: $(stats "${MSC[@]}") s (${MSC[*]})
 OUT

@@ -485,6 +485,7 @@ mod network_tests {
             }],
             services: vec![],
             ingress: None,
+            encryption: None,
         };
         NetworkMapUpdate::Snapshot(NetworkMap {
             version: 1,

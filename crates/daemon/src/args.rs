@@ -44,6 +44,9 @@ pub struct DaemonArgs {
     /// Ticks without a heartbeat before a follower starts an election (dockerd's swarm-raft-election-tick); the timeout is picked between this and 1.5 times this.
     #[arg(long = "swarm-raft-election-tick", value_name = "TICKS", default_value_t = DEFAULT_ELECTION_TICK)]
     pub raft_election_tick: u32,
+    /// How often the leader rotates the key of encrypted overlay networks (Swarm: 12h).
+    #[arg(long, value_name = "DURATION", default_value = "12h", value_parser = parse_period)]
+    pub network_key_rotation: Duration,
 }
 
 impl DaemonArgs {
@@ -57,6 +60,45 @@ impl DaemonArgs {
         )
         .map_err(|e| e.to_string())
     }
+}
+
+/// `500ms`, `30s`, `10m`, `12h`: a period of at least 1 s.
+fn parse_period(s: &str) -> Result<Duration, String> {
+    let bad = || format!("invalid period {s:?}: use a number with ms, s, m or h, e.g. 30s or 12h");
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .ok_or_else(bad)?;
+    let (number, unit) = s.split_at(split);
+    let secs = match unit {
+        "ms" => 0.001,
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => return Err(bad()),
+    };
+    let v: f64 = number.parse().map_err(|_| bad())?;
+    let d = Duration::try_from_secs_f64(v * secs).map_err(|_| bad())?;
+    if d < Duration::from_secs(1) {
+        return Err(format!("invalid period {s:?}: must be at least 1s"));
+    }
+    Ok(d)
+}
+
+/// The key rotation period of encrypted networks this daemon's flags
+/// chose (set once at start-up, read when a manager starts).
+static NETWORK_KEY_ROTATION: OnceLock<Duration> = OnceLock::new();
+
+/// Records the daemon's key rotation period (the first call wins).
+pub fn set_network_key_rotation(period: Duration) {
+    let _ = NETWORK_KEY_ROTATION.set(period);
+}
+
+/// What [`set_network_key_rotation`] recorded, else Swarm's 12 hours.
+pub fn network_key_rotation() -> Duration {
+    NETWORK_KEY_ROTATION
+        .get()
+        .copied()
+        .unwrap_or(Duration::from_secs(12 * 3600))
 }
 
 /// `100ms`, `1s`, `1.5s`: a tick length (at least 1ms).

@@ -272,7 +272,8 @@ impl LocalNode {
         raft: RaftNode,
         parent: &Shutdown,
     ) -> Result<(Manager, Managing), ControlError> {
-        let manager = Manager::replicated(raft.clone(), identity, self.clock.clone())?;
+        let manager = Manager::replicated(raft.clone(), identity, self.clock.clone())?
+            .with_network_key_period(crate::args::network_key_rotation());
         let listener = tokio::net::TcpListener::bind(&config.listen_addr)
             .await
             .map_err(|e| {

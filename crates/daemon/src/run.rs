@@ -62,6 +62,7 @@ pub async fn run(args: DaemonArgs) -> anyhow::Result<()> {
         .map(|h| parse_host(h))
         .collect::<Result<Vec<_>, _>>()?;
     crate::args::set_raft_timing(args.raft_timing().map_err(anyhow::Error::msg)?);
+    crate::args::set_network_key_rotation(args.network_key_rotation);
     let paths = Paths::new(&args.data_root);
     private_data_root(paths.root())?;
     let networking = crate::networking::Networking::start(&paths).await;

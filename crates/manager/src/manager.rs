@@ -23,7 +23,9 @@ use rswarm_types::ControlError;
 
 use crate::control::{ControlOp, ControlReply};
 use crate::grpc::Forwarder;
-use crate::loops::{manager_status_loop, orchestrator_loop, role_loop, scheduler_loop};
+use crate::loops::{
+    manager_status_loop, network_key_loop, orchestrator_loop, role_loop, scheduler_loop,
+};
 use crate::{ControlApi, Dispatcher, LogBroker};
 
 /// Swarm's words when no leader can take a write.
@@ -42,6 +44,8 @@ pub struct Manager {
     pub log_broker: LogBroker,
     replication: Option<Replication>,
     clock: Arc<dyn Clock>,
+    /// How often the leader rotates the key of encrypted networks.
+    network_key_period: Duration,
 }
 
 /// This manager's Raft node and the way to its leader.
@@ -61,7 +65,15 @@ impl Manager {
             store,
             replication: None,
             clock,
+            network_key_period: network_key_loop::DEFAULT_PERIOD,
         }
+    }
+
+    /// Rotates the key of encrypted networks every `period` while leading
+    /// (Swarm's 12 hours by default).
+    pub fn with_network_key_period(mut self, period: Duration) -> Manager {
+        self.network_key_period = period;
+        self
     }
 
     /// A manager over `raft`'s replicated store; `identity` (its manager
@@ -162,6 +174,11 @@ impl Manager {
                 term.clone(),
             )),
             tokio::spawn(self.dispatcher.clone().run(term.clone())),
+            tokio::spawn(network_key_loop::run(
+                self.store.clone(),
+                self.network_key_period,
+                term.clone(),
+            )),
         ];
         if let Some(r) = &self.replication {
             handles.push(tokio::spawn(manager_status_loop::run(

@@ -27,6 +27,9 @@
 //!   (Docker adds a backend when its container starts). The service name
 //!   and `tasks.<service>` are the node's DNS server's business
 //!   (`rswarm-network`'s records).
+//! - An encrypted network (`--opt encrypted`) carries the swarm's current
+//!   key and an MTU 60 bytes smaller (the tunnel's headers); while the
+//!   swarm has no key it is left out.
 //! - Output is deterministic: networks by ID, endpoints by address then
 //!   task ID, services by name then ID, backends by address. The version
 //!   is 0: the caller stamps versions as it sends maps.
@@ -38,12 +41,16 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use rswarm_store::Tables;
 use rswarm_types::{
-    Ipv4Cidr, MacAddr, MapEndpoint, MapNetwork, MapService, Network, NetworkMap, NetworkMapDelta,
-    ResolutionMode, Service, Task, TaskState,
+    Ipv4Cidr, MacAddr, MapEndpoint, MapNetwork, MapService, Network, NetworkKey, NetworkMap,
+    NetworkMapDelta, ResolutionMode, Service, Task, TaskState,
 };
 
 /// MTU inside an overlay: 1500 less the 50 bytes of VXLAN encapsulation.
 pub const OVERLAY_MTU: u32 = 1450;
+
+/// MTU inside an encrypted overlay: less the 60 bytes of the tunnel
+/// (outer IPv4 and UDP headers, WireGuard's header and tag).
+pub const ENCRYPTED_MTU: u32 = OVERLAY_MTU - 60;
 
 /// The network map of `node_id` (version 0).
 pub fn network_map(t: &Tables, node_id: &str) -> NetworkMap {
@@ -60,9 +67,10 @@ pub fn network_map(t: &Tables, node_id: &str) -> NetworkMap {
         joined.entry(n.id.as_str()).or_insert(n);
         n.id.as_str()
     });
+    let key = t.cluster().and_then(|c| c.network_key.as_ref());
     let mut networks: BTreeMap<String, MapNetwork> = joined
         .into_iter()
-        .filter_map(|(id, n)| Some((id.to_string(), map_network(n)?)))
+        .filter_map(|(id, n)| Some((id.to_string(), map_network(n, key)?)))
         .collect();
     if networks.is_empty() {
         return NetworkMap::default();
@@ -166,8 +174,14 @@ fn is_live(task: &Task) -> bool {
         && matches!(task.desired_state, TaskState::Running | TaskState::Complete)
 }
 
-/// The network's addressing, `None` before allocation.
-fn map_network(n: &Network) -> Option<MapNetwork> {
+/// The network's addressing, `None` before allocation (or, when it is
+/// encrypted, while the swarm has no key).
+fn map_network(n: &Network, key: Option<&NetworkKey>) -> Option<MapNetwork> {
+    let encryption = if n.encrypted() {
+        Some(key?.clone())
+    } else {
+        None
+    };
     let (subnet, gateway) = n.pool()?;
     Some(MapNetwork {
         id: n.id.clone(),
@@ -175,11 +189,16 @@ fn map_network(n: &Network) -> Option<MapNetwork> {
         vni: n.vni(),
         subnet: subnet.parse::<Ipv4Cidr>().ok()?,
         gateway: address_of(gateway)?,
-        mtu: OVERLAY_MTU,
+        mtu: if encryption.is_some() {
+            ENCRYPTED_MTU
+        } else {
+            OVERLAY_MTU
+        },
         internal: n.spec.internal,
         endpoints: Vec::new(),
         services: Vec::new(),
         ingress: None,
+        encryption,
     })
 }
 

@@ -53,6 +53,9 @@ pub enum NetError {
     /// The helper thread that enters a namespace died.
     #[error("namespace helper thread for {0} died")]
     Thread(PathBuf),
+
+    #[error("the encrypted networks' key (generation {0}) is not two 32-byte hex keys")]
+    BadKey(u64),
 }
 
 impl NetError {

@@ -226,6 +226,7 @@ mod tests {
             }],
             services: vec![],
             ingress: None,
+            encryption: None,
         };
         NetworkMapUpdate::Snapshot(NetworkMap {
             version: 1,

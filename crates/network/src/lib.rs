@@ -76,6 +76,7 @@
 pub mod config;
 pub mod dataplane;
 pub mod dns;
+pub mod encryption;
 pub mod error;
 pub mod fake;
 pub mod ipam;

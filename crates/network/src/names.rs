@@ -16,6 +16,8 @@
 //! | the node's routing-mesh endpoint | host namespace | `rswing0` |
 //! | its peer on the ingress bridge | ingress overlay namespace | `rswin0` |
 //! | the routing mesh's table | host namespace | `rswarm_mesh` (family ip) |
+//! | the encrypted overlays' tunnel (TUN) | host namespace | `rswwg0` |
+//! | their table | host namespace | `rswarm_secure` (family ip) |
 
 use crate::error::NetError;
 
@@ -33,6 +35,10 @@ pub const MESH_LINK: &str = "rswing0";
 pub const MESH_PORT: &str = "rswin0";
 /// The routing mesh's table in the host namespace.
 pub const MESH_TABLE: &str = "rswarm_mesh";
+/// The encrypted overlays' tunnel device, in the host namespace.
+pub const SECURE_LINK: &str = "rswwg0";
+/// Their table in the host namespace.
+pub const SECURE_TABLE: &str = "rswarm_secure";
 
 /// The namespace file of network `vni`.
 pub fn overlay_netns(vni: u32) -> String {
@@ -58,6 +64,7 @@ pub fn egress_port(task_id: &str) -> String {
 pub fn is_host_link(name: &str) -> bool {
     name == EGRESS_BRIDGE
         || name == MESH_LINK
+        || name == SECURE_LINK
         || name
             .strip_prefix("rswe")
             .is_some_and(|h| h.len() == 11 && h.bytes().all(|b| b.is_ascii_hexdigit()))

@@ -175,6 +175,7 @@ mod tests {
             endpoints: vec![],
             services: vec![],
             ingress: None,
+            encryption: None,
         }
     }
 

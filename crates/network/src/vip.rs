@@ -130,6 +130,7 @@ mod tests {
             endpoints: vec![],
             services: vec![],
             ingress: None,
+            encryption: None,
         };
         a.services = vec![
             svc("web", ResolutionMode::Vip, Some(2), &[11, 12, 11]),

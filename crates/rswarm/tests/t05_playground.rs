@@ -1,6 +1,7 @@
 //! `rswarm playground` (the README's first command) brings up a local
-//! swarm with a service, runs it until Ctrl-C, and cleans up everything it
-//! started.
+//! swarm with a service, and the seeds' first demo (a web service whose
+//! published port answers on every node's address), runs it until Ctrl-C,
+//! and cleans up everything it started.
 
 mod common;
 
@@ -87,6 +88,12 @@ fn playground_runs_a_three_node_swarm_until_interrupted_and_cleans_up() {
             "{host} Ready and Active in:\n{text}"
         );
     }
+    // The seeds' first demo (each node in a namespace of its own): the web
+    // service's published port answers on every node's address.
+    for i in 1..=3 {
+        let asked = format!("$ curl http://198.18.0.{i}:8080/\nhello from the rswarm playground");
+        assert!(text.contains(&asked), "{asked:?} in:\n{text}");
+    }
     // The REPLICAS column of `service ls` (ID NAME MODE REPLICAS IMAGE).
     let row = table_row(&text, "service ls", "hello");
     assert_eq!(
@@ -144,6 +151,15 @@ fn playground_runs_a_three_node_swarm_until_interrupted_and_cleans_up() {
     );
     assert!(out().contains("Stopping the playground..."), "{}", out());
     assert!(!dir.exists(), "{} removed", dir.display());
+    let netns = Command::new("ip")
+        .args(["netns", "list"])
+        .output()
+        .expect("ip netns");
+    let prefix = format!("rswpg-{pid}-");
+    assert!(
+        !String::from_utf8_lossy(&netns.stdout).contains(&prefix),
+        "the playground's namespaces are gone"
+    );
     assert!(
         common::service_pids(&service_id).is_empty(),
         "no task process left behind"

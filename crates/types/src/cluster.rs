@@ -24,6 +24,13 @@ pub struct Cluster {
     pub default_addr_pool: Vec<String>,
     pub subnet_size: u32,
     pub data_path_port: u32,
+    /// The key of encrypted overlay networks (swarmkit's
+    /// `NetworkBootstrapKeys`): made by the leader when the first
+    /// encrypted network is created, replaced at every rotation. It leaves
+    /// the managers only inside the network maps of nodes that carry an
+    /// encrypted network (over mutual TLS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_key: Option<crate::NetworkKey>,
 }
 
 /// Worker and manager join tokens.

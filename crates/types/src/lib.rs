@@ -37,7 +37,8 @@ pub use mount::*;
 pub use network::*;
 pub use network_map::{
     Ipv4Cidr, MacAddr, MapEndpoint, MapIngress, MapNetwork, MapPublishedPort, MapService,
-    NetworkMap, NetworkMapDelta, NetworkMapUpdate, ParseNetError, ResolutionMode, StaleDelta,
+    NetworkKey, NetworkMap, NetworkMapDelta, NetworkMapUpdate, ParseNetError, ResolutionMode,
+    StaleDelta,
 };
 pub use node::*;
 pub use service::*;

@@ -14,6 +14,9 @@ use crate::{Driver, Labels, Meta};
 /// it in `Options` and `DriverState`.
 pub const VXLAN_ID_OPTION: &str = "com.docker.network.driver.overlay.vxlanid_list";
 
+/// The driver option of an encrypted overlay (`--opt encrypted`).
+pub const ENCRYPTED_OPTION: &str = "encrypted";
+
 /// A swarm network.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -44,6 +47,15 @@ impl Network {
             .and_then(|v| v.split(',').next())
             .and_then(|v| v.parse().ok())
             .unwrap_or(0)
+    }
+
+    /// Whether its traffic between nodes is encrypted
+    /// (`docker network create --opt encrypted`).
+    pub fn encrypted(&self) -> bool {
+        self.spec
+            .driver_configuration
+            .as_ref()
+            .is_some_and(|d| d.options.contains_key(ENCRYPTED_OPTION))
     }
 
     /// The first allocated pool: `(subnet, gateway)`.

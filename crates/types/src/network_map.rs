@@ -51,6 +51,60 @@ pub struct MapNetwork {
     /// The routing mesh, on the ingress network only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ingress: Option<MapIngress>,
+    /// Encrypted between nodes (`--opt encrypted`): the swarm's current
+    /// key (the same for every encrypted network).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<NetworkKey>,
+}
+
+/// The key of encrypted overlays: a WireGuard (X25519) private key all
+/// nodes share, and a preshared key, both 32 bytes in hex; `generation`
+/// counts rotations. Its `Debug` shows the generation only.
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NetworkKey {
+    pub private_key: String,
+    pub preshared_key: String,
+    pub generation: u64,
+}
+
+impl fmt::Debug for NetworkKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NetworkKey")
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
+    }
+}
+
+impl NetworkKey {
+    /// A new random key of `generation`.
+    pub fn generate(generation: u64, random: impl Fn() -> [u8; 32]) -> NetworkKey {
+        NetworkKey {
+            private_key: hex(&random()),
+            preshared_key: hex(&random()),
+            generation,
+        }
+    }
+
+    /// The two keys as bytes; `None` when one is not 64 hex digits.
+    pub fn bytes(&self) -> Option<([u8; 32], [u8; 32])> {
+        Some((unhex(&self.private_key)?, unhex(&self.preshared_key)?))
+    }
+}
+
+fn hex(b: &[u8; 32]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<[u8; 32]> {
+    if s.len() != 64 || !s.is_ascii() {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
 }
 
 /// The ingress network's routing mesh as one node carries it. Every node
@@ -366,6 +420,7 @@ mod tests {
             endpoints: vec![],
             services: vec![],
             ingress: None,
+            encryption: None,
         }
     }
 

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
 use rswarm_store::{Kind, Object, Tables};
-use rswarm_types::{Cluster, ControlError, Driver, Ipv4Cidr, Network, NetworkSpec};
+use rswarm_types::{Cluster, ControlError, Driver, Ipv4Cidr, Network, NetworkKey, NetworkSpec};
 
 use super::ControlApi;
 use crate::allocator::ingress::{give_node_address, publishes_ingress};
@@ -100,6 +100,14 @@ pub fn new_network(
         ..Default::default()
     };
     network.driver_state.name = "overlay".into();
+    // The user's driver options stay in the driver's state, as the overlay
+    // driver keeps them (`network inspect` shows `encrypted` there).
+    network.driver_state.options = network
+        .spec
+        .driver_configuration
+        .as_ref()
+        .map(|d| d.options.clone())
+        .unwrap_or_default();
     network
         .driver_state
         .options
@@ -139,6 +147,15 @@ impl ControlApi {
             .update(|tx| {
                 let network = new_network(tx.base(), spec, now)?;
                 tx.create(Object::Network(network.clone()))?;
+                if network.encrypted()
+                    && let Some(mut cluster) = tx.cluster()
+                    && cluster.network_key.is_none()
+                {
+                    // The swarm's first encrypted network: its key.
+                    cluster.network_key =
+                        Some(NetworkKey::generate(1, rswarm_rt::id::random_bytes));
+                    tx.update(Object::Cluster(cluster))?;
+                }
                 if network.spec.ingress {
                     // Every node's routing-mesh endpoint on the new ingress.
                     let mut used = BTreeSet::new();

@@ -158,6 +158,7 @@ mod tests {
                         endpoints: vec![],
                         services: vec![],
                         ingress: None,
+                        encryption: None,
                     };
                     (n.id.clone(), n)
                 })

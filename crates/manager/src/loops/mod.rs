@@ -4,6 +4,7 @@
 
 pub mod batch;
 pub mod manager_status_loop;
+pub mod network_key_loop;
 pub mod orchestrator_loop;
 pub mod role_loop;
 pub mod scheduler_loop;

@@ -150,6 +150,7 @@ mod tests {
     fn records(backends: usize) -> Records {
         let n = MapNetwork {
             ingress: None,
+            encryption: None,
             id: "A".into(),
             name: "appnet".into(),
             vni: 4096,

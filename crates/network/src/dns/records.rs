@@ -130,6 +130,7 @@ mod tests {
     fn records() -> Records {
         let mut a = MapNetwork {
             ingress: None,
+            encryption: None,
             id: "A".into(),
             name: "appnet".into(),
             vni: 4096,

@@ -1,6 +1,7 @@
 //! The leftover sweep: every namespace file under our root, every host
 //! link with one of our names, every `rswarm*` table in the host
-//! namespace, every per-task directory. Nothing else is touched.
+//! namespace, the encrypted networks' policy rule and route (our priority
+//! and table number), every per-task directory. Nothing else is touched.
 
 use crate::config::DataPlaneConfig;
 use crate::dataplane::Cleanup;
@@ -40,6 +41,9 @@ pub async fn sweep(cfg: &DataPlaneConfig) -> Result<Cleanup, NetError> {
     nl.close().await;
     c.links = r?;
     c.tables = nft::delete_our_tables(&cfg.host).await?;
+    // The encrypted networks' rule and route (their tunnel went with the
+    // process that held it).
+    super::encrypted::down(cfg, None).await?;
     if let Ok(rd) = std::fs::read_dir(&cfg.state_dir) {
         for e in rd.flatten() {
             let p = e.path();

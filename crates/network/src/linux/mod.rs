@@ -4,6 +4,7 @@
 
 mod cleanup;
 mod egress;
+mod encrypted;
 mod mesh;
 mod overlay;
 pub mod secure;
@@ -46,6 +47,8 @@ struct State {
     egress_up: bool,
     /// The node's routing-mesh endpoint, while the map has an ingress.
     mesh: Option<mesh::Endpoint>,
+    /// The tunnel of encrypted networks, while the map has one.
+    encrypted: Option<encrypted::Encrypted>,
 }
 
 impl LinuxDataPlane {
@@ -63,6 +66,7 @@ impl LinuxDataPlane {
                 pool,
                 egress_up: false,
                 mesh: None,
+                encrypted: None,
             }),
             records: watch::Sender::new(Arc::new(Records::default())),
         })
@@ -81,6 +85,13 @@ impl LinuxDataPlane {
             .map(|(id, o)| (id.clone(), o.key))
             .collect();
         let plan = plan_networks(&have, &st.map);
+        // Encryption first; an encrypted network is not created while its
+        // tunnel cannot run (its traffic would leave in clear).
+        let secure = encrypted::converge(&self.cfg, &mut st.encrypted, &st.map).await;
+        let secure_ok = secure.is_ok();
+        if let Err(e) = secure {
+            first.get_or_insert(e);
+        }
         for id in &plan.remove {
             if let Some(o) = st.overlays.remove(id)
                 && let Err(e) = overlay::remove(&o)
@@ -89,7 +100,9 @@ impl LinuxDataPlane {
             }
         }
         for id in &plan.create {
-            if let Some(net) = st.map.networks.get(id) {
+            if let Some(net) = st.map.networks.get(id)
+                && (secure_ok || net.encryption.is_none())
+            {
                 match overlay::create(&self.cfg, net).await {
                     Ok(o) => {
                         st.overlays.insert(id.clone(), o);
@@ -256,6 +269,9 @@ impl DataPlane for LinuxDataPlane {
         st.pool = EgressPool::new(self.cfg.egress_subnet);
         st.egress_up = false;
         st.mesh = None;
+        if let Some(e) = st.encrypted.take() {
+            let _ = encrypted::down(&self.cfg, Some(e)).await;
+        }
         self.records.send_replace(Arc::new(Records::default()));
         cleanup::sweep(&self.cfg).await
     }
@@ -297,6 +313,11 @@ impl DataPlane for LinuxDataPlane {
         }
         if st.mesh.take().is_some()
             && let Err(e) = mesh::down(&self.cfg).await
+        {
+            first.get_or_insert(e);
+        }
+        if let Some(enc) = st.encrypted.take()
+            && let Err(e) = encrypted::down(&self.cfg, Some(enc)).await
         {
             first.get_or_insert(e);
         }

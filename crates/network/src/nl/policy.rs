@@ -97,6 +97,26 @@ impl Netlink {
             )))
     }
 
+    /// Sets table `table`'s default route straight out of link `index`
+    /// (a tunnel), replacing one.
+    pub async fn table_default_dev(&self, table: u32, index: u32) -> Result<(), NetError> {
+        let msg = RouteMessageBuilder::<Ipv4Addr>::new()
+            .table_id(table)
+            .output_interface(index)
+            .scope(netlink_packet_route::route::RouteScope::Link)
+            .build();
+        self.handle
+            .route()
+            .add(msg)
+            .replace()
+            .execute()
+            .await
+            .map_err(NetError::nl(format!(
+                "default route of table {table} in {}",
+                self.ns
+            )))
+    }
+
     /// Deletes table `table`'s default route (a missing one is fine).
     pub async fn table_default_route_del(&self, table: u32) -> Result<(), NetError> {
         let msg = RouteMessageBuilder::<Ipv4Addr>::new()

@@ -21,6 +21,7 @@ pub fn network(id: &str, vni: u32, net: u8, internal: bool) -> MapNetwork {
         endpoints: vec![],
         services: vec![],
         ingress: None,
+        encryption: None,
     }
 }
 

@@ -37,6 +37,8 @@ pub struct TestDaemon {
     /// The network namespace (`ip netns` name) it runs in, if not the
     /// test's own (see [`TestDaemon::start_in_netns`]).
     pub netns: Option<String>,
+    /// More daemon flags (see [`TestDaemon::start_in_netns_with_args`]).
+    pub extra_args: Vec<String>,
 }
 
 impl TestDaemon {
@@ -62,21 +64,34 @@ impl TestDaemon {
         Self::launch(hostname, runtime, Some(netns))
     }
 
+    /// [`TestDaemon::start_in_netns`] with more daemon flags.
+    pub fn start_in_netns_with_args(hostname: &str, netns: &str, args: &[&str]) -> TestDaemon {
+        let mut d = Self::launch_stopped(hostname, "process", Some(netns));
+        d.extra_args = args.iter().map(|a| a.to_string()).collect();
+        d.spawn();
+        d
+    }
+
     /// A daemon in a new temporary directory, spawned and answering.
     fn launch(hostname: &str, runtime: &str, netns: Option<&str>) -> TestDaemon {
+        let mut d = Self::launch_stopped(hostname, runtime, netns);
+        d.spawn();
+        d
+    }
+
+    fn launch_stopped(hostname: &str, runtime: &str, netns: Option<&str>) -> TestDaemon {
         let dir = tempfile::Builder::new()
             .prefix("rswarm-test-")
             .tempdir()
             .expect("tempdir");
-        let mut d = TestDaemon {
+        TestDaemon {
             dir,
             child: None,
             hostname: hostname.to_string(),
             runtime: runtime.to_string(),
             netns: netns.map(str::to_string),
-        };
-        d.spawn();
-        d
+            extra_args: Vec::new(),
+        }
     }
 
     /// The daemon's PID, while it runs.
@@ -117,6 +132,7 @@ impl TestDaemon {
             .args(["--hostname", &self.hostname, "--runtime", &self.runtime])
             // Whatever the runtime, never the machine's own Docker engine.
             .args(["--docker-host", &test_engine()])
+            .args(&self.extra_args)
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
