@@ -1,23 +1,25 @@
 //! The tunnel's device: the TUN link and the UDP socket, opened in the
 //! host namespace, and the three threads that move packets between them
 //! through the peer table (blocking I/O on dedicated threads: no runtime
-//! hop per packet).
+//! hop per packet; sends batched, see [`batch`]).
 
-use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
+use std::net::{Ipv4Addr, UdpSocket};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use nix::errno::Errno;
 use nix::libc;
 use nix::sys::socket::setsockopt;
-use nix::sys::socket::sockopt::{RcvBuf, SndBuf};
+use nix::sys::socket::sockopt::{RcvBuf, SndBuf, UdpGroSegment};
 use nix::{setsockopt_impl, sockopt_impl};
 use tun_rs::{DeviceBuilder, InterruptEvent, SyncDevice};
 
 use super::TUN_MTU;
-use super::peers::{Io, Table};
+use super::batch::{self, Batch};
+use super::peers::Table;
 use crate::error::NetError;
 use crate::netns::{Netns, run_in};
 
@@ -25,7 +27,9 @@ use crate::netns::{Netns, run_in};
 const TICK: Duration = Duration::from_millis(250);
 /// How long the socket thread blocks before it looks at the stop flag.
 const RECV_TIMEOUT: Duration = Duration::from_millis(200);
-/// Buffers: the largest datagram or packet.
+/// Packets read from the TUN before their messages are sent.
+const BURST: usize = 64;
+/// Buffers: the largest datagram or packet (or GRO batch).
 const BUF: usize = 65_536;
 /// Socket buffers (the kernel caps them at net.core.[rw]mem_max).
 const SOCK_BUF: usize = 4 << 20;
@@ -56,26 +60,6 @@ impl std::fmt::Debug for Device {
             .field("name", &self.name)
             .field("threads", &self.threads.len())
             .finish()
-    }
-}
-
-struct NetIo<'a> {
-    sock: &'a UdpSocket,
-    tun: &'a SyncDevice,
-    port: u16,
-}
-
-impl Io for NetIo<'_> {
-    fn to_peer(&mut self, peer: Ipv4Addr, datagram: &[u8]) {
-        if let Err(e) = self.sock.send_to(datagram, (peer, self.port)) {
-            tracing::debug!(%peer, error = %e, "secure tunnel: send failed");
-        }
-    }
-
-    fn to_tun(&mut self, packet: &[u8]) {
-        if let Err(e) = self.tun.send(packet) {
-            tracing::debug!(error = %e, "secure tunnel: TUN write failed");
-        }
     }
 }
 
@@ -178,6 +162,9 @@ async fn open(
         // best effort: the kernel caps them, and smaller ones only cost speed
         let _ = setsockopt(&sock, RcvBuf, &SOCK_BUF);
         let _ = setsockopt(&sock, SndBuf, &SOCK_BUF);
+        let _ = setsockopt(&sock, UdpGroSegment, &true);
+        tun.set_nonblocking(true)
+            .map_err(NetError::io(format!("make TUN device {name} non-blocking")))?;
         sock.set_read_timeout(Some(RECV_TIMEOUT))
             .map_err(NetError::io(what))?;
         Ok((tun, sock))
@@ -185,7 +172,8 @@ async fn open(
     .await
 }
 
-/// TUN → encrypt → UDP.
+/// TUN → encrypt → UDP: reads what the TUN has (up to [`BURST`]
+/// packets), then sends the messages together.
 fn tun_loop(
     tun: &SyncDevice,
     sock: &UdpSocket,
@@ -196,39 +184,44 @@ fn tun_loop(
 ) {
     let mut packet = vec![0u8; BUF];
     let mut buf = vec![0u8; BUF];
-    let mut io = NetIo { sock, tun, port };
+    let mut io = Batch::new(sock, tun, port);
     while !stop.load(Ordering::SeqCst) {
-        match tun.recv_intr(&mut packet, wake) {
-            Ok(n) => table.outgoing(&packet[..n], &mut buf, &mut io),
-            Err(e) if stop.load(Ordering::SeqCst) => {
-                tracing::trace!(error = %e, "secure tunnel: TUN thread stops");
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "secure tunnel: TUN read failed");
+        if let Err(e) = tun.wait_readable_intr(wake) {
+            if !stop.load(Ordering::SeqCst) {
+                tracing::warn!(error = %e, "secure tunnel: TUN wait failed");
                 std::thread::sleep(Duration::from_millis(10));
             }
+            continue;
         }
+        for _ in 0..BURST {
+            match tun.recv(&mut packet) {
+                Ok(n) => table.outgoing(&packet[..n], &mut buf, &mut io),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "secure tunnel: TUN read failed");
+                    break;
+                }
+            }
+        }
+        io.flush();
     }
 }
 
-/// UDP → decrypt → TUN (and handshake replies back out).
+/// UDP → decrypt → TUN (and handshake replies back out); datagrams
+/// coalesced by GRO are taken apart.
 fn udp_loop(tun: &SyncDevice, sock: &UdpSocket, port: u16, table: &Table, stop: &AtomicBool) {
-    let mut datagram = vec![0u8; BUF];
+    let mut datagrams = vec![0u8; BUF];
     let mut buf = vec![0u8; BUF];
-    let mut io = NetIo { sock, tun, port };
+    let mut io = Batch::new(sock, tun, port);
     while !stop.load(Ordering::SeqCst) {
-        match sock.recv_from(&mut datagram) {
-            Ok((n, SocketAddr::V4(from))) => {
-                table.incoming(*from.ip(), &datagram[..n], &mut buf, &mut io);
+        match batch::recv(sock, &mut datagrams) {
+            Ok(Some(r)) => {
+                for d in datagrams[..r.len].chunks(r.segment) {
+                    table.incoming(r.from, d, &mut buf, &mut io);
+                }
+                io.flush();
             }
-            Ok(_) => {}
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock
-                        | std::io::ErrorKind::TimedOut
-                        | std::io::ErrorKind::Interrupted
-                ) => {}
+            Ok(None) | Err(Errno::EAGAIN | Errno::EINTR) => {}
             Err(e) => {
                 // ICMP errors of earlier sends surface here (ECONNREFUSED)
                 tracing::trace!(error = %e, "secure tunnel: UDP receive error");
@@ -246,8 +239,9 @@ fn timer_loop(
     stop: &mpsc::Receiver<()>,
 ) {
     let mut buf = vec![0u8; BUF];
-    let mut io = NetIo { sock, tun, port };
+    let mut io = Batch::new(sock, tun, port);
     while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(TICK) {
         table.tick(&mut buf, &mut io);
+        io.flush();
     }
 }
