@@ -215,13 +215,13 @@ fn udp_loop(tun: &SyncDevice, sock: &UdpSocket, port: u16, table: &Table, stop: 
     let mut io = Batch::new(sock, tun, port);
     while !stop.load(Ordering::SeqCst) {
         match batch::recv(sock, &mut datagrams) {
-            Ok(Some(r)) => {
-                for d in datagrams[..r.len].chunks(r.segment) {
+            Ok(Some(r)) if r.len > 0 => {
+                for d in datagrams[..r.len].chunks(r.segment.max(1)) {
                     table.incoming(r.from, d, &mut buf, &mut io);
                 }
                 io.flush();
             }
-            Ok(None) | Err(Errno::EAGAIN | Errno::EINTR) => {}
+            Ok(_) | Err(Errno::EAGAIN | Errno::EINTR) => {}
             Err(e) => {
                 // ICMP errors of earlier sends surface here (ECONNREFUSED)
                 tracing::trace!(error = %e, "secure tunnel: UDP receive error");
