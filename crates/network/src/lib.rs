@@ -63,10 +63,19 @@
 //! * Detach closes the task's DNS sockets before removing anything (an
 //!   open socket keeps a namespace and its veths alive).
 //!
-//! What it does not do: allocate anything (VNIs, subnets, IPs, MACs and
-//! VIPs are the manager's), decide which backends are healthy, spawn
-//! tasks, write /etc/hosts or set hostnames; the ingress routing mesh,
-//! published ports and encrypted overlays (issue 10); IPv6. On a host
+//! * The ingress routing mesh ([`mesh`]): the node's endpoint `rswing0`
+//!   on the ingress network and the host table `rswarm_mesh` DNAT every
+//!   published port on any local address to the service's tasks; tasks
+//!   route replies back through the node a connection came in by, so they
+//!   see the client's own address.
+//! * Encrypted overlays ([`encryption`]): VXLAN of encrypted networks goes
+//!   through a user-space WireGuard tunnel (`linux::secure`) between
+//!   nodes, keyed with the swarm's key from the map.
+//!
+//! What it does not do: allocate anything (VNIs, subnets, IPs, MACs,
+//! VIPs, published ports and keys are the manager's), decide which
+//! backends are healthy, spawn tasks, write /etc/hosts or set hostnames;
+//! host-mode ports (the runtimes'); IPv6. On a host
 //! whose iptables FORWARD policy is DROP (Docker's), forwarded egress
 //! traffic of tasks needs an accept rule in Docker's `DOCKER-USER`
 //! chain, which this crate does not add.
