@@ -84,11 +84,13 @@ pub fn task_out(mut t: Task) -> serde_json::Value {
 
 /// A node as the Engine API shows it: without the role its certificate
 /// grants (internal; clients read the desired role in `Spec.Role` and
-/// moby's `swarm.Node` has no top-level `Role`).
+/// moby's `swarm.Node` has no top-level `Role`) and without its network
+/// attachments (swarmkit keeps them; moby's `swarm.Node` does not show them).
 pub fn node_out(n: Node) -> serde_json::Value {
     let mut v = serde_json::to_value(n).unwrap_or_default();
     if let Some(o) = v.as_object_mut() {
         o.remove("Role");
+        o.remove("Attachments");
     }
     v
 }
@@ -217,9 +219,10 @@ mod tests {
     }
 
     #[test]
-    fn node_has_no_top_level_role() {
+    fn node_has_no_top_level_role_or_attachments() {
         let n = Node {
             role: rswarm_types::NodeRole::Manager,
+            attachments: vec![rswarm_types::NetworkAttachment::default()],
             spec: rswarm_types::NodeSpec {
                 role: rswarm_types::NodeRole::Manager,
                 ..Default::default()
@@ -228,6 +231,7 @@ mod tests {
         };
         let j = node_out(n);
         assert!(j.get("Role").is_none(), "{j}");
+        assert!(j.get("Attachments").is_none(), "{j}");
         assert_eq!(j["Spec"]["Role"], "manager");
     }
 
