@@ -28,6 +28,9 @@
 #
 #   D  outside -> host2's address, a server in host2's own namespace (a
 #      direct connection to the machine of the task): baseline
+#   T  outside -> the `meshweb` task's own ingress address, routed through
+#      host2 (a route in the outside namespace; no DNAT): a direct
+#      connection to the task, the issue's baseline
 #   M2 outside -> host2:7200, published by `meshweb` (its one task on host2)
 #   M3 outside -> host3:7200 (host3 runs no task: the mesh sends it over
 #      VXLAN to host2 and the reply comes back the same way)
@@ -277,7 +280,7 @@ wait_running() {
 read -r WEB_PID WEB_ADDR < <(wait_running web 1)
 read -r CLIENT_PID _ < <(wait_running client 1)
 read -r _ SCALED_ADDR < <(wait_running scaled 1)
-wait_running meshweb 1 >/dev/null
+read -r _ MESH_ADDR < <(wait_running meshweb 1)
 wait_running meshscaled 1 >/dev/null
 VIP=$(rsh 1 service inspect web | jq -r '.[0].Endpoint.VirtualIPs[0].Addr | split("/")[0]')
 SVIP=$(rsh 1 service inspect scaled | jq -r '.[0].Endpoint.VirtualIPs[0].Addr | split("/")[0]')
@@ -306,6 +309,10 @@ wait_path "the web task from the client" "$WEB_ADDR" in_client
 wait_path "the web VIP from the client" "$VIP" in_client
 wait_path "the scaled VIP from the client" "$SVIP" in_client
 wait_path "host2 from outside" "$U" in_out
+# T: the meshweb task's ingress address, routed through host2 (its host
+# namespace routes the ingress subnet; the task answers through host2).
+in_out ip route add "$MESH_ADDR/32" via "$U"
+wait_path "the meshweb task from outside" "$MESH_ADDR" in_out
 for h in 1 2 3; do
   for _ in $(seq 1 60); do
     in_out timeout 3 "$PY" "$WORK/tool.py" rate "$(addr $h)" 7200 0.01 >/dev/null 2>&1 && break
@@ -321,15 +328,17 @@ tput() { "$@" -p 5201 -t "$SECS" -J | jq -r '.end.sum_received.bits_per_second /
 # The same through the mesh's published iperf3 port.
 tput2() { "$@" -p 5202 -t "$SECS" -J | jq -r '.end.sum_received.bits_per_second / 1e7 | round / 100'; }
 
-declare -a TU TO TV RU RO RV DW DWP DT DTP BAD TD TM2 TM3 RD RM2 RM3
+declare -a TU TO TV RU RO RV DW DWP DT DTP BAD TD TT TM2 TM3 RD RT RM2 RM3
 for r in $(seq 1 "$RUNS"); do
   TD+=("$(tput in_out iperf3 -c "$U")")
+  TT+=("$(tput in_out iperf3 -c "$MESH_ADDR")")
   TM2+=("$(tput2 in_out iperf3 -c "$(addr 2)")")
   TM3+=("$(tput2 in_out iperf3 -c "$(addr 3)")")
   RD+=("$(in_out "$PY" "$WORK/tool.py" rate "$U" 7000 "$SECS")")
+  RT+=("$(in_out "$PY" "$WORK/tool.py" rate "$MESH_ADDR" 7000 "$SECS")")
   RM2+=("$(in_out "$PY" "$WORK/tool.py" rate "$(addr 2)" 7200 "$SECS")")
   RM3+=("$(in_out "$PY" "$WORK/tool.py" rate "$(addr 3)" 7200 "$SECS")")
-  log "round $r: mesh Gbit/s D ${TD[-1]} M2 ${TM2[-1]} M3 ${TM3[-1]}; conn/s D ${RD[-1]} M2 ${RM2[-1]} M3 ${RM3[-1]}"
+  log "round $r: mesh Gbit/s D ${TD[-1]} T ${TT[-1]} M2 ${TM2[-1]} M3 ${TM3[-1]}; conn/s D ${RD[-1]} T ${RT[-1]} M2 ${RM2[-1]} M3 ${RM3[-1]}"
   TU+=("$(tput in_h1 iperf3 -c "$U")")
   TO+=("$(tput in_client iperf3 -c "$WEB_ADDR")")
   TV+=("$(tput in_client iperf3 -c "$VIP")")
@@ -341,34 +350,30 @@ for r in $(seq 1 "$RUNS"); do
   log "round $r: Gbit/s U ${TU[-1]} O ${TO[-1]} V ${TV[-1]}; conn/s U ${RU[-1]} O ${RO[-1]} V ${RV[-1]}; dns web ${DW[-1]} us (p99 ${DWP[-1]}), tasks.web ${DT[-1]} us (p99 ${DTP[-1]})"
 done
 
-# Scale-up: `scaled` N -> N+1, until the client reaches the new task via the VIP.
-declare -a SC
-known=$SCALED_ADDR
-for r in $(seq 1 "$SCALE_ROUNDS"); do
-  n=$((r + 1))
-  t0=$EPOCHREALTIME
-  rsh 1 service scale -d "scaled=$n" >/dev/null
-  read -r t1 new < <(in_client "$PY" "$WORK/tool.py" poll "$SVIP" 7000 "$known" 60)
-  SC+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')")
-  known=$known,$new
-  log "scale round $r: scaled=$n, new task $new answered on the VIP after ${SC[-1]} s"
-  wait_running scaled "$n" >/dev/null
-done
+# Scale-up rounds: service $1 goes N -> N+1 (N = 1, 2, ...) and a poller
+# run by $2 (a namespace wrapper) at $3:$4 waits until a task it has not
+# seen yet answers; the seconds from `service scale` to that answer go to
+# the array named $5; $6 names the tasks already known.
+scale_rounds() {
+  local svc=$1 runner=$2 host=$3 port=$4 known=$6 r n t0 t1 new
+  local -n times=$5
+  for r in $(seq 1 "$SCALE_ROUNDS"); do
+    n=$((r + 1))
+    t0=$EPOCHREALTIME
+    rsh 1 service scale -d "$svc=$n" >/dev/null
+    read -r t1 new < <("$runner" "$PY" "$WORK/tool.py" poll "$host" "$port" "$known" 60)
+    times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')")
+    known=$known,$new
+    log "scale round $r: $svc=$n, new task $new answered on $host:$port after ${times[-1]} s"
+    wait_running "$svc" "$n" >/dev/null
+  done
+}
 
-# Scale-up through the mesh: `meshscaled` N -> N+1, until a connection
-# from outside to host1's published port reaches the new task.
-declare -a MSC
-known=$(in_out "$PY" "$WORK/tool.py" seen "$(addr 1)" 7300 10)
-for r in $(seq 1 "$SCALE_ROUNDS"); do
-  n=$((r + 1))
-  t0=$EPOCHREALTIME
-  rsh 1 service scale -d "meshscaled=$n" >/dev/null
-  read -r t1 new < <(in_out "$PY" "$WORK/tool.py" poll "$(addr 1)" 7300 "$known" 60)
-  MSC+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')")
-  known=$known,$new
-  log "mesh scale round $r: meshscaled=$n, new task $new answered on host1:7300 after ${MSC[-1]} s"
-  wait_running meshscaled "$n" >/dev/null
-done
+# `scaled` through its VIP from the client task; `meshscaled` through
+# host1's published port from outside the swarm.
+declare -a SC MSC
+scale_rounds scaled in_client "$SVIP" 7000 SC "$SCALED_ADDR"
+scale_rounds meshscaled in_out "$(addr 1)" 7300 MSC "$(in_out "$PY" "$WORK/tool.py" seen "$(addr 1)" 7300 10)"
 
 # Median over rounds of ${A[r]} / ${B[r]} for arrays named A and B, in %.
 rr() {
@@ -405,15 +410,16 @@ service scale -d scaled=N+1 -> new task answers on the VIP: $(stats "${SC[@]}") 
 
 Routing mesh, from outside the swarm (198.18.0.254):
 
-| path | TCP throughput, Gbit/s | vs D | connections/s | vs D |
-|---|---|---|---|---|
-| D outside -> host2, direct (baseline) | $(median "${TD[@]}") (${TD[*]}) | 100 % | $(median "${RD[@]}") (${RD[*]}) | 100 % |
-| M2 outside -> host2:7200 (task on host2) | $(median "${TM2[@]}") (${TM2[*]}) | $(pct "$(median "${TD[@]}")" "$(median "${TM2[@]}")") | $(median "${RM2[@]}") (${RM2[*]}) | $(pct "$(median "${RD[@]}")" "$(median "${RM2[@]}")") |
-| M3 outside -> host3:7200 (no task on host3) | $(median "${TM3[@]}") (${TM3[*]}) | $(pct "$(median "${TD[@]}")" "$(median "${TM3[@]}")") | $(median "${RM3[@]}") (${RM3[*]}) | $(pct "$(median "${RD[@]}")" "$(median "${RM3[@]}")") |
+| path | TCP throughput, Gbit/s | vs D | vs T | connections/s | vs D | vs T |
+|---|---|---|---|---|---|---|
+| D outside -> host2's own namespace | $(median "${TD[@]}") (${TD[*]}) | 100 % | | $(median "${RD[@]}") (${RD[*]}) | 100 % | |
+| T outside -> the task's address via host2 (baseline) | $(median "${TT[@]}") (${TT[*]}) | $(pct "$(median "${TD[@]}")" "$(median "${TT[@]}")") | 100 % | $(median "${RT[@]}") (${RT[*]}) | $(pct "$(median "${RD[@]}")" "$(median "${RT[@]}")") | 100 % |
+| M2 outside -> host2:7200 (task on host2) | $(median "${TM2[@]}") (${TM2[*]}) | $(pct "$(median "${TD[@]}")" "$(median "${TM2[@]}")") | $(pct "$(median "${TT[@]}")" "$(median "${TM2[@]}")") | $(median "${RM2[@]}") (${RM2[*]}) | $(pct "$(median "${RD[@]}")" "$(median "${RM2[@]}")") | $(pct "$(median "${RT[@]}")" "$(median "${RM2[@]}")") |
+| M3 outside -> host3:7200 (no task on host3) | $(median "${TM3[@]}") (${TM3[*]}) | $(pct "$(median "${TD[@]}")" "$(median "${TM3[@]}")") | $(pct "$(median "${TT[@]}")" "$(median "${TM3[@]}")") | $(median "${RM3[@]}") (${RM3[*]}) | $(pct "$(median "${RD[@]}")" "$(median "${RM3[@]}")") | $(pct "$(median "${RT[@]}")" "$(median "${RM3[@]}")") |
 
 Median of the per-round ratios:
-  throughput   M2/D $(rr TM2 TD)  M3/D $(rr TM3 TD)
-  connections  M2/D $(rr RM2 RD)  M3/D $(rr RM3 RD)
+  throughput   M2/T $(rr TM2 TT)  M3/T $(rr TM3 TT)  M2/D $(rr TM2 TD)  M3/D $(rr TM3 TD)  T/D $(rr TT TD)
+  connections  M2/T $(rr RM2 RT)  M3/T $(rr RM3 RT)  M2/D $(rr RM2 RD)  M3/D $(rr RM3 RD)  T/D $(rr RT RD)
 
 service scale -d meshscaled=N+1 -> new task answers on host1's published port: $(stats "${MSC[@]}") s (${MSC[*]})
 OUT

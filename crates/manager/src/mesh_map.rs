@@ -19,10 +19,9 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use rswarm_store::Tables;
-use rswarm_types::{MapEndpoint, MapIngress, MapPublishedPort, Network, NodeState};
+use rswarm_types::{MacAddr, MapEndpoint, MapIngress, MapPublishedPort, Network, NodeState};
 
 use crate::allocator::ingress::{ingress_network, node_address, publishes_ingress};
-use crate::network_map::mac_from_ip;
 
 /// The ingress network when `node_id` carries it for the mesh.
 pub fn mesh_network<'t>(t: &'t Tables, node_id: &str) -> Option<&'t Network> {
@@ -48,7 +47,7 @@ pub fn node_endpoints(
             let ip = node_address(n, ingress_id)?;
             Some(MapEndpoint {
                 ip,
-                mac: mac_from_ip(ip),
+                mac: MacAddr::from_ip(ip),
                 vtep: vtep_of(&n.status.addr)?,
                 task_id: String::new(),
                 service_id: String::new(),

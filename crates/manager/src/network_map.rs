@@ -91,7 +91,7 @@ pub fn network_map(t: &Tables, node_id: &str) -> NetworkMap {
             };
             net.endpoints.push(MapEndpoint {
                 ip,
-                mac: mac_from_ip(ip),
+                mac: MacAddr::from_ip(ip),
                 vtep,
                 task_id: task.id.clone(),
                 service_id: task.service_id.clone(),
@@ -159,12 +159,6 @@ pub fn network_map(t: &Tables, node_id: &str) -> NetworkMap {
 /// no network changed. Stamp `new.version` before calling.
 pub fn delta(old: &NetworkMap, new: &NetworkMap) -> Option<NetworkMapDelta> {
     (old.networks != new.networks).then(|| old.diff(new))
-}
-
-/// Docker's MAC for an address (`GenerateMACFromIP`): `02:42:` + its bytes.
-pub fn mac_from_ip(ip: Ipv4Addr) -> MacAddr {
-    let [a, b, c, d] = ip.octets();
-    MacAddr([0x02, 0x42, a, b, c, d])
 }
 
 /// Assigned to a node, `assigned..=running`, desired to run.
@@ -656,7 +650,7 @@ mod tests {
         assert_eq!(vtep_of("fd00::12"), None);
         assert_eq!(vtep_of(""), None);
         assert_eq!(
-            mac_from_ip(ip("10.0.1.11")).to_string(),
+            MacAddr::from_ip(ip("10.0.1.11")).to_string(),
             "02:42:0a:00:01:0b"
         );
     }

@@ -158,12 +158,6 @@ pub fn node_mark(ip: Ipv4Addr) -> u32 {
     u32::from(ip)
 }
 
-/// The MAC of a node's endpoint (Docker's `02:42:` + address).
-pub fn node_mac(ip: Ipv4Addr) -> MacAddr {
-    let [a, b, c, d] = ip.octets();
-    MacAddr([0x02, 0x42, a, b, c, d])
-}
-
 /// The mesh's chains in the task's table.
 pub fn task_chains(m: &TaskMesh) -> String {
     let mut s = String::new();
@@ -172,7 +166,7 @@ pub fn task_chains(m: &TaskMesh) -> String {
         let elements: Vec<String> = m
             .nodes
             .iter()
-            .map(|ip| format!("{} : {:#x}", node_mac(*ip), node_mark(*ip)))
+            .map(|ip| format!("{} : {:#x}", MacAddr::from_ip(*ip), node_mark(*ip)))
             .collect();
         let _ = write!(
             s,

@@ -130,6 +130,20 @@ mod tests {
     }
 
     #[test]
+    fn host_sysctls_name_our_links() {
+        let links: Vec<&str> = crate::sysctl::HOST_MESH
+            .iter()
+            .chain(crate::sysctl::HOST_SECURE)
+            .filter_map(|(k, _)| k.strip_prefix("net.ipv4.conf."))
+            .filter_map(|k| k.split('.').next())
+            .collect();
+        assert!(!links.is_empty());
+        for l in links {
+            assert!(l == MESH_LINK || l == SECURE_LINK, "{l}");
+        }
+    }
+
+    #[test]
     fn task_ids_must_be_file_names() {
         assert!(check_task_id("abc123").is_ok());
         for bad in ["", ".", "..", "a/b", "a b"] {

@@ -28,6 +28,17 @@ use crate::netns::{Netns, run_in};
 mod policy;
 
 const ENOENT: i32 = 2;
+
+/// A default route for [`Netlink::default_route`]: the main table unless
+/// `table`; through gateway `via`, or straight out of link `dev` (a
+/// tunnel) when there is none.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DefaultRoute {
+    pub table: Option<u32>,
+    pub via: Option<Ipv4Addr>,
+    pub dev: Option<u32>,
+    pub src: Option<Ipv4Addr>,
+}
 const ENODEV: i32 = 19;
 const EEXIST: i32 = 17;
 
@@ -228,21 +239,32 @@ impl Netlink {
         }
     }
 
-    /// Sets the main table's default route via `gateway` (replacing one).
-    pub async fn default_route(&self, gateway: Ipv4Addr) -> Result<(), NetError> {
-        let msg = RouteMessageBuilder::<Ipv4Addr>::new()
-            .gateway(gateway)
-            .build();
+    /// Sets a default route (replacing one): `ip route replace default
+    /// [via GW] [dev IDX] [src SRC] [table N]`.
+    pub async fn default_route(&self, r: DefaultRoute) -> Result<(), NetError> {
+        let mut b = RouteMessageBuilder::<Ipv4Addr>::new();
+        if let Some(t) = r.table {
+            b = b.table_id(t);
+        }
+        if let Some(gw) = r.via {
+            b = b.gateway(gw);
+        }
+        if let Some(idx) = r.dev {
+            b = b.output_interface(idx);
+            if r.via.is_none() {
+                b = b.scope(netlink_packet_route::route::RouteScope::Link);
+            }
+        }
+        if let Some(src) = r.src {
+            b = b.pref_source(src);
+        }
         self.handle
             .route()
-            .add(msg)
+            .add(b.build())
             .replace()
             .execute()
             .await
-            .map_err(NetError::nl(format!(
-                "default route via {gateway} in {}",
-                self.ns
-            )))
+            .map_err(NetError::nl(format!("{r:?} in {}", self.ns)))
     }
 
     /// `ip neigh replace IP lladdr MAC dev INDEX nud permanent`.

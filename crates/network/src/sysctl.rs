@@ -44,6 +44,17 @@ pub const HOST_MESH: &[Sysctl] = &[
     ("net.ipv4.conf.rswing0.route_localnet", "1"),
 ];
 
+/// The host namespace, while it carries encrypted overlays: the tunnel
+/// link `rswwg0` takes decrypted VXLAN whose route is chosen by mark, so
+/// its reverse-path check is loose (the kernel applies the higher of the
+/// `all` and per-link values: 2 is loose whatever `all` says), and the
+/// mark counts in that check.
+pub const HOST_SECURE: &[Sysctl] = &[
+    ("net.ipv4.ip_forward", "1"),
+    ("net.ipv4.conf.rswwg0.rp_filter", "2"),
+    ("net.ipv4.conf.rswwg0.src_valid_mark", "1"),
+];
+
 /// Writes `settings` in the namespace of the calling thread (call it
 /// inside [`run_in`](crate::netns::run_in)).
 pub fn write_all(settings: &[Sysctl]) -> Result<(), NetError> {

@@ -32,7 +32,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::process::Command;
 
-use common::netlab::{Lab, OUTSIDE, T, a_records, eventually, leftovers, run};
+use common::netlab::{Lab, OUTSIDE, T, a_records, eventually, form_swarm, leftovers, run};
 use common::{TestDaemon, pids_with_env, wait_until};
 use serde_json::Value;
 
@@ -125,35 +125,8 @@ fn overlay_across_three_hosts() {
     let mut nodes: Vec<TestDaemon> = (0..3)
         .map(|i| TestDaemon::start_in_netns(&format!("host{}", i + 1), &lab.hosts[i]))
         .collect();
+    form_swarm(&lab, &nodes);
     let a = &nodes[0];
-    a.cli_ok(&[
-        "swarm",
-        "init",
-        "--advertise-addr",
-        &lab.addr(0),
-        "--listen-addr",
-        &format!("{}:2377", lab.addr(0)),
-    ]);
-    let token = a.cli_ok(&["swarm", "join-token", "-q", "worker"]);
-    for (i, n) in nodes.iter().enumerate().skip(1) {
-        n.cli_ok(&[
-            "swarm",
-            "join",
-            "--token",
-            token.trim(),
-            "--advertise-addr",
-            &lab.addr(i),
-            &format!("{}:2377", lab.addr(0)),
-        ]);
-    }
-    let a = &nodes[0];
-    wait_until("three ready nodes", T, || {
-        a.cli_ok(&["node", "ls", "--format", "{{.Status}}"])
-            .lines()
-            .filter(|l| *l == "Ready")
-            .count()
-            == 3
-    });
 
     // Networks and services.
     a.cli_ok(&["network", "create", "-d", "overlay", "appnet"]);

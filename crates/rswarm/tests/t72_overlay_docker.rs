@@ -11,7 +11,10 @@
 //! from the client container (`docker exec` through the engine) `wget
 //! http://web/` answers, `tasks.web` gives exactly the three task
 //! addresses, and every web task answers by address (one on another
-//! host). One worker is SIGKILLed with its tasks running; after `service
+//! host). The routing mesh with containers: `pubweb` publishes 8080 with
+//! two tasks off dhost3; every host's 8080 answers from outside the swarm
+//! (dhost3 too), both tasks answer, and each sees the client's address.
+//! One worker is SIGKILLed with its tasks running; after `service
 //! rm` and `network rm` no sandbox or task container of the live nodes, no
 //! `rsw*` link, `rswarm*` nft table or pinned namespace is left, and
 //! neither is anything of the killed worker's once it restarts. Needs `bash scripts/setup.sh`; fails without it.
@@ -24,7 +27,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::process::{Command, Output};
 
-use common::netlab::{Lab, T, a_records, eventually, leftovers};
+use common::netlab::{Lab, OUTSIDE, T, a_records, eventually, form_swarm, leftovers, run};
 use common::{DOCKER_28, TestDaemon, test_engine, wait_until};
 use serde_json::Value;
 
@@ -138,6 +141,32 @@ fn exec(container: &str, args: &[&str]) -> (bool, String) {
     )
 }
 
+/// A busybox httpd whose CGI `who` answers "<task's random id> <client
+/// address>".
+const WHO_SERVER: &str = "cat /proc/sys/kernel/random/uuid > /id && mkdir -p /www/cgi-bin \
+    && printf '#!/bin/sh\\necho Content-Type: text/plain\\necho\\necho $(cat /id) $REMOTE_ADDR\\n' \
+    > /www/cgi-bin/who && chmod +x /www/cgi-bin/who && exec httpd -f -p 80 -h /www";
+
+/// A GET of `url` from the lab's outside namespace (Python's urllib, 3 s;
+/// busybox-static's wget crashes on this machine): whether it answered,
+/// the answer, and the error.
+fn from_outside(lab: &Lab, url: &str) -> (bool, String, String) {
+    let o = run(Command::new("ip").args([
+        "netns",
+        "exec",
+        &lab.underlay(),
+        "python3",
+        "-c",
+        "import sys, urllib.request as u; print(u.urlopen(sys.argv[1], timeout=3).read().decode(), end='')",
+        url,
+    ]));
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
 /// The A records `name` has through the task's embedded DNS.
 fn resolve(container: &str, name: &str) -> BTreeSet<String> {
     a_records(&exec(container, &["nslookup", "-type=a", name, "127.0.0.11"]).1)
@@ -163,39 +192,12 @@ fn overlay_across_three_docker_hosts() {
             )
         })
         .collect();
+    form_swarm(&lab, &nodes);
+    guard.0.extend(nodes.iter().map(TestDaemon::node_id));
     let a = &nodes[0];
-    a.cli_ok(&[
-        "swarm",
-        "init",
-        "--advertise-addr",
-        &lab.addr(0),
-        "--listen-addr",
-        &format!("{}:2377", lab.addr(0)),
-    ]);
-    guard.0.push(a.node_id());
-    let token = a.cli_ok(&["swarm", "join-token", "-q", "worker"]);
-    for (i, n) in nodes.iter().enumerate().skip(1) {
-        n.cli_ok(&[
-            "swarm",
-            "join",
-            "--token",
-            token.trim(),
-            "--advertise-addr",
-            &lab.addr(i),
-            &format!("{}:2377", lab.addr(0)),
-        ]);
-        guard.0.push(n.node_id());
-    }
-    wait_until("three ready nodes", T, || {
-        a.cli_ok(&["node", "ls", "--format", "{{.Status}}"])
-            .lines()
-            .filter(|l| *l == "Ready")
-            .count()
-            == 3
-    });
 
     a.cli_ok(&["network", "create", "-d", "overlay", "appnet"]);
-    let create = |name: &str, replicas: &str, user: &str, cmd: &[&str]| {
+    let create = |name: &str, replicas: &str, flags: &[&str], cmd: &[&str]| {
         let mut args = vec![
             "service",
             "create",
@@ -206,19 +208,16 @@ fn overlay_across_three_docker_hosts() {
             name,
             "--replicas",
             replicas,
-            "--user",
-            user,
-            "--network",
-            "appnet",
-            IMAGE,
         ];
+        args.extend_from_slice(flags);
+        args.push(IMAGE);
         args.extend_from_slice(cmd);
         a.cli_ok(&args);
     };
     create(
         "web",
         "3",
-        "0",
+        &["--user", "0", "--network", "appnet"],
         &[
             "sh",
             "-c",
@@ -230,7 +229,12 @@ fn overlay_across_three_docker_hosts() {
     // address that pass gives a task.)
     let web = wait_running(a, "web", 3);
     // The client runs as nobody: the resolv.conf mount is readable.
-    create("client", "1", "65534:65534", &["sleep", "1000"]);
+    create(
+        "client",
+        "1",
+        &["--user", "65534:65534", "--network", "appnet"],
+        &["sleep", "1000"],
+    );
     let client = wait_running(a, "client", 1).remove(0);
     let web_addrs: BTreeSet<String> = web.iter().map(|t| t.addr.clone()).collect();
     assert_eq!(web_addrs.len(), 3, "{web:?}");
@@ -285,6 +289,37 @@ fn overlay_across_three_docker_hosts() {
     let sandboxes = containers(SANDBOX_LABEL);
     assert!(sandboxes.len() >= 4, "{sandboxes:?}");
 
+    // The routing mesh with containers: `pubweb` publishes 8080 with two
+    // tasks kept off dhost3; every host's 8080 answers from outside,
+    // dhost3's too, both tasks answer, and each sees the client's address.
+    create(
+        "pubweb",
+        "2",
+        &["--constraint", "node.hostname!=dhost3", "-p", "8080:80"],
+        &["sh", "-c", WHO_SERVER],
+    );
+    wait_running(a, "pubweb", 2);
+    let mut answers = BTreeSet::new();
+    for round in 0..10 {
+        for i in 0..3 {
+            let what = format!("round {round}: dhost{}:8080 from outside", i + 1);
+            eventually(&what, || {
+                let url = format!("http://{}:8080/cgi-bin/who", lab.addr(i));
+                let (ok, out, msgs) = from_outside(&lab, &url);
+                let mut w = out.split_whitespace();
+                let (id, peer) = (w.next().unwrap_or_default(), w.next().unwrap_or_default());
+                // busybox httpd listens on IPv6: "[::ffff:198.18.0.254]".
+                let peer = peer.trim_start_matches("[::ffff:").trim_end_matches(']');
+                if ok && peer == OUTSIDE {
+                    answers.insert(id.to_string());
+                    return (true, out);
+                }
+                (false, format!("{out}{msgs}"))
+            });
+        }
+    }
+    assert_eq!(answers.len(), 2, "both pubweb tasks answer: {answers:?}");
+
     // A worker dies with its tasks running (their sandboxes stay); the
     // rest is removed and leaves nothing: containers, links, tables,
     // namespaces; the dead worker's leftovers go when it restarts.
@@ -301,7 +336,7 @@ fn overlay_across_three_docker_hosts() {
         "the killed worker's sandbox runs on: {kept:?}"
     );
     let a = &nodes[0];
-    a.cli_ok(&["service", "rm", "web", "client"]);
+    a.cli_ok(&["service", "rm", "web", "client", "pubweb"]);
     wait_until("appnet removed", T, || {
         a.cli(&["network", "rm", "appnet"]).0
             || !a

@@ -27,7 +27,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::process::{Child, Command, Stdio};
 
-use common::netlab::{Lab, OUTSIDE, T, eventually, leftovers, run};
+use common::netlab::{Lab, OUTSIDE, T, eventually, form_swarm, leftovers, run};
 use common::{TestDaemon, wait_until};
 use serde_json::Value;
 
@@ -156,34 +156,8 @@ fn routing_mesh_across_three_hosts() {
     let mut nodes: Vec<TestDaemon> = (0..3)
         .map(|i| TestDaemon::start_in_netns(&format!("host{}", i + 1), &lab.hosts[i]))
         .collect();
+    form_swarm(&lab, &nodes);
     let a = &nodes[0];
-    a.cli_ok(&[
-        "swarm",
-        "init",
-        "--advertise-addr",
-        &lab.addr(0),
-        "--listen-addr",
-        &format!("{}:2377", lab.addr(0)),
-    ]);
-    let token = a.cli_ok(&["swarm", "join-token", "-q", "worker"]);
-    for (i, n) in nodes.iter().enumerate().skip(1) {
-        n.cli_ok(&[
-            "swarm",
-            "join",
-            "--token",
-            token.trim(),
-            "--advertise-addr",
-            &lab.addr(i),
-            &format!("{}:2377", lab.addr(0)),
-        ]);
-    }
-    wait_until("three ready nodes", T, || {
-        a.cli_ok(&["node", "ls", "--format", "{{.Status}}"])
-            .lines()
-            .filter(|l| *l == "Ready")
-            .count()
-            == 3
-    });
     let node_id = |name: &str| a.cli_ok(&["node", "inspect", "--format", "{{.ID}}", name]);
     let host3 = node_id("host3").trim().to_string();
     let host1 = node_id("host1").trim().to_string();

@@ -19,7 +19,7 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::netlab::{Lab, T, leftovers, run};
+use common::netlab::{Lab, T, form_swarm, leftovers, run};
 use common::{TestDaemon, wait_until};
 use serde_json::Value;
 
@@ -113,32 +113,8 @@ fn encrypted_overlay_hides_its_traffic_and_rotates_keys() {
             )
         })
         .collect();
+    form_swarm(&lab, &nodes);
     let a = &nodes[0];
-    a.cli_ok(&[
-        "swarm",
-        "init",
-        "--advertise-addr",
-        &lab.addr(0),
-        "--listen-addr",
-        &format!("{}:2377", lab.addr(0)),
-    ]);
-    let token = a.cli_ok(&["swarm", "join-token", "-q", "worker"]);
-    nodes[1].cli_ok(&[
-        "swarm",
-        "join",
-        "--token",
-        token.trim(),
-        "--advertise-addr",
-        &lab.addr(1),
-        &format!("{}:2377", lab.addr(0)),
-    ]);
-    wait_until("two ready nodes", T, || {
-        a.cli_ok(&["node", "ls", "--format", "{{.Status}}"])
-            .lines()
-            .filter(|l| *l == "Ready")
-            .count()
-            == 2
-    });
     a.cli_ok(&[
         "network",
         "create",

@@ -283,6 +283,13 @@ impl MacAddr {
         bytes[0] = (bytes[0] & 0xfc) | 0x02;
         MacAddr(bytes)
     }
+
+    /// Docker's MAC for an address (`GenerateMACFromIP`): `02:42:` + its
+    /// bytes.
+    pub fn from_ip(ip: std::net::Ipv4Addr) -> MacAddr {
+        let [a, b, c, d] = ip.octets();
+        MacAddr([0x02, 0x42, a, b, c, d])
+    }
 }
 
 impl fmt::Display for MacAddr {

@@ -14,7 +14,7 @@ use crate::mesh::{PolicyRule, Selector};
 use crate::names::{SECURE_LINK, SECURE_TABLE};
 use crate::netns::run_in;
 use crate::nft;
-use crate::nl::Netlink;
+use crate::nl::{DefaultRoute, Netlink};
 use crate::sysctl;
 
 /// What runs for the node's encrypted networks.
@@ -72,25 +72,16 @@ async fn up(cfg: &DataPlaneConfig, plan: &Plan) -> Result<Encrypted, NetError> {
     let tunnel =
         SecureTunnel::start(&cfg.host, SECURE_LINK, cfg.vtep, SECURE_PORT, keys(plan)?).await?;
     let r = async {
-        let link = format!("net.ipv4.conf.{SECURE_LINK}");
-        run_in(&cfg.host, move || {
-            std::fs::write(
-                format!("/proc/sys/{}/rp_filter", link.replace('.', "/")),
-                "0",
-            )
-            .map_err(NetError::io("sysctl rp_filter of the tunnel"))?;
-            std::fs::write(
-                format!("/proc/sys/{}/src_valid_mark", link.replace('.', "/")),
-                "1",
-            )
-            .map_err(NetError::io("sysctl src_valid_mark of the tunnel"))?;
-            sysctl::write_all(sysctl::HOST_EGRESS)
-        })
-        .await?;
+        run_in(&cfg.host, || sysctl::write_all(sysctl::HOST_SECURE)).await?;
         let nl = Netlink::open(&cfg.host).await?;
         let r = async {
             let idx = nl.require(SECURE_LINK).await?;
-            nl.table_default_dev(SECURE_ROUTE_TABLE, idx).await?;
+            nl.default_route(DefaultRoute {
+                table: Some(SECURE_ROUTE_TABLE),
+                dev: Some(idx),
+                ..Default::default()
+            })
+            .await?;
             nl.rule_add(&PolicyRule {
                 pref: SECURE_RULE_PREF,
                 selector: Selector::FwMark(SECURE_MARK),

@@ -7,7 +7,7 @@
 
 use std::os::fd::AsRawFd;
 
-use rswarm_types::MapNetwork;
+use rswarm_types::{MacAddr, MapNetwork};
 
 use crate::config::DataPlaneConfig;
 use crate::error::NetError;
@@ -17,7 +17,7 @@ use crate::mesh::{self, PolicyRoutes, RULE_PREF_FIRST, RULE_PREF_LAST};
 use crate::names::{MESH_LINK, MESH_PORT, MESH_TABLE, OVERLAY_BRIDGE};
 use crate::netns::{self, run_in};
 use crate::nft;
-use crate::nl::{Netlink, VethEnd};
+use crate::nl::{DefaultRoute, Netlink, VethEnd};
 use crate::sysctl;
 
 /// The node's endpoint as it was built.
@@ -49,7 +49,7 @@ pub async fn up(
             &VethEnd {
                 name: MESH_LINK.to_string(),
                 mtu: net.mtu,
-                mac: Some(mesh::node_mac(ing.local)),
+                mac: Some(MacAddr::from_ip(ing.local)),
                 netns_fd: None,
             },
             &VethEnd {
@@ -142,7 +142,13 @@ pub async fn program_task(p: &mut Plumbing, want: Option<PolicyRoutes>) -> Resul
         if let Some(w) = &want {
             let idx = nl.require(&w.iface).await?;
             for (table, gw) in &w.tables {
-                nl.table_default_route(*table, *gw, idx, w.src).await?;
+                nl.default_route(DefaultRoute {
+                    table: Some(*table),
+                    via: Some(*gw),
+                    dev: Some(idx),
+                    src: Some(w.src),
+                })
+                .await?;
             }
             for rule in &w.rules {
                 nl.rule_add(rule).await?;

@@ -19,7 +19,7 @@ use crate::names::{
 };
 use crate::netns::{self, Netns, run_in};
 use crate::nft;
-use crate::nl::{Netlink, VethEnd};
+use crate::nl::{DefaultRoute, Netlink, VethEnd};
 use crate::sysctl;
 use crate::vip;
 
@@ -220,7 +220,11 @@ async fn links(
             .egress_subnet
             .nth(1)
             .unwrap_or(s.cfg.egress_subnet.addr);
-        tnl.default_route(gw).await?;
+        tnl.default_route(DefaultRoute {
+            via: Some(gw),
+            ..Default::default()
+        })
+        .await?;
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Policy routing (`ip rule`, `ip route ... table N`) for the routing
-//! mesh in a task namespace: the rules of a priority range, and one
-//! default route per table.
+//! mesh in a task namespace: the rules of a priority range, and the
+//! removal of a table's default route ([`Netlink::default_route`] sets
+//! one).
 
 use std::net::Ipv4Addr;
 
@@ -68,53 +69,6 @@ impl Netlink {
             }
         }
         Ok(())
-    }
-
-    /// Sets table `table`'s default route via `gateway` on link `index`,
-    /// from `src` (replacing one).
-    pub async fn table_default_route(
-        &self,
-        table: u32,
-        gateway: Ipv4Addr,
-        index: u32,
-        src: Ipv4Addr,
-    ) -> Result<(), NetError> {
-        let msg = RouteMessageBuilder::<Ipv4Addr>::new()
-            .table_id(table)
-            .gateway(gateway)
-            .output_interface(index)
-            .pref_source(src)
-            .build();
-        self.handle
-            .route()
-            .add(msg)
-            .replace()
-            .execute()
-            .await
-            .map_err(NetError::nl(format!(
-                "default route via {gateway} in table {table} in {}",
-                self.ns
-            )))
-    }
-
-    /// Sets table `table`'s default route straight out of link `index`
-    /// (a tunnel), replacing one.
-    pub async fn table_default_dev(&self, table: u32, index: u32) -> Result<(), NetError> {
-        let msg = RouteMessageBuilder::<Ipv4Addr>::new()
-            .table_id(table)
-            .output_interface(index)
-            .scope(netlink_packet_route::route::RouteScope::Link)
-            .build();
-        self.handle
-            .route()
-            .add(msg)
-            .replace()
-            .execute()
-            .await
-            .map_err(NetError::nl(format!(
-                "default route of table {table} in {}",
-                self.ns
-            )))
     }
 
     /// Deletes table `table`'s default route (a missing one is fine).

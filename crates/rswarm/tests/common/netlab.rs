@@ -119,6 +119,40 @@ impl Drop for Lab {
     }
 }
 
+/// Makes one swarm of `nodes` (node `i` runs on `lab.hosts[i]`): the
+/// first inits it on its underlay address, the others join it as workers;
+/// returns once every node is Ready.
+pub fn form_swarm(lab: &Lab, nodes: &[TestDaemon]) {
+    let a = &nodes[0];
+    a.cli_ok(&[
+        "swarm",
+        "init",
+        "--advertise-addr",
+        &lab.addr(0),
+        "--listen-addr",
+        &format!("{}:2377", lab.addr(0)),
+    ]);
+    let token = a.cli_ok(&["swarm", "join-token", "-q", "worker"]);
+    for (i, n) in nodes.iter().enumerate().skip(1) {
+        n.cli_ok(&[
+            "swarm",
+            "join",
+            "--token",
+            token.trim(),
+            "--advertise-addr",
+            &lab.addr(i),
+            &format!("{}:2377", lab.addr(0)),
+        ]);
+    }
+    super::wait_until(&format!("{} ready nodes", nodes.len()), T, || {
+        a.cli_ok(&["node", "ls", "--format", "{{.Status}}"])
+            .lines()
+            .filter(|l| *l == "Ready")
+            .count()
+            == nodes.len()
+    });
+}
+
 /// Polls `check` until it holds; on timeout panics with what it last said.
 pub fn eventually(what: &str, mut check: impl FnMut() -> (bool, String)) {
     let deadline = std::time::Instant::now() + T;
