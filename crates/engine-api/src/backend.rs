@@ -3,11 +3,13 @@
 //! format. IDs passed to backend methods are always full IDs (the HTTP
 //! layer resolves names and prefixes first).
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use futures_util::stream::BoxStream;
 use rswarm_types::{
     Availability, Cluster, ControlError, Network, NetworkSpec, Node, NodeSpec, Service,
-    ServiceSpec, SwarmSpec, Task, Timestamp,
+    ServiceSpec, ServiceStatus, SwarmSpec, Task, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 
@@ -228,6 +230,26 @@ pub trait Backend: Send + Sync + 'static {
 
     /// All tasks.
     async fn list_tasks(&self) -> Result<Vec<Task>, ControlError>;
+
+    /// The `ServiceStatus` of each of `services`, by service ID (`GET
+    /// /services?status=true`). By default computed from
+    /// [`Backend::list_tasks`] and [`Backend::list_nodes`]; a backend that
+    /// holds the tables counts in place instead of copying every task.
+    async fn service_statuses(
+        &self,
+        services: &[Service],
+    ) -> Result<HashMap<String, ServiceStatus>, ControlError> {
+        let tasks = self.list_tasks().await?;
+        let nodes = self.list_nodes().await?;
+        let down = crate::status::down_nodes(&nodes);
+        Ok(services
+            .iter()
+            .map(|s| {
+                let status = crate::status::service_status(s, &tasks, &down);
+                (s.id.clone(), status)
+            })
+            .collect())
+    }
 
     /// All swarm networks.
     async fn list_networks(&self) -> Result<Vec<Network>, ControlError>;

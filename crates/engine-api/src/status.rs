@@ -9,10 +9,11 @@ use std::collections::HashSet;
 
 use rswarm_types::{ModeKind, Node, NodeState, Service, ServiceStatus, Task, TaskState};
 
-/// The status of `service` given all tasks and the IDs of down nodes.
-pub fn service_status(
+/// The status of `service` given its tasks (others are skipped, so all
+/// tasks do too) and the IDs of down nodes.
+pub fn service_status<'a>(
     service: &Service,
-    tasks: &[Task],
+    tasks: impl IntoIterator<Item = &'a Task>,
     down_nodes: &HashSet<&str>,
 ) -> ServiceStatus {
     let mut status = ServiceStatus::default();
@@ -34,7 +35,7 @@ pub fn service_status(
         _ => {}
     }
     let iteration = service.job_status.as_ref().map(|j| j.job_iteration);
-    for task in tasks.iter().filter(|t| t.service_id == service.id) {
+    for task in tasks.into_iter().filter(|t| t.service_id == service.id) {
         if let Some(it) = iteration {
             if task.job_iteration != Some(it) {
                 continue;
@@ -60,9 +61,9 @@ pub fn service_status(
 }
 
 /// IDs of nodes whose state is `down`.
-pub fn down_nodes(nodes: &[Node]) -> HashSet<&str> {
+pub fn down_nodes<'a>(nodes: impl IntoIterator<Item = &'a Node>) -> HashSet<&'a str> {
     nodes
-        .iter()
+        .into_iter()
         .filter(|n| n.status.state == NodeState::Down)
         .map(|n| n.id.as_str())
         .collect()

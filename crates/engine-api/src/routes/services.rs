@@ -17,7 +17,6 @@ use crate::names;
 use crate::query::Params;
 use crate::resolve::resolve_service;
 use crate::spec_in::spec_in;
-use crate::status::{down_nodes, service_status};
 use crate::version::ApiVersion;
 
 const ACCEPTED: &[&str] = &["id", "name", "label", "mode", "runtime"];
@@ -71,13 +70,11 @@ pub(super) async fn list(
     if !status {
         return Ok(Json(services).into_response());
     }
-    let tasks = backend.list_tasks().await?;
-    let nodes = backend.list_nodes().await?;
-    let down = down_nodes(&nodes);
+    let mut statuses = backend.service_statuses(&services).await?;
     let services: Vec<Service> = services
         .into_iter()
         .map(|mut s| {
-            s.service_status = Some(service_status(&s, &tasks, &down));
+            s.service_status = Some(statuses.remove(&s.id).unwrap_or_default());
             s
         })
         .collect();

@@ -1,5 +1,6 @@
 //! The Assignments stream of one node: the COMPLETE set at once, then
-//! INCREMENTAL messages ([`Increments`]) built from the store's commits.
+//! INCREMENTAL messages ([`Increments`]) built from the store's commits,
+//! woken by [`NodeWatch`] only for commits that touch the node's tasks.
 //!
 //! Changes are batched like swarmkit's dispatcher: after the first commit
 //! touching the node's tasks, the stream waits until [`QUIET`] passes
@@ -14,14 +15,14 @@ use std::time::Duration;
 use futures_util::Stream;
 use rswarm_proto::dispatcher::AssignmentsMessage;
 use rswarm_rt::Shutdown;
-use rswarm_store::{Commit, Event, Object, Store, Tables};
+use rswarm_store::{Store, Tables};
 use rswarm_types::{Task, TaskState};
-use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tonic::Status;
 
 use super::increments::Increments;
+use super::node_watch::{NodeWatch, Signals};
 
 /// A batch is sent once no further change arrives for this long...
 pub(super) const QUIET: Duration = Duration::from_millis(50);
@@ -34,15 +35,17 @@ pub(super) const MAX_CHANGES: usize = 100;
 /// away or `shutdown` fires.
 pub(super) fn stream(
     store: Store,
+    watch: &NodeWatch,
     node_id: String,
     shutdown: Shutdown,
 ) -> Pin<Box<dyn Stream<Item = Result<AssignmentsMessage, Status>> + Send>> {
     let (tx, rx) = mpsc::channel(16);
+    let signals = watch.tasks_on(&node_id);
     tokio::spawn(async move {
         tokio::select! {
             _ = shutdown.wait() => {}
             _ = tx.closed() => {}
-            r = serve(&store, &node_id, &tx) => if let Err(status) = r {
+            r = serve(&store, signals, &node_id, &tx) => if let Err(status) = r {
                 let _ = tx.send(Err(status)).await;
             },
         }
@@ -54,19 +57,25 @@ pub(super) fn stream(
 
 type Sender = mpsc::Sender<Result<AssignmentsMessage, Status>>;
 
-/// Sends until the store's event stream closes or the client goes away.
-async fn serve(store: &Store, node_id: &str, tx: &Sender) -> Result<(), Status> {
-    let (initial, mut events) = store.view_and_watch(|t| assigned(t, node_id));
+/// Sends until the signals end (the server stops) or the client goes away.
+async fn serve(
+    store: &Store,
+    mut signals: Signals,
+    node_id: &str,
+    tx: &Sender,
+) -> Result<(), Status> {
+    // Subscribed before this view (see `node_watch`).
+    let initial = store.view(|t| assigned(t, node_id));
     let mut increments = Increments::default();
     let first = increments.complete(&initial).map_err(encoding)?;
     if tx.send(Ok(first)).await.is_err() {
         return Ok(());
     }
     loop {
-        let Some(changes) = next_change(&mut events, node_id).await else {
+        let Some(changes) = signals.recv().await else {
             return Ok(());
         };
-        if !gather(&mut events, node_id, changes).await {
+        if !gather(&mut signals, changes).await {
             return Ok(());
         }
         let current = store.view(|t| assigned(t, node_id));
@@ -78,55 +87,18 @@ async fn serve(store: &Store, node_id: &str, tx: &Sender) -> Result<(), Status> 
     }
 }
 
-/// Waits for a commit touching the node; returns how many of its task
-/// changes do (`None`: the store closed).
-async fn next_change(
-    events: &mut broadcast::Receiver<std::sync::Arc<Commit>>,
-    node_id: &str,
-) -> Option<usize> {
-    loop {
-        match events.recv().await {
-            Ok(commit) => {
-                let n = count(&commit, node_id);
-                if n > 0 {
-                    return Some(n);
-                }
-            }
-            Err(RecvError::Lagged(_)) => return Some(1),
-            Err(RecvError::Closed) => return None,
-        }
-    }
-}
-
-/// Collects further changes until the batch is due; false when the store
-/// closed.
-async fn gather(
-    events: &mut broadcast::Receiver<std::sync::Arc<Commit>>,
-    node_id: &str,
-    mut pending: usize,
-) -> bool {
+/// Collects further changes until the batch is due; false when the
+/// signals ended.
+async fn gather(signals: &mut Signals, mut pending: usize) -> bool {
     let last_call = Instant::now() + MAX_DELAY;
     while pending < MAX_CHANGES {
         let due = (Instant::now() + QUIET).min(last_call);
-        loop {
-            let r = tokio::select! {
-                _ = tokio::time::sleep_until(due) => return true,
-                r = events.recv() => r,
-            };
-            match r {
-                Ok(commit) => {
-                    let n = count(&commit, node_id);
-                    if n > 0 {
-                        pending += n;
-                        break;
-                    }
-                }
-                Err(RecvError::Lagged(_)) => {
-                    pending += 1;
-                    break;
-                }
-                Err(RecvError::Closed) => return false,
-            }
+        tokio::select! {
+            _ = tokio::time::sleep_until(due) => return true,
+            r = signals.recv() => match r {
+                Some(n) => pending += n,
+                None => return false,
+            },
         }
     }
     true
@@ -140,24 +112,6 @@ fn assigned(t: &Tables, node_id: &str) -> Vec<Task> {
         .collect()
 }
 
-/// How many of a commit's events concern tasks on the node.
-fn count(commit: &Commit, node_id: &str) -> usize {
-    commit
-        .events
-        .iter()
-        .filter(|e| match e {
-            Event::Created(Object::Task(t)) | Event::Deleted(Object::Task(t)) => {
-                t.node_id == node_id
-            }
-            Event::Updated {
-                old: Object::Task(a),
-                new: Object::Task(b),
-            } => a.node_id == node_id || b.node_id == node_id,
-            _ => false,
-        })
-        .count()
-}
-
 fn encoding(e: serde_json::Error) -> Status {
     Status::internal(format!("encoding assignments: {e}"))
 }
@@ -169,7 +123,7 @@ mod tests {
     use futures_util::StreamExt;
     use rswarm_proto::dispatcher::assignments_message::Type;
     use rswarm_rt::SystemClock;
-    use rswarm_store::MemoryProposer;
+    use rswarm_store::{MemoryProposer, Object};
     use rswarm_types::TaskStatus;
 
     use super::*;
@@ -199,7 +153,8 @@ mod tests {
         let before = task("n1");
         create(&store, before.clone()).await;
         let shutdown = Shutdown::new();
-        let mut s = stream(store.clone(), "n1".into(), shutdown.clone());
+        let watch = NodeWatch::start(&store, shutdown.clone());
+        let mut s = stream(store.clone(), &watch, "n1".into(), shutdown.clone());
         let first = s.next().await.expect("message").expect("ok");
         assert_eq!(first.r#type(), Type::Complete);
         assert_eq!(first.changes.len(), 1);

@@ -100,6 +100,7 @@ impl Dispatcher for DispatcherService {
         };
         Ok(Response::new(super::session::stream(
             self.shared.manager.store.clone(),
+            &self.shared.node_watch,
             node_id,
             first,
             self.shared.shutdown.clone(),
@@ -127,6 +128,7 @@ impl Dispatcher for DispatcherService {
         self.check_session(&node_id, &request.get_ref().session_id)?;
         Ok(Response::new(super::assignments::stream(
             self.shared.manager.store.clone(),
+            &self.shared.node_watch,
             node_id,
             self.shared.shutdown.clone(),
         )))

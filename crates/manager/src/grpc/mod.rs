@@ -43,6 +43,7 @@ mod increments;
 mod issue;
 mod logbroker;
 mod network_maps;
+mod node_watch;
 mod session;
 mod status;
 
@@ -83,6 +84,8 @@ struct Shared {
     clock: Arc<dyn Clock>,
     /// Ends open streams when the server stops.
     shutdown: Shutdown,
+    /// Wakes the node streams for the commits that concern them.
+    node_watch: node_watch::NodeWatch,
 }
 
 /// Serves the CA, NodeCA, Dispatcher and LogBroker services on `listener` with this
@@ -96,6 +99,7 @@ pub async fn serve(
 ) -> Result<(), GrpcError> {
     let config = rswarm_tls::server_config(&identity)?;
     let shared = Shared {
+        node_watch: node_watch::NodeWatch::start(&manager.store, shutdown.clone()),
         manager,
         clock: Arc::new(SystemClock),
         shutdown: shutdown.clone(),

@@ -12,10 +12,11 @@ use std::pin::Pin;
 use futures_util::Stream;
 use rswarm_proto::dispatcher::SessionMessage;
 use rswarm_rt::Shutdown;
-use rswarm_store::{Event, Kind, Store, Tables};
-use tokio::sync::broadcast::error::RecvError;
+use rswarm_store::{Store, Tables};
 use tokio::sync::mpsc;
 use tonic::Status;
+
+use super::node_watch::{NodeWatch, Signals};
 
 type Messages = Pin<Box<dyn Stream<Item = Result<SessionMessage, Status>> + Send>>;
 
@@ -50,16 +51,18 @@ pub(super) fn managers(t: &Tables) -> Vec<String> {
 /// store says), then a message for each change of what it says.
 pub(super) fn stream(
     store: Store,
+    watch: &NodeWatch,
     node_id: String,
     first: SessionMessage,
     shutdown: Shutdown,
 ) -> Messages {
     let (tx, rx) = mpsc::channel(4);
+    let signals = watch.nodes();
     tokio::spawn(async move {
         tokio::select! {
             _ = shutdown.wait() => {}
             _ = tx.closed() => {}
-            _ = serve(&store, &node_id, first, &tx) => {}
+            _ = serve(&store, signals, &node_id, first, &tx) => {}
         }
     });
     Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
@@ -69,11 +72,13 @@ pub(super) fn stream(
 
 async fn serve(
     store: &Store,
+    mut signals: Signals,
     node_id: &str,
     first: SessionMessage,
     tx: &mpsc::Sender<Result<SessionMessage, Status>>,
 ) {
-    let (mut last, mut events) = store.view_and_watch(|t| seen(t, node_id));
+    // Subscribed before this view (see `node_watch`).
+    let mut last = store.view(|t| seen(t, node_id));
     let message = |s: &Seen| SessionMessage {
         node_role: s.role.clone(),
         managers: s.managers.clone(),
@@ -82,23 +87,8 @@ async fn serve(
     if tx.send(Ok(message(&last))).await.is_err() {
         return;
     }
-    loop {
-        match events.recv().await {
-            Ok(commit) => {
-                let nodes_changed = commit.events.iter().any(|e| {
-                    let object = match e {
-                        Event::Created(o) | Event::Deleted(o) => o,
-                        Event::Updated { new, .. } => new,
-                    };
-                    object.kind() == Kind::Node
-                });
-                if !nodes_changed {
-                    continue;
-                }
-            }
-            Err(RecvError::Lagged(_)) => {}
-            Err(RecvError::Closed) => return,
-        }
+    // Woken when node objects changed.
+    while signals.recv().await.is_some() {
         let now = store.view(|t| seen(t, node_id));
         if now != last {
             if tx.send(Ok(message(&now))).await.is_err() {
@@ -151,7 +141,8 @@ mod tests {
             ..Default::default()
         };
         let shutdown = Shutdown::new();
-        let mut s = stream(store.clone(), "w".into(), first, shutdown.clone());
+        let watch = NodeWatch::start(&store, shutdown.clone());
+        let mut s = stream(store.clone(), &watch, "w".into(), first, shutdown.clone());
         let m = s.next().await.expect("first").expect("ok");
         assert_eq!((m.session_id.as_str(), m.heartbeat_period), ("s", 5));
         assert_eq!(m.node_role, "worker");
