@@ -47,16 +47,41 @@ pub mod go_time {
         s.serialize_str(&format(t))
     }
 
-    /// `t` as Go's `time.RFC3339Nano` writes a UTC time.
+    /// `t` as Go's `time.RFC3339Nano` writes a UTC time. (Written field
+    /// by field: every task in every Raft entry and API answer carries
+    /// several timestamps, and a `strftime` pattern is parsed anew on each
+    /// call.)
     pub fn format(t: &Timestamp) -> String {
-        let whole = t.format("%Y-%m-%dT%H:%M:%S").to_string();
-        let nanos = format!("{:09}", t.timestamp_subsec_nanos());
-        let fraction = nanos.trim_end_matches('0');
-        if fraction.is_empty() {
-            format!("{whole}Z")
+        use chrono::{Datelike, Timelike};
+        use std::fmt::Write;
+
+        let mut out = String::with_capacity(30);
+        let year = t.year();
+        let _ = if (0..=9999).contains(&year) {
+            write!(
+                out,
+                "{year:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+                t.month(),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            )
         } else {
-            format!("{whole}.{fraction}Z")
+            write!(out, "{}", t.format("%Y-%m-%dT%H:%M:%S"))
+        };
+        // A leap second's nanoseconds run past 999,999,999: as chrono.
+        let mut nanos = t.nanosecond();
+        if nanos > 0 {
+            let mut digits = 9;
+            while nanos % 10 == 0 {
+                nanos /= 10;
+                digits -= 1;
+            }
+            let _ = write!(out, ".{nanos:0digits$}");
         }
+        out.push('Z');
+        out
     }
 
     /// Parses any RFC 3339 time.
@@ -176,6 +201,14 @@ mod tests {
             "2026-11-30T20:26:45Z"
         );
         assert_eq!(go_time::format(&zero_time()), "0001-01-01T00:00:00Z");
+        // Every fraction length, against chrono's nine digits trimmed.
+        for nanos in [1, 10, 120, 3_000, 45_600, 789_000_000, 999_999_999, 7] {
+            let x = chrono::DateTime::from_timestamp(1_764_620_000, nanos).expect("time");
+            let full = x.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+            let (whole, frac) = full.trim_end_matches('Z').split_once('.').expect("dot");
+            let want = format!("{whole}.{}Z", frac.trim_end_matches('0'));
+            assert_eq!(go_time::format(&x), want);
+        }
     }
 
     #[test]
