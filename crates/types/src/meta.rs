@@ -74,7 +74,7 @@ pub mod go_time {
         let mut nanos = t.nanosecond();
         if nanos > 0 {
             let mut digits = 9;
-            while nanos % 10 == 0 {
+            while nanos.is_multiple_of(10) {
                 nanos /= 10;
                 digits -= 1;
             }
