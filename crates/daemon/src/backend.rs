@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use futures_util::stream::BoxStream;
-use rswarm_engine_api::status::{down_nodes, service_status};
+use rswarm_engine_api::status::{down_nodes, statuses_by_id};
 use rswarm_engine_api::{
     Backend, InitRequest, JoinRequest, LocalNodeState, LogMessage, LogOptions, LogTarget, NodeInfo,
     Rotation,
@@ -232,13 +232,7 @@ impl Backend for NodeBackend {
         let manager = self.manager().await?;
         Ok(manager.store.view(|t| {
             let down = down_nodes(t.nodes());
-            services
-                .iter()
-                .map(|s| {
-                    let status = service_status(s, t.tasks_of_service(&s.id), &down);
-                    (s.id.clone(), status)
-                })
-                .collect()
+            statuses_by_id(services, |s| t.tasks_of_service(&s.id), &down)
         }))
     }
 

@@ -242,13 +242,7 @@ pub trait Backend: Send + Sync + 'static {
         let tasks = self.list_tasks().await?;
         let nodes = self.list_nodes().await?;
         let down = crate::status::down_nodes(&nodes);
-        Ok(services
-            .iter()
-            .map(|s| {
-                let status = crate::status::service_status(s, &tasks, &down);
-                (s.id.clone(), status)
-            })
-            .collect())
+        Ok(crate::status::statuses_by_id(services, |_| &tasks, &down))
     }
 
     /// All swarm networks.

@@ -5,7 +5,7 @@
 //! of tasks that should run or complete (global and global job). Jobs
 //! only count tasks of the current iteration.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use rswarm_types::{ModeKind, Node, NodeState, Service, ServiceStatus, Task, TaskState};
 
@@ -58,6 +58,19 @@ pub fn service_status<'a>(
         }
     }
     status
+}
+
+/// The status of each of `services`, by service ID, given each one's
+/// tasks (`tasks_of`) and the IDs of down nodes.
+pub fn statuses_by_id<'a, I: IntoIterator<Item = &'a Task>>(
+    services: &'a [Service],
+    mut tasks_of: impl FnMut(&'a Service) -> I,
+    down_nodes: &HashSet<&str>,
+) -> HashMap<String, ServiceStatus> {
+    services
+        .iter()
+        .map(|s| (s.id.clone(), service_status(s, tasks_of(s), down_nodes)))
+        .collect()
 }
 
 /// IDs of nodes whose state is `down`.
