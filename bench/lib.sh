@@ -184,6 +184,14 @@ median() {
   printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
     m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.2f", m }'
 }
+# Median over rounds of ${A[r]} / ${B[r]} for arrays named A and B, in %
+# (the paths of one round share the machine's load).
+round_ratios() {
+  local -n a=$1 b=$2
+  local i out=()
+  for i in "${!a[@]}"; do out+=("$(awk -v x="${a[$i]}" -v y="${b[$i]}" 'BEGIN { printf "%.1f", 100 * x / y }')"); done
+  printf '%.0f %%' "$(median "${out[@]}")"
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "%.1fx", b / a; else print "inf" }'; }
 
 # Local manager daemons for the high-availability benches (failover.sh,

@@ -126,88 +126,8 @@ node_task_pids() {
 
 # The benchmark's Python side: server, connection-rate client, DNS prober,
 # scale poller.
-cat >"$WORK/tool.py" <<'PYEOF'
-import os, signal, socket, struct, subprocess, sys, time
+TOOL=$BENCH_ROOT/bench/net_tool.py
 
-def serve(port, iperf_port):
-    # An iperf3 server next to an accept/answer/close server; the answer is
-    # the address the connection reached (the task's own address).
-    iperf = subprocess.Popen(["iperf3", "-s", "-p", iperf_port],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    def stop(*_):
-        iperf.terminate(); iperf.wait(); sys.exit(0)
-    signal.signal(signal.SIGTERM, stop)
-    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", int(port))); s.listen(1024)
-    while True:
-        c, _ = s.accept()
-        try:
-            c.sendall((c.getsockname()[0] + "\n").encode())
-        except OSError:
-            pass
-        c.close()
-
-def one(host, port):
-    c = socket.create_connection((host, port), timeout=2)
-    data = b""
-    while True:
-        b = c.recv(64)
-        if not b:
-            break
-        data += b
-    # Reset instead of FIN: neither side keeps the connection in TIME_WAIT,
-    # so tens of thousands of connections a run never collide on a
-    # reused port (the server closes first, after its answer).
-    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    c.close()
-    return data.decode().strip()
-
-def rate(host, port, secs):
-    port, secs = int(port), float(secs)
-    n, t0 = 0, time.monotonic()
-    while time.monotonic() - t0 < secs:
-        one(host, port); n += 1
-    print("%.0f" % (n / (time.monotonic() - t0)))
-
-def query(name, qid):
-    q = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0)
-    for part in name.split("."):
-        q += bytes([len(part)]) + part.encode()
-    return q + b"\x00" + struct.pack(">HH", 1, 1)
-
-def dns(name, count):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
-    s.connect(("127.0.0.11", 53))
-    lat, bad = [], 0
-    for i in range(int(count)):
-        q = query(name, i & 0xffff)
-        t0 = time.perf_counter(); s.send(q); r = s.recv(1500); t1 = time.perf_counter()
-        rid, flags, _, an = struct.unpack(">HHHH", r[:8])
-        if rid != (i & 0xffff) or flags & 0xf or an == 0:
-            bad += 1
-        lat.append((t1 - t0) * 1e6)
-    lat.sort()
-    print("%.1f %.1f %d" % (lat[len(lat) // 2], lat[min(len(lat) - 1, int(len(lat) * 0.99))], bad))
-
-def seen(host, port, count):
-    # The distinct answers of `count` connections, comma-separated.
-    print(",".join(sorted({one(host, int(port)) for _ in range(int(count))})))
-
-def poll(host, port, known, timeout):
-    # Prints the wall-clock time at which an answer comes from an address
-    # not in `known` (comma-separated), and that address.
-    known = set(known.split(",")); t0 = time.monotonic()
-    while time.monotonic() - t0 < float(timeout):
-        try:
-            a = one(host, int(port))
-        except OSError:
-            time.sleep(0.005); continue
-        if a not in known:
-            print("%.6f %s" % (time.time(), a)); return
-    sys.exit("poll: no new task answered within %s s" % timeout)
-
-{"serve": serve, "rate": rate, "dns": dns, "poll": poll, "seen": seen}[sys.argv[1]](*sys.argv[2:])
-PYEOF
 
 # --- the hosts --------------------------------------------------------------
 ip netns add "$UL"
@@ -253,7 +173,7 @@ done
 log "swarm of $NHOSTS hosts ready"
 
 rsh 1 network create -d overlay benchnet >/dev/null
-SERVE=("$PY" "$WORK/tool.py" serve 7000 5201)
+SERVE=("$PY" "$TOOL" serve 7000 5201)
 rsh 1 service create -d -q --name web --replicas 1 --network benchnet --constraint node.hostname==host2 busybox "${SERVE[@]}" >/dev/null
 rsh 1 service create -d -q --name client --replicas 1 --network benchnet --constraint node.hostname==host1 busybox /bin/busybox sleep 100000 >/dev/null
 rsh 1 service create -d -q --name scaled --replicas 1 --network benchnet busybox "${SERVE[@]}" >/dev/null
@@ -287,7 +207,7 @@ SVIP=$(rsh 1 service inspect scaled | jq -r '.[0].Endpoint.VirtualIPs[0].Addr | 
 log "web task $WEB_ADDR (host2), VIP $VIP; client task pid $CLIENT_PID (host1); scaled VIP $SVIP"
 
 # Baseline servers in host2's own namespace, on the underlay.
-ip netns exec "$PREFIX-h2" "$PY" "$WORK/tool.py" serve 7000 5201 &
+ip netns exec "$PREFIX-h2" "$PY" "$TOOL" serve 7000 5201 &
 BASE_PIDS+=($!)
 
 in_client() { nsenter -t "$CLIENT_PID" -n "$@"; }
@@ -299,7 +219,7 @@ U=$(addr 2)
 wait_path() {
   local what=$1 host=$2; shift 2
   for _ in $(seq 1 60); do
-    "$@" timeout 3 "$PY" "$WORK/tool.py" rate "$host" 7000 0.01 >/dev/null 2>&1 && return 0
+    "$@" timeout 3 "$PY" "$TOOL" rate "$host" 7000 0.01 >/dev/null 2>&1 && return 0
     sleep 0.3
   done
   die "$what ($host:7000) does not answer"
@@ -315,7 +235,7 @@ in_out ip route add "$MESH_ADDR/32" via "$U"
 wait_path "the meshweb task from outside" "$MESH_ADDR" in_out
 for h in 1 2 3; do
   for _ in $(seq 1 60); do
-    in_out timeout 3 "$PY" "$WORK/tool.py" rate "$(addr $h)" 7200 0.01 >/dev/null 2>&1 && break
+    in_out timeout 3 "$PY" "$TOOL" rate "$(addr $h)" 7200 0.01 >/dev/null 2>&1 && break
     sleep 0.3
   done
 done
@@ -334,19 +254,19 @@ for r in $(seq 1 "$RUNS"); do
   TT+=("$(tput in_out iperf3 -c "$MESH_ADDR")")
   TM2+=("$(tput2 in_out iperf3 -c "$(addr 2)")")
   TM3+=("$(tput2 in_out iperf3 -c "$(addr 3)")")
-  RD+=("$(in_out "$PY" "$WORK/tool.py" rate "$U" 7000 "$SECS")")
-  RT+=("$(in_out "$PY" "$WORK/tool.py" rate "$MESH_ADDR" 7000 "$SECS")")
-  RM2+=("$(in_out "$PY" "$WORK/tool.py" rate "$(addr 2)" 7200 "$SECS")")
-  RM3+=("$(in_out "$PY" "$WORK/tool.py" rate "$(addr 3)" 7200 "$SECS")")
+  RD+=("$(in_out "$PY" "$TOOL" rate "$U" 7000 "$SECS")")
+  RT+=("$(in_out "$PY" "$TOOL" rate "$MESH_ADDR" 7000 "$SECS")")
+  RM2+=("$(in_out "$PY" "$TOOL" rate "$(addr 2)" 7200 "$SECS")")
+  RM3+=("$(in_out "$PY" "$TOOL" rate "$(addr 3)" 7200 "$SECS")")
   log "round $r: mesh Gbit/s D ${TD[-1]} T ${TT[-1]} M2 ${TM2[-1]} M3 ${TM3[-1]}; conn/s D ${RD[-1]} T ${RT[-1]} M2 ${RM2[-1]} M3 ${RM3[-1]}"
   TU+=("$(tput in_h1 iperf3 -c "$U")")
   TO+=("$(tput in_client iperf3 -c "$WEB_ADDR")")
   TV+=("$(tput in_client iperf3 -c "$VIP")")
-  RU+=("$(in_h1 "$PY" "$WORK/tool.py" rate "$U" 7000 "$SECS")")
-  RO+=("$(in_client "$PY" "$WORK/tool.py" rate "$WEB_ADDR" 7000 "$SECS")")
-  RV+=("$(in_client "$PY" "$WORK/tool.py" rate "$VIP" 7000 "$SECS")")
-  read -r m p b < <(in_client "$PY" "$WORK/tool.py" dns web "$DNS_QUERIES"); DW+=("$m"); DWP+=("$p"); BAD+=("$b")
-  read -r m p b < <(in_client "$PY" "$WORK/tool.py" dns tasks.web "$DNS_QUERIES"); DT+=("$m"); DTP+=("$p"); BAD+=("$b")
+  RU+=("$(in_h1 "$PY" "$TOOL" rate "$U" 7000 "$SECS")")
+  RO+=("$(in_client "$PY" "$TOOL" rate "$WEB_ADDR" 7000 "$SECS")")
+  RV+=("$(in_client "$PY" "$TOOL" rate "$VIP" 7000 "$SECS")")
+  read -r m p b < <(in_client "$PY" "$TOOL" dns web "$DNS_QUERIES"); DW+=("$m"); DWP+=("$p"); BAD+=("$b")
+  read -r m p b < <(in_client "$PY" "$TOOL" dns tasks.web "$DNS_QUERIES"); DT+=("$m"); DTP+=("$p"); BAD+=("$b")
   log "round $r: Gbit/s U ${TU[-1]} O ${TO[-1]} V ${TV[-1]}; conn/s U ${RU[-1]} O ${RO[-1]} V ${RV[-1]}; dns web ${DW[-1]} us (p99 ${DWP[-1]}), tasks.web ${DT[-1]} us (p99 ${DTP[-1]})"
 done
 
@@ -361,7 +281,7 @@ scale_rounds() {
     n=$((r + 1))
     t0=$EPOCHREALTIME
     rsh 1 service scale -d "$svc=$n" >/dev/null
-    read -r t1 new < <("$runner" "$PY" "$WORK/tool.py" poll "$host" "$port" "$known" 60)
+    read -r t1 new < <("$runner" "$PY" "$TOOL" poll "$host" "$port" "$known" 60)
     times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')")
     known=$known,$new
     log "scale round $r: $svc=$n, new task $new answered on $host:$port after ${times[-1]} s"
@@ -373,15 +293,8 @@ scale_rounds() {
 # host1's published port from outside the swarm.
 declare -a SC MSC
 scale_rounds scaled in_client "$SVIP" 7000 SC "$SCALED_ADDR"
-scale_rounds meshscaled in_out "$(addr 1)" 7300 MSC "$(in_out "$PY" "$WORK/tool.py" seen "$(addr 1)" 7300 10)"
+scale_rounds meshscaled in_out "$(addr 1)" 7300 MSC "$(in_out "$PY" "$TOOL" seen "$(addr 1)" 7300 10)"
 
-# Median over rounds of ${A[r]} / ${B[r]} for arrays named A and B, in %.
-rr() {
-  local -n a=$1 b=$2
-  local i out=()
-  for i in "${!a[@]}"; do out+=("$(awk -v x="${a[$i]}" -v y="${b[$i]}" 'BEGIN { printf "%.1f", 100 * x / y }')"); done
-  printf '%.0f %%' "$(median "${out[@]}")"
-}
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f %%", 100 * b / a }'; }
 mTU=$(median "${TU[@]}"); mTO=$(median "${TO[@]}"); mTV=$(median "${TV[@]}")
 mRU=$(median "${RU[@]}"); mRO=$(median "${RO[@]}"); mRV=$(median "${RV[@]}")
@@ -403,8 +316,8 @@ overlay_e2e: $NHOSTS hosts, RUNS=$RUNS SECS=$SECS DNS_QUERIES=$DNS_QUERIES SCALE
 (bad answers: $bad of $((2 * RUNS * DNS_QUERIES)))
 
 Median of the per-round ratios (the paths of one round share the machine's load):
-  throughput   O/U $(rr TO TU)  V/U $(rr TV TU)  V/O $(rr TV TO)
-  connections  O/U $(rr RO RU)  V/U $(rr RV RU)  V/O $(rr RV RO)
+  throughput   O/U $(round_ratios TO TU)  V/U $(round_ratios TV TU)  V/O $(round_ratios TV TO)
+  connections  O/U $(round_ratios RO RU)  V/U $(round_ratios RV RU)  V/O $(round_ratios RV RO)
 
 service scale -d scaled=N+1 -> new task answers on the VIP: $(stats "${SC[@]}") s (${SC[*]})
 
@@ -418,8 +331,8 @@ Routing mesh, from outside the swarm (198.18.0.254):
 | M3 outside -> host3:7200 (no task on host3) | $(median "${TM3[@]}") (${TM3[*]}) | $(pct "$(median "${TD[@]}")" "$(median "${TM3[@]}")") | $(pct "$(median "${TT[@]}")" "$(median "${TM3[@]}")") | $(median "${RM3[@]}") (${RM3[*]}) | $(pct "$(median "${RD[@]}")" "$(median "${RM3[@]}")") | $(pct "$(median "${RT[@]}")" "$(median "${RM3[@]}")") |
 
 Median of the per-round ratios:
-  throughput   M2/T $(rr TM2 TT)  M3/T $(rr TM3 TT)  M2/D $(rr TM2 TD)  M3/D $(rr TM3 TD)  T/D $(rr TT TD)
-  connections  M2/T $(rr RM2 RT)  M3/T $(rr RM3 RT)  M2/D $(rr RM2 RD)  M3/D $(rr RM3 RD)  T/D $(rr RT RD)
+  throughput   M2/T $(round_ratios TM2 TT)  M3/T $(round_ratios TM3 TT)  M2/D $(round_ratios TM2 TD)  M3/D $(round_ratios TM3 TD)  T/D $(round_ratios TT TD)
+  connections  M2/T $(round_ratios RM2 RT)  M3/T $(round_ratios RM3 RT)  M2/D $(round_ratios RM2 RD)  M3/D $(round_ratios RM3 RD)  T/D $(round_ratios RT RD)
 
 service scale -d meshscaled=N+1 -> new task answers on host1's published port: $(stats "${MSC[@]}") s (${MSC[*]})
 OUT
