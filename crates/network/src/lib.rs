@@ -1,4 +1,4 @@
-//! The node data plane: overlay networks across hosts (VXLAN, bridges,
+//! The node data plane: overlay networks across hosts (VXLAN, macvlans,
 //! network namespaces), service VIPs without IPVS (nftables), and the
 //! embedded DNS server, programmed from the [`NetworkMap`] the manager
 //! pushes to each node. No gossip: the map says everything.
@@ -10,12 +10,14 @@
 //!  entries to write/delete, stale neighbours, VIP rules (vip.rs), DNS records
 //!                                                           │
 //!  host netns ──────────────────────────────────────────────┼───────────────
-//!   UDP 4789 (socket of every VXLAN)   rswgw0 egress bridge + table ip rswarm
-//!        │                               │ (masquerade; isolated ports)
+//!   UDP 4789 (socket of every VXLAN;   rswgw0 egress bridge + table ip rswarm
+//!   untracked: table rswarm_vxlan)     │ (masquerade; isolated ports)
+//!        │                               │
 //!  <root>/ov-<vni> netns (one per network)│
-//!   rswbr0 (gateway IP) ─ rswvx0 (VXLAN: no learning, ARP proxy;
-//!        │                 neighbour + FDB entry per remote endpoint)
-//!        │ rswv<hash> veth   │ rswe<hash> veth
+//!   rswvx0 (VXLAN: no learning, ARP proxy;│
+//!        │  neighbour + FDB entry per remote endpoint)
+//!        │ macvlans (bridge mode) on it: rswov0 here (gateway IP), one
+//!        │ per local task in its namespace │ rswe<hash> veth
 //!  task netns (<root>/task-<id>, or a container's):
 //!   eth0..eth<n-1> overlays, eth<n> egress (non-internal only), lo
 //!   127.0.0.11:53 UDP+TCP DNS (served from the daemon), resolv.conf
@@ -98,6 +100,7 @@ pub mod nl;
 pub mod plan;
 pub mod resolv;
 pub mod sysctl;
+pub mod underlay;
 pub mod vip;
 
 pub use config::{DataPlaneConfig, VXLAN_PORT};

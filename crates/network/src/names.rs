@@ -6,23 +6,22 @@
 //! |---|---|---|
 //! | overlay namespace (one per network) | netns root | `ov-<vni>` |
 //! | task namespace (process runtime) | netns root | `task-<task id>` |
-//! | bridge with the gateway IP | overlay namespace | `rswbr0` |
 //! | VXLAN device (UDP socket in the host namespace) | overlay namespace | `rswvx0` |
-//! | task's veth, bridge side | overlay namespace | `rswv<11 hex>` |
-//! | task's veth, task side | task namespace | `eth<N>` |
+//! | macvlan on it with the gateway IP | overlay namespace | `rswov0` |
+//! | task's macvlan on the VXLAN device | task namespace | `eth<N>` |
 //! | egress bridge | host namespace | `rswgw0` |
 //! | task's egress veth, host side | host namespace | `rswe<11 hex>` |
 //! | nftables tables | host and task namespaces | `rswarm` (family ip) |
-//! | the node's routing-mesh endpoint | host namespace | `rswing0` |
-//! | its peer on the ingress bridge | ingress overlay namespace | `rswin0` |
+//! | the node's routing-mesh endpoint (a macvlan on the ingress VXLAN device) | host namespace | `rswing0` |
 //! | the routing mesh's table | host namespace | `rswarm_mesh` (family ip) |
 //! | the encrypted overlays' tunnel (TUN) | host namespace | `rswwg0` |
 //! | their table | host namespace | `rswarm_secure` (family ip) |
+//! | VXLAN untracked (see [`crate::underlay`]) | host namespace | `rswarm_vxlan` (family ip) |
 
 use crate::error::NetError;
 
-/// The bridge inside an overlay namespace.
-pub const OVERLAY_BRIDGE: &str = "rswbr0";
+/// The macvlan with the gateway address inside an overlay namespace.
+pub const OVERLAY_GATEWAY: &str = "rswov0";
 /// The VXLAN device inside an overlay namespace.
 pub const OVERLAY_VXLAN: &str = "rswvx0";
 /// The node's egress bridge (Docker's `docker_gwbridge`).
@@ -31,14 +30,14 @@ pub const EGRESS_BRIDGE: &str = "rswgw0";
 pub const NFT_TABLE: &str = "rswarm";
 /// The node's endpoint on the ingress network, in the host namespace.
 pub const MESH_LINK: &str = "rswing0";
-/// Its peer, a port of the ingress overlay's bridge.
-pub const MESH_PORT: &str = "rswin0";
 /// The routing mesh's table in the host namespace.
 pub const MESH_TABLE: &str = "rswarm_mesh";
 /// The encrypted overlays' tunnel device, in the host namespace.
 pub const SECURE_LINK: &str = "rswwg0";
 /// Their table in the host namespace.
 pub const SECURE_TABLE: &str = "rswarm_secure";
+/// The host table that untracks the node's VXLAN packets.
+pub const VXLAN_TABLE: &str = "rswarm_vxlan";
 
 /// The namespace file of network `vni`.
 pub fn overlay_netns(vni: u32) -> String {
@@ -48,11 +47,6 @@ pub fn overlay_netns(vni: u32) -> String {
 /// The namespace file of a task (process runtime).
 pub fn task_netns(task_id: &str) -> String {
     format!("task-{task_id}")
-}
-
-/// The bridge side of a task's veth in an overlay namespace.
-pub fn overlay_port(task_id: &str) -> String {
-    format!("rswv{}", hash11(task_id))
 }
 
 /// The host side of a task's egress veth.
@@ -113,8 +107,6 @@ mod tests {
         assert!(is_host_link(EGRESS_BRIDGE));
         assert!(is_host_link(MESH_LINK));
         assert!(is_our_table(MESH_TABLE));
-        assert_eq!(overlay_port("a").len(), 15);
-        assert_ne!(overlay_port("a"), overlay_port("b"));
         for other in [
             "rswtest_gw",
             "docker0",

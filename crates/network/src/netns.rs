@@ -35,6 +35,16 @@ impl Netns {
         }
     }
 
+    /// Opens the namespace file (for `IFLA_NET_NS_FD`); the daemon's own
+    /// through the calling thread, which never left it (only [`run_in`]'s
+    /// threads do).
+    pub fn open(&self) -> Result<File, NetError> {
+        match self {
+            Netns::Own => open(Path::new("/proc/thread-self/ns/net")),
+            Netns::At(p) => open(p),
+        }
+    }
+
     /// A name for messages.
     pub fn label(&self) -> String {
         match self {

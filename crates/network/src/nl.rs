@@ -16,9 +16,10 @@ use netlink_packet_route::neighbour::{
     NeighbourAddress, NeighbourAttribute, NeighbourFlags, NeighbourMessage,
 };
 use rswarm_types::MacAddr;
+use rtnetlink::packet_route::link::MacVlanMode;
 use rtnetlink::{
-    Handle, LinkBridge, LinkBridgePort, LinkMessageBuilder, LinkUnspec, LinkVeth, LinkVxlan,
-    RouteMessageBuilder,
+    Handle, LinkBridge, LinkBridgePort, LinkMacVlan, LinkMessageBuilder, LinkUnspec, LinkVeth,
+    LinkVxlan, RouteMessageBuilder,
 };
 use tokio::task::JoinHandle;
 
@@ -42,9 +43,9 @@ pub struct DefaultRoute {
 const ENODEV: i32 = 19;
 const EEXIST: i32 = 17;
 
-/// One end of a veth pair.
+/// A link to create (a veth end, a macvlan).
 #[derive(Clone, Debug)]
-pub struct VethEnd {
+pub struct LinkEnd {
     pub name: String,
     pub mtu: u32,
     pub mac: Option<MacAddr>,
@@ -154,8 +155,15 @@ impl Netlink {
         self.add_link(msg, &v.name).await
     }
 
+    /// Adds a macvlan (bridge mode) on link `lower` of this connection's
+    /// namespace; it may go straight into another namespace.
+    pub async fn add_macvlan(&self, lower: u32, e: &LinkEnd) -> Result<(), NetError> {
+        let msg = end(LinkMacVlan::new(&e.name, lower, MacVlanMode::Bridge), e).build();
+        self.add_link(msg, &e.name).await
+    }
+
     /// Adds a veth pair; either end may go straight into another namespace.
-    pub async fn add_veth(&self, a: &VethEnd, b: &VethEnd) -> Result<(), NetError> {
+    pub async fn add_veth(&self, a: &LinkEnd, b: &LinkEnd) -> Result<(), NetError> {
         let peer = end(LinkUnspec::new_with_name(&b.name), b).build();
         let msg = end(
             LinkMessageBuilder::<LinkVeth>::new_with_info_kind(InfoKind::Veth).name(&a.name),
@@ -317,18 +325,13 @@ impl Netlink {
             .map_err(NetError::nl(format!("fdb {mac} dst {vtep} in {}", self.ns)))
     }
 
-    /// `bridge fdb del MAC dev INDEX self` (the VXLAN device's entry) or
-    /// `... master` (what the bridge learned on that port); a missing entry
-    /// is fine.
-    pub async fn fdb_del(&self, index: u32, mac: MacAddr, master: bool) -> Result<(), NetError> {
+    /// `bridge fdb del MAC dev INDEX self` (the VXLAN device's entry); a
+    /// missing entry is fine.
+    pub async fn fdb_del(&self, index: u32, mac: MacAddr) -> Result<(), NetError> {
         let mut m = NeighbourMessage::default();
         m.header.family = AddressFamily::Bridge;
         m.header.ifindex = index;
-        m.header.flags = if master {
-            NeighbourFlags::Controller
-        } else {
-            NeighbourFlags::Own
-        };
+        m.header.flags = NeighbourFlags::Own;
         m.attributes
             .push(NeighbourAttribute::LinkLayerAddress(mac.0.to_vec()));
         self.del_neigh(m, &format!("delete fdb {mac}")).await
@@ -344,7 +347,7 @@ impl Netlink {
     }
 }
 
-fn end<T>(b: LinkMessageBuilder<T>, e: &VethEnd) -> LinkMessageBuilder<T> {
+fn end<T>(b: LinkMessageBuilder<T>, e: &LinkEnd) -> LinkMessageBuilder<T> {
     let mut b = b.mtu(e.mtu);
     if let Some(mac) = e.mac {
         b = b.address(mac.0.to_vec());

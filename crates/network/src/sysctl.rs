@@ -9,19 +9,16 @@ use crate::error::NetError;
 /// A sysctl name (dotted) and its value.
 pub type Sysctl = (&'static str, &'static str);
 
-/// An overlay namespace: a bridge and a VXLAN device, nothing routed, no
-/// netfilter on bridged frames, no IPv6 on the links it gets.
+/// An overlay namespace: a VXLAN device and the gateway's macvlan,
+/// nothing routed, no IPv6 on the links it gets.
 pub const OVERLAY: &[Sysctl] = &[
     ("net.ipv4.ip_forward", "0"),
     ("net.ipv6.conf.default.disable_ipv6", "1"),
-    ("net.bridge.bridge-nf-call-iptables", "0"),
-    ("net.bridge.bridge-nf-call-ip6tables", "0"),
-    ("net.bridge.bridge-nf-call-arptables", "0"),
 ];
 
 /// A task namespace: a task never routes between its networks; its links
 /// are IPv4 only and announce themselves (gratuitous ARP) when they come
-/// up, so bridges learn a moved endpoint at once.
+/// up, so neighbours on the node learn a moved endpoint at once.
 pub const TASK: &[Sysctl] = &[
     ("net.ipv4.ip_forward", "0"),
     ("net.ipv6.conf.default.disable_ipv6", "1"),

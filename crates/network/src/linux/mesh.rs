@@ -1,7 +1,7 @@
 //! The routing mesh on this node: its endpoint on the ingress network (a
-//! veth `rswing0` in the host namespace with the node's ingress address
-//! and the MAC made from it, its peer `rswin0` a port of the ingress
-//! overlay's bridge), the host table `rswarm_mesh` (see
+//! macvlan `rswing0` on the ingress overlay's VXLAN device, moved into the
+//! host namespace, with the node's ingress address and the MAC made from
+//! it), the host table `rswarm_mesh` (see
 //! [`crate::mesh`]), and in each task on the ingress network the policy
 //! routing that sends replies back through the node they came in by.
 
@@ -14,10 +14,10 @@ use crate::error::NetError;
 use crate::linux::overlay::Overlay;
 use crate::linux::task::Plumbing;
 use crate::mesh::{self, PolicyRoutes, RULE_PREF_FIRST, RULE_PREF_LAST};
-use crate::names::{MESH_LINK, MESH_PORT, MESH_TABLE, OVERLAY_BRIDGE};
-use crate::netns::{self, run_in};
+use crate::names::{MESH_LINK, MESH_TABLE, OVERLAY_VXLAN};
+use crate::netns::run_in;
 use crate::nft;
-use crate::nl::{DefaultRoute, Netlink, VethEnd};
+use crate::nl::{DefaultRoute, LinkEnd, Netlink};
 use crate::sysctl;
 
 /// The node's endpoint as it was built.
@@ -42,39 +42,32 @@ pub async fn up(
         .as_ref()
         .ok_or_else(|| NetError::UnknownNetwork(net.id.clone()))?;
     down_link(cfg).await?;
-    let hnl = Netlink::open(&cfg.host).await?;
+    let fd = cfg.host.open()?;
+    let onl = Netlink::open(&ov.netns()).await?;
     let r = async {
-        let fd = netns::open(&ov.path)?;
-        hnl.add_veth(
-            &VethEnd {
+        let vx = onl.require(OVERLAY_VXLAN).await?;
+        onl.add_macvlan(
+            vx,
+            &LinkEnd {
                 name: MESH_LINK.to_string(),
                 mtu: net.mtu,
                 mac: Some(MacAddr::from_ip(ing.local)),
-                netns_fd: None,
-            },
-            &VethEnd {
-                name: MESH_PORT.to_string(),
-                mtu: net.mtu,
-                mac: None,
                 netns_fd: Some(fd.as_raw_fd()),
             },
         )
-        .await?;
+        .await
+    }
+    .await;
+    onl.close().await;
+    r?;
+    let hnl = Netlink::open(&cfg.host).await?;
+    let r = async {
         let idx = hnl.require(MESH_LINK).await?;
         hnl.add_addr(idx, ing.local, net.subnet.prefix_len).await?;
         hnl.set_up(idx).await
     }
     .await;
     hnl.close().await;
-    r?;
-    let onl = Netlink::open(&ov.netns()).await?;
-    let r = async {
-        let br = onl.require(OVERLAY_BRIDGE).await?;
-        let idx = onl.require(MESH_PORT).await?;
-        onl.set_master_up(idx, br).await
-    }
-    .await;
-    onl.close().await;
     r?;
     run_in(&cfg.host, || sysctl::write_all(sysctl::HOST_MESH)).await?;
     Ok(Endpoint {

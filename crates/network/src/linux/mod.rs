@@ -25,6 +25,7 @@ use crate::ipam::EgressPool;
 use crate::netns;
 use crate::nft;
 use crate::plan::{desired_peers, plan_networks, stale_neighbours};
+use crate::underlay;
 use crate::vip;
 
 use overlay::Overlay;
@@ -49,6 +50,8 @@ struct State {
     mesh: Option<mesh::Endpoint>,
     /// The tunnel of encrypted networks, while the map has one.
     encrypted: Option<encrypted::Encrypted>,
+    /// Whether the host table untracking VXLAN is in place.
+    vxlan_untracked: bool,
 }
 
 impl LinuxDataPlane {
@@ -67,6 +70,7 @@ impl LinuxDataPlane {
                 egress_up: false,
                 mesh: None,
                 encrypted: None,
+                vxlan_untracked: false,
             }),
             records: watch::Sender::new(Arc::new(Records::default())),
         })
@@ -113,6 +117,9 @@ impl LinuxDataPlane {
                 }
             }
         }
+        if let Err(e) = self.untrack_vxlan(st, !st.overlays.is_empty()).await {
+            first.get_or_insert(e);
+        }
         for (id, net) in &st.map.networks {
             if let Some(o) = st.overlays.get_mut(id)
                 && let Err(e) = overlay::program(o, &desired_peers(net, self.cfg.vtep)).await
@@ -150,6 +157,21 @@ impl LinuxDataPlane {
         first.map_or(Ok(()), Err)
     }
 
+    /// Puts the host table untracking VXLAN in place (`on`) or removes it.
+    async fn untrack_vxlan(&self, st: &mut State, on: bool) -> Result<(), NetError> {
+        if st.vxlan_untracked == on {
+            return Ok(());
+        }
+        let vtep = on.then_some(self.cfg.vtep);
+        nft::apply(
+            &self.cfg.host,
+            underlay::host_ruleset(vtep, self.cfg.vxlan_port),
+        )
+        .await?;
+        st.vxlan_untracked = on;
+        Ok(())
+    }
+
     /// The node's mesh endpoint follows the ingress network of the map
     /// (rebuilt when its overlay was just created or its address moved),
     /// and the host table its published ports.
@@ -182,13 +204,7 @@ impl LinuxDataPlane {
     }
 
     async fn teardown_task(&self, st: &mut State, mut p: Plumbing) -> Result<(), NetError> {
-        let overlays: Vec<&Overlay> = p
-            .networks
-            .iter()
-            .filter_map(|id| st.overlays.get(id))
-            .filter(|o| o.path.exists())
-            .collect();
-        let r = task::teardown(&self.cfg, &mut p, &overlays).await;
+        let r = task::teardown(&self.cfg, &mut p).await;
         if let Some(ip) = p.egress.take() {
             st.pool.release(ip);
         }
@@ -269,6 +285,7 @@ impl DataPlane for LinuxDataPlane {
         st.pool = EgressPool::new(self.cfg.egress_subnet);
         st.egress_up = false;
         st.mesh = None;
+        st.vxlan_untracked = false;
         if let Some(e) = st.encrypted.take() {
             let _ = encrypted::down(&self.cfg, Some(e)).await;
         }
@@ -325,6 +342,9 @@ impl DataPlane for LinuxDataPlane {
             if let Err(e) = overlay::remove(&o) {
                 first.get_or_insert(e);
             }
+        }
+        if let Err(e) = self.untrack_vxlan(&mut st, false).await {
+            first.get_or_insert(e);
         }
         st.map = NetworkMap::default();
         self.records.send_replace(Arc::new(Records::default()));

@@ -1,18 +1,24 @@
-//! One overlay network on this node: a namespace holding a bridge with
-//! the gateway address and a VXLAN device (its UDP socket in the host
-//! namespace), plus the peer entries programmed from the map.
+//! One overlay network on this node: a namespace holding the VXLAN device
+//! (its UDP socket in the host namespace) and, on it, a macvlan with the
+//! gateway address; plus the peer entries programmed from the map. Each
+//! local endpoint (a task's interface, the mesh's `rswing0`) is another
+//! macvlan on the VXLAN device, moved into its own namespace: frames
+//! between local endpoints never leave the macvlan port, frames to a
+//! remote MAC go out through the VXLAN device's FDB entry, and the
+//! device answers ARP for remote endpoints from its neighbour entries.
+//! No bridge and no veth pair on the path (each costs a hop per packet).
 
 use std::collections::BTreeSet;
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 
-use rswarm_types::MapNetwork;
+use rswarm_types::{MacAddr, MapNetwork};
 
 use crate::config::DataPlaneConfig;
 use crate::error::NetError;
-use crate::names::{OVERLAY_BRIDGE, OVERLAY_VXLAN, overlay_netns};
+use crate::names::{OVERLAY_GATEWAY, OVERLAY_VXLAN, overlay_netns};
 use crate::netns::{self, Netns, run_in};
-use crate::nl::{Netlink, Vxlan};
+use crate::nl::{LinkEnd, Netlink, Vxlan};
 use crate::plan::{OverlayKey, Peer, plan_peers};
 use crate::sysctl;
 
@@ -56,10 +62,6 @@ async fn build(cfg: &DataPlaneConfig, net: &MapNetwork, o: &Overlay) -> Result<(
     run_in(&ns, || sysctl::write_all(sysctl::OVERLAY)).await?;
     let nl = Netlink::open(&ns).await?;
     let r = async {
-        nl.add_bridge(OVERLAY_BRIDGE, net.mtu).await?;
-        let br = nl.require(OVERLAY_BRIDGE).await?;
-        nl.add_addr(br, net.gateway, net.subnet.prefix_len).await?;
-        nl.set_up(br).await?;
         let fd = netns::open(&o.path)?;
         let host = Netlink::open(&cfg.host).await?;
         let vx = Vxlan {
@@ -73,7 +75,20 @@ async fn build(cfg: &DataPlaneConfig, net: &MapNetwork, o: &Overlay) -> Result<(
         host.close().await;
         added?;
         let vx = nl.require(OVERLAY_VXLAN).await?;
-        nl.set_master_up(vx, br).await
+        nl.set_up(vx).await?;
+        nl.add_macvlan(
+            vx,
+            &LinkEnd {
+                name: OVERLAY_GATEWAY.to_string(),
+                mtu: net.mtu,
+                mac: Some(MacAddr::from_ip(net.gateway)),
+                netns_fd: None,
+            },
+        )
+        .await?;
+        let gw = nl.require(OVERLAY_GATEWAY).await?;
+        nl.add_addr(gw, net.gateway, net.subnet.prefix_len).await?;
+        nl.set_up(gw).await
     }
     .await;
     nl.close().await;
@@ -85,8 +100,8 @@ pub fn remove(o: &Overlay) -> Result<(), NetError> {
     netns::delete(&o.path)
 }
 
-/// Brings the peer entries to `want`: deletes by key first (an FDB entry
-/// with what the bridge learned for that MAC), then writes with replace.
+/// Brings the peer entries to `want`: deletes by key first, then writes
+/// with replace.
 /// `o.peers` tracks what was done, also on failure.
 pub async fn program(o: &mut Overlay, want: &BTreeSet<Peer>) -> Result<(), NetError> {
     let plan = plan_peers(&o.peers, want);
@@ -101,9 +116,7 @@ pub async fn program(o: &mut Overlay, want: &BTreeSet<Peer>) -> Result<(), NetEr
             o.peers.retain(|p| p.ip != *ip);
         }
         for mac in &plan.del_fdb {
-            nl.fdb_del(vx, *mac, false).await?;
-            // And what the bridge learned from it on the VXLAN port.
-            nl.fdb_del(vx, *mac, true).await?;
+            nl.fdb_del(vx, *mac).await?;
             o.peers.retain(|p| p.mac != *mac);
         }
         for p in &plan.put {

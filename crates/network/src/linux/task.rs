@@ -1,5 +1,5 @@
-//! One task's plumbing: its namespace, a veth per network (bridge side
-//! in the overlay namespace), an egress veth when it has a way out, its
+//! One task's plumbing: its namespace, a macvlan per network (on the
+//! overlay's VXLAN device), an egress veth when it has a way out, its
 //! VIP table, resolv.conf and DNS server; and tearing all that down.
 
 use std::net::Ipv4Addr;
@@ -14,12 +14,10 @@ use crate::dns::{DnsContext, DnsServer, Records};
 use crate::error::NetError;
 use crate::linux::overlay::Overlay;
 use crate::mesh;
-use crate::names::{
-    EGRESS_BRIDGE, NFT_TABLE, OVERLAY_BRIDGE, OVERLAY_VXLAN, egress_port, overlay_port, task_netns,
-};
+use crate::names::{EGRESS_BRIDGE, NFT_TABLE, OVERLAY_VXLAN, egress_port, task_netns};
 use crate::netns::{self, Netns, run_in};
 use crate::nft;
-use crate::nl::{DefaultRoute, Netlink, VethEnd};
+use crate::nl::{DefaultRoute, LinkEnd, Netlink};
 use crate::sysctl;
 use crate::vip;
 
@@ -141,33 +139,22 @@ async fn links(
 ) -> Result<(), NetError> {
     let lo = tnl.require("lo").await?;
     tnl.set_up(lo).await?;
-    let port = overlay_port(&p.task_id);
+    let fd = p.netns().open()?;
     for (i, ((net, ep), ov)) in s.nets.iter().zip(&s.overlays).enumerate() {
         let eth = format!("eth{i}");
-        let fd = netns::open(&ov.path)?;
-        tnl.add_veth(
-            &VethEnd {
-                name: eth.clone(),
-                mtu: net.mtu,
-                mac: Some(ep.mac),
-                netns_fd: None,
-            },
-            &VethEnd {
-                name: port.clone(),
-                mtu: net.mtu,
-                mac: None,
-                netns_fd: Some(fd.as_raw_fd()),
-            },
-        )
-        .await?;
         let onl = Netlink::open(&ov.netns()).await?;
         let r = async {
-            let br = onl.require(OVERLAY_BRIDGE).await?;
             let vx = onl.require(OVERLAY_VXLAN).await?;
-            // What the bridge learned for this MAC when it was remote.
-            onl.fdb_del(vx, ep.mac, true).await?;
-            let idx = onl.require(&port).await?;
-            onl.set_master_up(idx, br).await
+            onl.add_macvlan(
+                vx,
+                &LinkEnd {
+                    name: eth.clone(),
+                    mtu: net.mtu,
+                    mac: Some(ep.mac),
+                    netns_fd: Some(fd.as_raw_fd()),
+                },
+            )
+            .await
         }
         .await;
         onl.close().await;
@@ -189,13 +176,13 @@ async fn links(
         let hnl = Netlink::open(&s.cfg.host).await?;
         let r = async {
             hnl.add_veth(
-                &VethEnd {
+                &LinkEnd {
                     name: host_port.clone(),
                     mtu: 1500,
                     mac: None,
                     netns_fd: None,
                 },
-                &VethEnd {
+                &LinkEnd {
                     name: eth.clone(),
                     mtu: 1500,
                     mac: None,
@@ -229,15 +216,11 @@ async fn links(
     Ok(())
 }
 
-/// Removes what `p` says exists: DNS sockets first, then the veths (by
-/// their bridge-side names, which takes both ends), the table in a
-/// namespace we did not create, our namespace, resolv.conf. Returns the
-/// first error but always does all of it.
-pub async fn teardown(
-    cfg: &DataPlaneConfig,
-    p: &mut Plumbing,
-    overlays: &[&Overlay],
-) -> Result<(), NetError> {
+/// Removes what `p` says exists: DNS sockets first, then the task's
+/// macvlans and egress veth, the table in a namespace we did not create,
+/// our namespace, resolv.conf. Returns the first error but always does
+/// all of it.
+pub async fn teardown(cfg: &DataPlaneConfig, p: &mut Plumbing) -> Result<(), NetError> {
     let mut first: Option<NetError> = None;
     let mut note = |r: Result<(), NetError>| {
         if let Err(e) = r {
@@ -247,9 +230,12 @@ pub async fn teardown(
     if let Some(dns) = p.dns.take() {
         dns.stop().await;
     }
-    let port = overlay_port(&p.task_id);
-    for ov in overlays {
-        note(del_link(&ov.netns(), &port).await);
+    // Deleted by name, not left to the namespace: it lives on while
+    // anything holds it (a container's, a process still exiting).
+    if p.path.exists() {
+        for i in 0..p.networks.len() {
+            note(del_link(&p.netns(), &format!("eth{i}")).await);
+        }
     }
     if p.egress.is_some() {
         note(del_link(&cfg.host, &egress_port(&p.task_id)).await);
