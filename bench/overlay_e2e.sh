@@ -8,6 +8,9 @@
 # network `benchnet`. Measured in one run, each as a ratio to a direct path:
 #
 #   U  host1 -> host2 on the underlay (host namespaces, no rswarm): baseline
+#   X  host1 -> host2 through a bare kernel VXLAN device the bench makes in
+#      both host namespaces (UDP 4800, MTU 1450, untracked like rswarm's):
+#      what any VXLAN overlay can reach here, the ceiling for O
 #   O  client task (host1) -> web task (host2) by task address (VXLAN)
 #   V  client task (host1) -> `web` VIP (nftables DNAT; its one task on host2)
 #
@@ -206,9 +209,22 @@ VIP=$(rsh 1 service inspect web | jq -r '.[0].Endpoint.VirtualIPs[0].Addr | spli
 SVIP=$(rsh 1 service inspect scaled | jq -r '.[0].Endpoint.VirtualIPs[0].Addr | split("/")[0]')
 log "web task $WEB_ADDR (host2), VIP $VIP; client task pid $CLIENT_PID (host1); scaled VIP $SVIP"
 
-# Baseline servers in host2's own namespace, on the underlay.
+# Baseline servers in host2's own namespace, on the underlay (and on X).
 ip netns exec "$PREFIX-h2" "$PY" "$TOOL" serve 7000 5201 &
 BASE_PIDS+=($!)
+# X: a bare VXLAN device between host1 and host2 (gone with the namespaces),
+# its packets untracked as rswarm untracks its own (table rswarm_vxlan).
+for i in 1 2; do
+  ip -n "$PREFIX-h$i" link add rswbx0 type vxlan id 99 dstport 4800 \
+    local "$(addr "$i")" remote "$(addr $((3 - i)))"
+  ip -n "$PREFIX-h$i" link set rswbx0 mtu 1450 up
+  ip -n "$PREFIX-h$i" addr add "10.251.0.$i/24" dev rswbx0
+  ip netns exec "$PREFIX-h$i" nft "add table ip bench_x; \
+    add chain ip bench_x pre { type filter hook prerouting priority raw; }; \
+    add chain ip bench_x out { type filter hook output priority raw; }; \
+    add rule ip bench_x pre udp dport 4800 notrack; add rule ip bench_x out udp dport 4800 notrack"
+done
+X=10.251.0.2
 
 in_client() { nsenter -t "$CLIENT_PID" -n "$@"; }
 in_h1() { ip netns exec "$PREFIX-h1" "$@"; }
@@ -225,6 +241,7 @@ wait_path() {
   die "$what ($host:7000) does not answer"
 }
 wait_path "host2 on the underlay" "$U" in_h1
+wait_path "host2 through the bare VXLAN" "$X" in_h1
 wait_path "the web task from the client" "$WEB_ADDR" in_client
 wait_path "the web VIP from the client" "$VIP" in_client
 wait_path "the scaled VIP from the client" "$SVIP" in_client
@@ -248,7 +265,7 @@ tput() { "$@" -p 5201 -t "$SECS" -J | jq -r '.end.sum_received.bits_per_second /
 # The same through the mesh's published iperf3 port.
 tput2() { "$@" -p 5202 -t "$SECS" -J | jq -r '.end.sum_received.bits_per_second / 1e7 | round / 100'; }
 
-declare -a TU TO TV RU RO RV DW DWP DT DTP BAD TD TT TM2 TM3 RD RT RM2 RM3
+declare -a TU TX TO TV RU RX RO RV DW DWP DT DTP BAD TD TT TM2 TM3 RD RT RM2 RM3
 for r in $(seq 1 "$RUNS"); do
   TD+=("$(tput in_out iperf3 -c "$U")")
   TT+=("$(tput in_out iperf3 -c "$MESH_ADDR")")
@@ -260,14 +277,16 @@ for r in $(seq 1 "$RUNS"); do
   RM3+=("$(in_out "$PY" "$TOOL" rate "$(addr 3)" 7200 "$SECS")")
   log "round $r: mesh Gbit/s D ${TD[-1]} T ${TT[-1]} M2 ${TM2[-1]} M3 ${TM3[-1]}; conn/s D ${RD[-1]} T ${RT[-1]} M2 ${RM2[-1]} M3 ${RM3[-1]}"
   TU+=("$(tput in_h1 iperf3 -c "$U")")
+  TX+=("$(tput in_h1 iperf3 -c "$X")")
   TO+=("$(tput in_client iperf3 -c "$WEB_ADDR")")
   TV+=("$(tput in_client iperf3 -c "$VIP")")
   RU+=("$(in_h1 "$PY" "$TOOL" rate "$U" 7000 "$SECS")")
+  RX+=("$(in_h1 "$PY" "$TOOL" rate "$X" 7000 "$SECS")")
   RO+=("$(in_client "$PY" "$TOOL" rate "$WEB_ADDR" 7000 "$SECS")")
   RV+=("$(in_client "$PY" "$TOOL" rate "$VIP" 7000 "$SECS")")
   read -r m p b < <(in_client "$PY" "$TOOL" dns web "$DNS_QUERIES"); DW+=("$m"); DWP+=("$p"); BAD+=("$b")
   read -r m p b < <(in_client "$PY" "$TOOL" dns tasks.web "$DNS_QUERIES"); DT+=("$m"); DTP+=("$p"); BAD+=("$b")
-  log "round $r: Gbit/s U ${TU[-1]} O ${TO[-1]} V ${TV[-1]}; conn/s U ${RU[-1]} O ${RO[-1]} V ${RV[-1]}; dns web ${DW[-1]} us (p99 ${DWP[-1]}), tasks.web ${DT[-1]} us (p99 ${DTP[-1]})"
+  log "round $r: Gbit/s U ${TU[-1]} X ${TX[-1]} O ${TO[-1]} V ${TV[-1]}; conn/s U ${RU[-1]} X ${RX[-1]} O ${RO[-1]} V ${RV[-1]}; dns web ${DW[-1]} us (p99 ${DWP[-1]}), tasks.web ${DT[-1]} us (p99 ${DTP[-1]})"
 done
 
 # Scale-up rounds: service $1 goes N -> N+1 (N = 1, 2, ...) and a poller
@@ -296,7 +315,7 @@ scale_rounds scaled in_client "$SVIP" 7000 SC "$SCALED_ADDR"
 scale_rounds meshscaled in_out "$(addr 1)" 7300 MSC "$(in_out "$PY" "$TOOL" seen "$(addr 1)" 7300 10)"
 
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f %%", 100 * b / a }'; }
-mTU=$(median "${TU[@]}"); mTO=$(median "${TO[@]}"); mTV=$(median "${TV[@]}")
+mTU=$(median "${TU[@]}"); mTX=$(median "${TX[@]}"); mRX=$(median "${RX[@]}"); mTO=$(median "${TO[@]}"); mTV=$(median "${TV[@]}")
 mRU=$(median "${RU[@]}"); mRO=$(median "${RO[@]}"); mRV=$(median "${RV[@]}")
 bad=0; for b in "${BAD[@]}"; do bad=$((bad + b)); done
 cat <<OUT
@@ -306,6 +325,7 @@ overlay_e2e: $NHOSTS hosts, RUNS=$RUNS SECS=$SECS DNS_QUERIES=$DNS_QUERIES SCALE
 | path | TCP throughput, Gbit/s | vs U | vs O | connections/s | vs U | vs O |
 |---|---|---|---|---|---|---|
 | U underlay host1 -> host2 (baseline) | $mTU (${TU[*]}) | 100 % | | $mRU (${RU[*]}) | 100 % | |
+| X bare kernel VXLAN host1 -> host2 (ceiling) | $mTX (${TX[*]}) | $(pct "$mTU" "$mTX") | | $mRX (${RX[*]}) | $(pct "$mRU" "$mRX") | |
 | O client task -> web task, across hosts | $mTO (${TO[*]}) | $(pct "$mTU" "$mTO") | 100 % | $mRO (${RO[*]}) | $(pct "$mRU" "$mRO") | 100 % |
 | V client task -> web VIP (task on host2) | $mTV (${TV[*]}) | $(pct "$mTU" "$mTV") | $(pct "$mTO" "$mTV") | $mRV (${RV[*]}) | $(pct "$mRU" "$mRV") | $(pct "$mRO" "$mRV") |
 
@@ -316,8 +336,8 @@ overlay_e2e: $NHOSTS hosts, RUNS=$RUNS SECS=$SECS DNS_QUERIES=$DNS_QUERIES SCALE
 (bad answers: $bad of $((2 * RUNS * DNS_QUERIES)))
 
 Median of the per-round ratios (the paths of one round share the machine's load):
-  throughput   O/U $(round_ratios TO TU)  V/U $(round_ratios TV TU)  V/O $(round_ratios TV TO)
-  connections  O/U $(round_ratios RO RU)  V/U $(round_ratios RV RU)  V/O $(round_ratios RV RO)
+  throughput   O/U $(round_ratios TO TU)  V/U $(round_ratios TV TU)  V/O $(round_ratios TV TO)  X/U $(round_ratios TX TU)  O/X $(round_ratios TO TX)
+  connections  O/U $(round_ratios RO RU)  V/U $(round_ratios RV RU)  V/O $(round_ratios RV RO)  X/U $(round_ratios RX RU)  O/X $(round_ratios RO RX)
 
 service scale -d scaled=N+1 -> new task answers on the VIP: $(stats "${SC[@]}") s (${SC[*]})
 
