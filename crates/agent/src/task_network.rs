@@ -33,6 +33,30 @@ pub fn networks(task: &Task) -> Vec<String> {
         .collect()
 }
 
+/// The task's own DNS settings (`ContainerSpec.DNSConfig`: `docker
+/// service create --dns/--dns-search/--dns-option`); the data plane uses
+/// the host's for whatever they leave empty.
+pub fn dns_settings(task: &Task) -> Result<DnsSettings, AttachError> {
+    let Some(c) = task
+        .spec
+        .container_spec
+        .as_ref()
+        .and_then(|c| c.dns_config.as_ref())
+    else {
+        return Ok(DnsSettings::default());
+    };
+    let nameservers = c
+        .nameservers
+        .iter()
+        .map(|n| n.parse().map_err(|_| AttachError::Nameserver(n.clone())))
+        .collect::<Result<_, _>>()?;
+    Ok(DnsSettings {
+        nameservers,
+        search: c.search.clone(),
+        options: c.options.clone(),
+    })
+}
+
 /// Why a task could not be plumbed.
 #[derive(Debug, thiserror::Error)]
 pub enum AttachError {
@@ -47,6 +71,10 @@ pub enum AttachError {
     /// The data plane refused or failed.
     #[error("attaching the task to its networks failed: {0}")]
     Failed(#[from] NetError),
+    /// The service's `ContainerSpec.DNSConfig` names a server that is not
+    /// an IP address.
+    #[error("invalid DNS nameserver {0:?} in the service's DNSConfig: not an IP address")]
+    Nameserver(String),
     /// The managers want the task stopped, or the agent stops.
     #[error("the task was stopped while waiting for its networks")]
     Stopped,
@@ -76,7 +104,7 @@ impl Attachment {
             task_id: task.id.clone(),
             netns,
             networks: nets,
-            dns: DnsSettings::default(),
+            dns: dns_settings(task)?,
         };
         let deadline = tokio::time::Instant::now() + ATTACH_PATIENCE;
         loop {
@@ -132,5 +160,54 @@ impl Drop for Attachment {
                 }
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rswarm_types::{ContainerSpec, DnsConfig};
+
+    use super::*;
+
+    fn task(dns: Option<DnsConfig>) -> Task {
+        let mut t = Task::default();
+        t.spec.container_spec = Some(ContainerSpec {
+            dns_config: dns,
+            ..Default::default()
+        });
+        t
+    }
+
+    #[test]
+    fn dns_settings_come_from_the_container_spec() {
+        assert_eq!(
+            dns_settings(&task(None)).expect("none"),
+            DnsSettings::default()
+        );
+        let s = dns_settings(&task(Some(DnsConfig {
+            nameservers: vec!["198.18.0.254".into(), "2001:db8::53".into()],
+            search: vec!["corp.example".into()],
+            options: vec!["ndots:2".into()],
+        })))
+        .expect("valid");
+        assert_eq!(
+            s.nameservers,
+            [
+                "198.18.0.254".parse::<std::net::IpAddr>().expect("ip"),
+                "2001:db8::53".parse().expect("ip")
+            ]
+        );
+        assert_eq!(s.search, ["corp.example"]);
+        assert_eq!(s.options, ["ndots:2"]);
+    }
+
+    #[test]
+    fn a_nameserver_that_is_no_address_is_named_in_the_error() {
+        let e = dns_settings(&task(Some(DnsConfig {
+            nameservers: vec!["dns.example".into()],
+            ..Default::default()
+        })))
+        .expect_err("invalid");
+        assert!(e.to_string().contains("\"dns.example\""), "{e}");
     }
 }

@@ -186,6 +186,15 @@ pub fn validate_label(value: &str) -> Result<String, String> {
     Ok(value.to_string())
 }
 
+/// `opts.ValidateIPAddress` (`--dns`): the address in its canonical form.
+pub fn validate_ip_address(value: &str) -> Result<String, String> {
+    value
+        .trim()
+        .parse::<std::net::IpAddr>()
+        .map(|ip| ip.to_string())
+        .map_err(|_| format!("IP address is not correctly formatted: {value}"))
+}
+
 /// `opts.ValidateEnv`: `K=V` as is; a bare `K` takes the value from the
 /// CLI's own environment when set.
 pub fn validate_env(value: &str) -> Result<String, String> {

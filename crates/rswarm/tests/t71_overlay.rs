@@ -17,7 +17,9 @@
 //! (VXLAN), and the outside answers (egress). Isolation: a task on another
 //! network reaches no `web` task; a task on an `--internal` network has no
 //! way out. A `dnsrr` service with a network alias: its name, the alias
-//! and `tasks.rr` give its task addresses (no VIP). Node churn: a worker is SIGKILLed while its tasks run; once
+//! and `tasks.rr` give its task addresses (no VIP). A service's `--dns`,
+//! `--dns-search` and `--dns-option` reach its tasks' resolv.conf and
+//! embedded DNS server. Node churn: a worker is SIGKILLed while its tasks run; once
 //! it is down its web task runs elsewhere, and `tasks.web` and the VIP
 //! follow with nothing stale. Cleanup: the services and networks are
 //! removed; the live hosts keep nothing of
@@ -203,6 +205,64 @@ fn overlay_across_three_hosts() {
     let outside = format!("http://{OUTSIDE}:8080/index.html");
     let (ok, out) = wget(cpid, &outside);
     assert!(ok && out == "outside\n", "client → outside: {out}");
+
+    // The service's own DNS settings (`--dns`, `--dns-search`,
+    // `--dns-option`): in its tasks' resolv.conf, and names that are not
+    // the swarm's go to its server (outside: it answers everything with
+    // 192.0.2.77); swarm names still answer from the embedded server.
+    lab.serve_dns_outside("192.0.2.77");
+    a.cli_ok(&[
+        "service",
+        "create",
+        "-d",
+        "--name",
+        "dnsclient",
+        "--network",
+        "appnet",
+        "--dns",
+        OUTSIDE,
+        "--dns-search",
+        "corp.example",
+        "--dns-option",
+        "ndots:2",
+        "busybox",
+        "/bin/busybox",
+        "sleep",
+        "1000",
+    ]);
+    let spec = json(a, &["service", "inspect", "dnsclient"]);
+    assert_eq!(
+        spec[0]["Spec"]["TaskTemplate"]["ContainerSpec"]["DNSConfig"],
+        serde_json::json!({"Nameservers": [OUTSIDE], "Search": ["corp.example"], "Options": ["ndots:2"]})
+    );
+    let dpid = wait_running(a, "dnsclient", 1).remove(0).2;
+    let (ok, conf) = in_task(dpid, &["cat", "/etc/resolv.conf"]);
+    assert!(ok, "{conf}");
+    let lines: Vec<&str> = conf.lines().collect();
+    for want in [
+        "search corp.example",
+        "nameserver 127.0.0.11",
+        "options ndots:2",
+    ] {
+        assert!(lines.contains(&want), "{want:?} in {conf}");
+    }
+    eventually("the service's DNS server answers other names", || {
+        let names = resolve(dpid, "db.corp.example");
+        (
+            names == BTreeSet::from(["192.0.2.77".to_string()]),
+            format!("{names:?}"),
+        )
+    });
+    assert_eq!(
+        resolve(dpid, "tasks.web"),
+        web_addrs,
+        "swarm names stay ours"
+    );
+    assert!(
+        !resolve(cpid, "db.corp.example").contains("192.0.2.77"),
+        "a task without --dns does not ask that server"
+    );
+    a.cli_ok(&["service", "rm", "dnsclient"]);
 
     // DNS round robin and a network alias: `rr` has no VIP; its name and
     // its alias give its task addresses.

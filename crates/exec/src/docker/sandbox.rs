@@ -87,12 +87,17 @@ pub fn sandbox_body(plan: &ContainerPlan) -> Result<ContainerCreateBody, ExecErr
 }
 
 /// Makes task container `body` join sandbox `sandbox_id`'s network
-/// namespace with `resolv_conf` on `/etc/resolv.conf` (read-only); its
-/// hostname is the sandbox's.
+/// namespace with `resolv_conf` on `/etc/resolv.conf` (read-only; the
+/// data plane wrote the task's DNS settings there, and the engine refuses
+/// DNS settings with a container's network); its hostname is the
+/// sandbox's.
 pub fn join_sandbox(body: &mut ContainerCreateBody, sandbox_id: &str, resolv_conf: &Path) {
     body.hostname = None;
     let host = body.host_config.get_or_insert_with(HostConfig::default);
     host.network_mode = Some(format!("container:{sandbox_id}"));
+    host.dns = None;
+    host.dns_search = None;
+    host.dns_options = None;
     host.mounts.get_or_insert_with(Vec::new).push(Mount {
         target: Some(RESOLV_CONF.into()),
         source: Some(resolv_conf.to_string_lossy().into_owned()),
@@ -233,6 +238,11 @@ mod tests {
     #[test]
     fn task_container_joins_the_sandbox() {
         let mut b = plan().body;
+        // DNS settings reach the task through its resolv.conf instead.
+        let h = b.host_config.get_or_insert_with(HostConfig::default);
+        h.dns = Some(vec!["198.18.0.254".into()]);
+        h.dns_search = Some(vec!["corp.example".into()]);
+        h.dns_options = Some(vec!["ndots:2".into()]);
         join_sandbox(
             &mut b,
             "abc",
@@ -241,6 +251,7 @@ mod tests {
         assert_eq!(b.hostname, None);
         let h = b.host_config.unwrap();
         assert_eq!(h.network_mode.as_deref(), Some("container:abc"));
+        assert_eq!((h.dns, h.dns_search, h.dns_options), (None, None, None));
         let m = &h.mounts.unwrap()[0];
         assert_eq!(m.target.as_deref(), Some("/etc/resolv.conf"));
         assert_eq!(

@@ -15,6 +15,7 @@
 //! | `Resources.Limits`              | `HostConfig.NanoCpus`, `.Memory`        |
 //! | `Resources.Reservations` memory | `HostConfig.MemoryReservation`          |
 //! | host-mode published ports       | `ExposedPorts`, `HostConfig.PortBindings` (0: engine picks) |
+//! | `DNSConfig` (a task on no network) | `HostConfig.Dns`, `.DnsSearch`, `.DnsOptions` |
 //! | `<service>.<slot>.<task id>`    | the container name                      |
 
 use std::collections::HashMap;
@@ -200,7 +201,15 @@ fn host_config(task: &Task) -> HostConfig {
     let limits = resources.and_then(|r| r.limits.as_ref());
     let reservations = resources.and_then(|r| r.reservations.as_ref());
     let positive = |v: i64| Some(v).filter(|v| *v > 0);
+    let dns = task
+        .spec
+        .container_spec
+        .as_ref()
+        .and_then(|c| c.dns_config.as_ref());
     HostConfig {
+        dns: dns.and_then(|d| non_empty(&d.nameservers)),
+        dns_search: dns.and_then(|d| non_empty(&d.search)),
+        dns_options: dns.and_then(|d| non_empty(&d.options)),
         nano_cpus: limits.and_then(|l| positive(l.nano_cpus)),
         memory: limits.and_then(|l| positive(l.memory_bytes)),
         memory_reservation: reservations.and_then(|r| positive(r.memory_bytes)),

@@ -155,6 +155,30 @@ fn resources_become_limits() {
 }
 
 #[test]
+fn dns_config_becomes_the_containers_dns() {
+    let mut c = spec("busybox", &[], &[]);
+    let h = ContainerPlan::from_task(&task(c.clone()), "n")
+        .unwrap()
+        .body
+        .host_config
+        .unwrap();
+    assert_eq!((h.dns, h.dns_search, h.dns_options), (None, None, None));
+    c.dns_config = Some(rswarm_types::DnsConfig {
+        nameservers: vec!["198.18.0.254".into()],
+        search: vec!["corp.example".into()],
+        options: vec!["ndots:2".into()],
+    });
+    let h = ContainerPlan::from_task(&task(c), "n")
+        .unwrap()
+        .body
+        .host_config
+        .unwrap();
+    assert_eq!(h.dns, strings(&["198.18.0.254"]));
+    assert_eq!(h.dns_search, strings(&["corp.example"]));
+    assert_eq!(h.dns_options, strings(&["ndots:2"]));
+}
+
+#[test]
 fn host_mode_ports_are_bound_on_the_node() {
     let mut t = task(spec("busybox", &[], &["true"]));
     let port = |mode: &str, published: u32, protocol: &str| rswarm_types::PortConfig {

@@ -36,6 +36,7 @@ pub struct Lab {
     pub prefix: String,
     pub hosts: Vec<String>,
     outside: Option<Child>,
+    dns: Option<Child>,
 }
 
 impl Lab {
@@ -47,6 +48,7 @@ impl Lab {
             prefix: prefix.clone(),
             hosts: Vec::new(),
             outside: None,
+            dns: None,
         };
         let ul = lab.underlay();
         ip(&["netns", "add", &ul]);
@@ -79,16 +81,46 @@ impl Lab {
         let www = self.www();
         std::fs::create_dir_all(&www).expect("www dir");
         std::fs::write(www.join("index.html"), "outside\n").expect("index");
-        let child = Command::new("ip")
-            .args(["netns", "exec", &self.underlay(), "/bin/busybox", "httpd"])
-            .args(["-f", "-p", &format!("{OUTSIDE}:8080"), "-h"])
-            .arg(&www)
+        let www = www.to_string_lossy();
+        let listen = format!("{OUTSIDE}:8080");
+        let httpd = ["/bin/busybox", "httpd", "-f", "-p", &listen, "-h", &www];
+        self.outside = Some(self.spawn_outside(&httpd));
+    }
+
+    /// A DNS server on `OUTSIDE:53` (UDP) in the underlay namespace that
+    /// answers every A query with `answer` (a few lines of Python: busybox
+    /// has no DNS server applet).
+    pub fn serve_dns_outside(&mut self, answer: &str) {
+        let script = format!(
+            r#"
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("{OUTSIDE}", 53))
+while True:
+    q, peer = s.recvfrom(512)
+    i = 12
+    while q[i] != 0:
+        i += q[i] + 1
+    qtype = struct.unpack(">H", q[i + 1:i + 3])[0]
+    a = qtype == 1
+    head = q[:2] + b"\x81\x80\x00\x01" + (b"\x00\x01" if a else b"\x00\x00") + b"\x00\x00\x00\x00"
+    rr = b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04" + socket.inet_aton("{answer}") if a else b""
+    s.sendto(head + q[12:i + 5] + rr, peer)
+"#
+        );
+        self.dns = Some(self.spawn_outside(&["/usr/bin/python3", "-c", &script]));
+    }
+
+    /// Runs `cmd` in the underlay namespace ("outside"), output discarded.
+    fn spawn_outside(&self, cmd: &[&str]) -> Child {
+        Command::new("ip")
+            .args(["netns", "exec", &self.underlay()])
+            .args(cmd)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("outside httpd");
-        self.outside = Some(child);
+            .unwrap_or_else(|e| panic!("outside {cmd:?}: {e}"))
     }
 
     /// A directory of the lab's (removed on drop), for pages to serve.
@@ -108,7 +140,7 @@ impl Lab {
 
 impl Drop for Lab {
     fn drop(&mut self) {
-        if let Some(mut c) = self.outside.take() {
+        for mut c in [self.outside.take(), self.dns.take()].into_iter().flatten() {
             let _ = c.kill();
             let _ = c.wait();
         }

@@ -19,7 +19,7 @@ use crate::client::Client;
 use crate::error::Result;
 use crate::opts::{
     parse_cpus, parse_go_duration, parse_positive_duration, parse_ram_bytes, parse_uint,
-    validate_env, validate_label,
+    validate_env, validate_ip_address, validate_label,
 };
 use crate::output::Output;
 
@@ -219,6 +219,15 @@ pub struct CreateArgs {
     /// Network attachments
     #[arg(long)]
     pub network: Vec<String>,
+    /// Set custom DNS servers
+    #[arg(long, value_parser = validate_ip_address)]
+    pub dns: Vec<String>,
+    /// Set custom DNS search domains
+    #[arg(long)]
+    pub dns_search: Vec<String>,
+    /// Set DNS options
+    #[arg(long)]
+    pub dns_option: Vec<String>,
     #[command(flatten)]
     pub flags: ServiceFlags,
     /// IMAGE [COMMAND] [ARG...]

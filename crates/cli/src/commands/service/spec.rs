@@ -2,7 +2,7 @@
 //! `updateService` (update) build it.
 
 use rswarm_types::{
-    ContainerSpec, Driver, EndpointSpec, ModeKind, NetworkAttachmentConfig, Placement,
+    ContainerSpec, DnsConfig, Driver, EndpointSpec, ModeKind, NetworkAttachmentConfig, Placement,
     PlacementPreference, PortConfig, ReplicatedJob, ReplicatedService, ResourceRequirements,
     Resources, RestartCondition, RestartPolicy, ServiceMode, ServiceSpec, SpreadOver, TaskSpec,
     UpdateConfig,
@@ -354,7 +354,11 @@ pub fn create_spec(a: &CreateArgs) -> Result<ServiceSpec> {
         stop_grace_period: f.stop_grace_period,
         init: Some(f.init.unwrap_or(false)),
         read_only: f.read_only.unwrap_or(false),
-        dns_config: Some(Default::default()),
+        dns_config: Some(DnsConfig {
+            nameservers: a.dns.clone(),
+            search: a.dns_search.clone(),
+            options: a.dns_option.clone(),
+        }),
         ..Default::default()
     };
     let limits = Resources {
@@ -469,6 +473,45 @@ pub(super) mod tests {
 
     pub(in crate::commands::service) fn json(spec: &ServiceSpec) -> serde_json::Value {
         serde_json::to_value(spec).expect("json")
+    }
+
+    #[test]
+    fn dns_flags_fill_the_dns_config() {
+        let j = json(
+            &create_spec(&create(&[
+                "--dns",
+                " 198.18.0.254",
+                "--dns",
+                "2001:db8:0::53",
+                "--dns-search",
+                "corp.example",
+                "--dns-option",
+                "ndots:2",
+                "busybox",
+            ]))
+            .expect("spec"),
+        );
+        assert_eq!(
+            j["TaskTemplate"]["ContainerSpec"]["DNSConfig"],
+            json!({"Nameservers": ["198.18.0.254", "2001:db8::53"],
+                   "Search": ["corp.example"], "Options": ["ndots:2"]})
+        );
+        let mut v = vec![
+            "rswarm",
+            "service",
+            "create",
+            "--dns",
+            "dns.example",
+            "busybox",
+        ];
+        let e = match Cli::try_parse_from(v.drain(..)) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("a name is no --dns"),
+        };
+        assert!(
+            e.contains("IP address is not correctly formatted: dns.example"),
+            "{e}"
+        );
     }
 
     #[test]
