@@ -27,7 +27,7 @@ use crate::output::Output;
 #[derive(Debug, Subcommand)]
 pub enum ServiceCmd {
     /// Create a new service
-    Create(CreateArgs),
+    Create(Box<CreateArgs>),
     /// Display detailed information on one or more services
     Inspect(inspect::InspectArgs),
     /// Fetch the logs of a service or task
@@ -45,13 +45,13 @@ pub enum ServiceCmd {
     /// Scale one or multiple replicated services
     Scale(scale::ScaleArgs),
     /// Update a service
-    Update(UpdateArgs),
+    Update(Box<UpdateArgs>),
 }
 
 /// Runs a service subcommand.
 pub async fn run(client: &Client, cmd: ServiceCmd, io: &mut Output) -> Result<()> {
     match cmd {
-        ServiceCmd::Create(a) => create::run(client, a, io).await,
+        ServiceCmd::Create(a) => create::run(client, *a, io).await,
         ServiceCmd::Inspect(a) => inspect::run(client, a, io).await,
         ServiceCmd::Logs(a) => logs::run(client, a, io).await,
         ServiceCmd::Ls(a) => ls::run(client, a, io).await,
@@ -59,7 +59,7 @@ pub async fn run(client: &Client, cmd: ServiceCmd, io: &mut Output) -> Result<()
         ServiceCmd::Rm(a) => rm::run(client, a, io).await,
         ServiceCmd::Rollback(a) => rollback::run(client, a, io).await,
         ServiceCmd::Scale(a) => scale::run(client, a, io).await,
-        ServiceCmd::Update(a) => update::run(client, a, io).await,
+        ServiceCmd::Update(a) => update::run(client, *a, io).await,
     }
 }
 
@@ -292,6 +292,24 @@ pub struct UpdateArgs {
     /// Remove a network
     #[arg(long)]
     pub network_rm: Vec<String>,
+    /// Add or update a custom DNS server
+    #[arg(long, value_parser = validate_ip_address)]
+    pub dns_add: Vec<String>,
+    /// Remove a custom DNS server
+    #[arg(long)]
+    pub dns_rm: Vec<String>,
+    /// Add or update a custom DNS search domain
+    #[arg(long)]
+    pub dns_search_add: Vec<String>,
+    /// Remove a DNS search domain
+    #[arg(long)]
+    pub dns_search_rm: Vec<String>,
+    /// Add or update a DNS option
+    #[arg(long)]
+    pub dns_option_add: Vec<String>,
+    /// Remove a DNS option
+    #[arg(long)]
+    pub dns_option_rm: Vec<String>,
     #[command(flatten)]
     pub flags: ServiceFlags,
     /// SERVICE

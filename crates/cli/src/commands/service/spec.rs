@@ -457,7 +457,7 @@ pub(super) mod tests {
         let mut v = vec!["rswarm", "service", "create"];
         v.extend_from_slice(args);
         match Cli::try_parse_from(v).expect("parse").cmd {
-            crate::CliCommand::Service(super::super::ServiceCmd::Create(a)) => a,
+            crate::CliCommand::Service(super::super::ServiceCmd::Create(a)) => *a,
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -466,7 +466,7 @@ pub(super) mod tests {
         let mut v = vec!["rswarm", "service", "update"];
         v.extend_from_slice(args);
         match Cli::try_parse_from(v).expect("parse").cmd {
-            crate::CliCommand::Service(super::super::ServiceCmd::Update(a)) => a,
+            crate::CliCommand::Service(super::super::ServiceCmd::Update(a)) => *a,
             other => panic!("unexpected {other:?}"),
         }
     }

@@ -39,6 +39,20 @@ fn port_key(p: &PortConfig) -> String {
     )
 }
 
+/// docker's `updateDNSConfig` for one list: `add` appended, duplicates
+/// and `rm` dropped, sorted.
+fn add_rm_sorted(cur: &[String], add: &[String], rm: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = cur
+        .iter()
+        .chain(add)
+        .filter(|v| !rm.contains(v))
+        .cloned()
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// Applies `service update` flags to the spec read from the daemon
 /// (docker's `updateService`; network IDs already resolved in
 /// `net_add`).
@@ -73,6 +87,20 @@ pub fn apply_update(spec: &mut ServiceSpec, a: &UpdateArgs, net_add: &[String]) 
                 None => c.env.push(add.clone()),
             }
         }
+    }
+    let dns_flags = [
+        &a.dns_add,
+        &a.dns_rm,
+        &a.dns_search_add,
+        &a.dns_search_rm,
+        &a.dns_option_add,
+        &a.dns_option_rm,
+    ];
+    if dns_flags.iter().any(|v| !v.is_empty()) {
+        let d = c.dns_config.get_or_insert_with(Default::default);
+        d.nameservers = add_rm_sorted(&d.nameservers, &a.dns_add, &a.dns_rm);
+        d.search = add_rm_sorted(&d.search, &a.dns_search_add, &a.dns_search_rm);
+        d.options = add_rm_sorted(&d.options, &a.dns_option_add, &a.dns_option_rm);
     }
     if let Some(w) = &f.workdir {
         c.dir = w.clone();
@@ -214,6 +242,46 @@ mod tests {
     use crate::commands::service::spec::create_spec;
     use crate::commands::service::spec::tests::{create, json, update};
     use serde_json::json;
+
+    #[test]
+    fn dns_flags_add_remove_and_sort() {
+        let a = create(&[
+            "--dns",
+            "10.0.0.9",
+            "--dns",
+            "10.0.0.2",
+            "--dns-search",
+            "b.example",
+            "busybox",
+        ]);
+        let mut spec = create_spec(&a).expect("spec");
+        let u = update(&[
+            "--dns-add",
+            "10.0.0.5",
+            "--dns-add",
+            "10.0.0.2",
+            "--dns-rm",
+            "10.0.0.9",
+            "--dns-search-add",
+            "a.example",
+            "--dns-option-add",
+            "ndots:2",
+            "web",
+        ]);
+        apply_update(&mut spec, &u, &[]).expect("update");
+        assert_eq!(
+            json(&spec)["TaskTemplate"]["ContainerSpec"]["DNSConfig"],
+            json!({"Nameservers": ["10.0.0.2", "10.0.0.5"],
+                   "Search": ["a.example", "b.example"], "Options": ["ndots:2"]})
+        );
+        let before = json(&spec);
+        apply_update(&mut spec, &update(&["--env-add", "A=1", "web"]), &[]).expect("update");
+        assert_eq!(
+            json(&spec)["TaskTemplate"]["ContainerSpec"]["DNSConfig"],
+            before["TaskTemplate"]["ContainerSpec"]["DNSConfig"],
+            "untouched without DNS flags"
+        );
+    }
 
     #[test]
     fn update_flags_modify_the_read_spec() {
