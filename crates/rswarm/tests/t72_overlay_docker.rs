@@ -228,11 +228,24 @@ fn overlay_across_three_docker_hosts() {
     // allocated while the allocator's pass is under way can get an
     // address that pass gives a task.)
     let web = wait_running(a, "web", 3);
-    // The client runs as nobody: the resolv.conf mount is readable.
+    // The client runs as nobody: the resolv.conf mount is readable. Its
+    // DNS settings reach that resolv.conf (the engine takes none with a
+    // container's network).
     create(
         "client",
         "1",
-        &["--user", "65534:65534", "--network", "appnet"],
+        &[
+            "--user",
+            "65534:65534",
+            "--network",
+            "appnet",
+            "--dns",
+            "198.18.0.254",
+            "--dns-search",
+            "corp.example",
+            "--dns-option",
+            "ndots:3",
+        ],
         &["sleep", "1000"],
     );
     let client = wait_running(a, "client", 1).remove(0);
@@ -262,7 +275,15 @@ fn overlay_across_three_docker_hosts() {
         assert_eq!(resolv["RW"], false, "{resolv}");
     }
     let (ok, conf) = exec(&client.container, &["cat", "/etc/resolv.conf"]);
-    assert!(ok && conf.contains("nameserver 127.0.0.11"), "{conf}");
+    let lines: Vec<&str> = conf.lines().collect();
+    assert!(ok, "{conf}");
+    for want in [
+        "nameserver 127.0.0.11",
+        "search corp.example",
+        "options ndots:3",
+    ] {
+        assert!(lines.contains(&want), "{want:?} in {conf}");
+    }
     let (_, me) = exec(&client.container, &["id", "-u"]);
     assert_eq!(me.trim(), "65534");
 
