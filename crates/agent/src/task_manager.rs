@@ -106,8 +106,15 @@ pub async fn run(
         Duration::ZERO
     };
     let ended = drive(controller.as_ref(), &mut tm, &mut desired, &mut stop, drain).await;
-    // The process is gone (or never started): its namespace goes too.
+    // The process is gone (or never started): its namespace goes too,
+    // and what the runtime kept for it (the docker runtime's sandbox).
     release(attachment).await;
+    if networked
+        && ended == Ended::Finished
+        && let Err(e) = controller.release_network().await
+    {
+        tracing::warn!("agent: releasing the task's network sandbox failed: {e}");
+    }
     // A networked task that never ran (or was stopped before it started)
     // leaves nothing of its runtime's either (the docker runtime's
     // sandbox); when the agent stops, the leftovers sweep does that.

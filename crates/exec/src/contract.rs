@@ -120,6 +120,14 @@ pub trait Controller: Send + Sync {
     async fn network_sandbox(&self) -> Result<Option<PathBuf>, ExecError> {
         Ok(None)
     }
+    /// The task's process is gone and the data plane detached it: drops
+    /// what the runtime kept for its network (the docker runtime removes
+    /// the sandbox container at once, instead of when the managers remove
+    /// the task; the task's own container stays for `logs` and
+    /// `inspect`). The default has nothing to drop.
+    async fn release_network(&self) -> Result<(), ExecError> {
+        Ok(())
+    }
     /// Runs the task in `network` (called before `prepare`, for tasks
     /// attached to networks). The default refuses: a runtime that cannot
     /// place a task in a network namespace rejects such tasks.

@@ -310,6 +310,44 @@ fn overlay_across_three_docker_hosts() {
     let sandboxes = containers(SANDBOX_LABEL);
     assert!(sandboxes.len() >= 4, "{sandboxes:?}");
 
+    // A task that ends gives up its sandbox at once (not when the managers
+    // remove the task); its own container stays for logs and inspect.
+    a.cli_ok(&[
+        "service",
+        "create",
+        "-d",
+        "--name",
+        "once",
+        "--mode",
+        "replicated-job",
+        "--network",
+        "appnet",
+        IMAGE,
+        "echo",
+        "done",
+    ]);
+    let mut once = String::new();
+    wait_until("the job's task completes", T, || {
+        once = a
+            .cli_ok(&["service", "ps", "-q", "once"])
+            .trim()
+            .to_string();
+        !once.is_empty()
+            && a.cli_ok(&["inspect", "--format", "{{.Status.State}}", &once])
+                .trim()
+                == "complete"
+    });
+    eventually("the finished task's sandbox is removed", || {
+        let left = containers(&format!("{SANDBOX_LABEL}={once}"));
+        (left.is_empty(), format!("{left:?}"))
+    });
+    let kept = containers(&format!("com.docker.swarm.task.id={once}"));
+    assert_eq!(kept.len(), 1, "the task's container stays: {kept:?}");
+    assert_eq!(
+        a.cli_ok(&["service", "logs", "--raw", "once"]).trim(),
+        "done"
+    );
+
     // The routing mesh with containers: `pubweb` publishes 8080 with two
     // tasks kept off dhost3; every host's 8080 answers from outside,
     // dhost3's too, both tasks answer, and each sees the client's address.
@@ -357,7 +395,7 @@ fn overlay_across_three_docker_hosts() {
         "the killed worker's sandbox runs on: {kept:?}"
     );
     let a = &nodes[0];
-    a.cli_ok(&["service", "rm", "web", "client", "pubweb"]);
+    a.cli_ok(&["service", "rm", "web", "client", "pubweb", "once"]);
     wait_until("appnet removed", T, || {
         a.cli(&["network", "rm", "appnet"]).0
             || !a

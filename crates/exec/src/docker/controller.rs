@@ -408,6 +408,10 @@ impl Controller for DockerController {
             self.force_remove(&id).await?;
         }
         // Its namespace goes last (the agent detached the task already).
+        self.release_network().await
+    }
+
+    async fn release_network(&self) -> Result<(), ExecError> {
         let sandbox = self.sandbox.lock().await.take();
         if let Some(s) = sandbox
             && let Err(e) = s.remove(&self.docker).await
