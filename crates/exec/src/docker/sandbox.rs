@@ -12,8 +12,10 @@
 //!   logs nothing, is named `<task name>-sandbox` and labelled with the
 //!   node ID (the leftovers sweep removes it) and [`LABEL_SANDBOX`] = the
 //!   task ID; it has no task label, so it is not a task container.
-//! * It is removed after the task container (and after the agent
-//!   detached the task from its networks).
+//! * It is removed once the task's process is gone and the agent
+//!   detached the task from its networks (`release_network`), while the
+//!   task's container stays for logs and inspect; or with the task
+//!   container when the task is removed before it ran.
 //!
 //! The bodies are pure ([`sandbox_body`], [`join_sandbox`]); [`Sandbox`]
 //! talks to the engine.
