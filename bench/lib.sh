@@ -192,6 +192,14 @@ round_ratios() {
   for i in "${!a[@]}"; do out+=("$(awk -v x="${a[$i]}" -v y="${b[$i]}" 'BEGIN { printf "%.1f", 100 * x / y }')"); done
   printf '%.0f %%' "$(median "${out[@]}")"
 }
+# A bare VXLAN device (MTU 1450) in namespace $1: `bare_vxlan NS DEV VNI
+# PORT LOCAL REMOTE ADDR/LEN` (vxlan_ceiling.sh; overlay_e2e.sh's path X).
+bare_vxlan() {
+  local ns=$1 dev=$2 vni=$3 port=$4 local_ip=$5 remote=$6 addr=$7
+  ip -n "$ns" link add "$dev" type vxlan id "$vni" dstport "$port" local "$local_ip" remote "$remote"
+  ip -n "$ns" link set "$dev" mtu 1450 up
+  ip -n "$ns" addr add "$addr" dev "$dev"
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "%.1fx", b / a; else print "inf" }'; }
 
 # Local manager daemons for the high-availability benches (failover.sh,

@@ -215,10 +215,7 @@ BASE_PIDS+=($!)
 # X: a bare VXLAN device between host1 and host2 (gone with the namespaces),
 # its packets untracked as rswarm untracks its own (table rswarm_vxlan).
 for i in 1 2; do
-  ip -n "$PREFIX-h$i" link add rswbx0 type vxlan id 99 dstport 4800 \
-    local "$(addr "$i")" remote "$(addr $((3 - i)))"
-  ip -n "$PREFIX-h$i" link set rswbx0 mtu 1450 up
-  ip -n "$PREFIX-h$i" addr add "10.251.0.$i/24" dev rswbx0
+  bare_vxlan "$PREFIX-h$i" rswbx0 99 4800 "$(addr "$i")" "$(addr $((3 - i)))" "10.251.0.$i/24"
   ip netns exec "$PREFIX-h$i" nft "add table ip bench_x; \
     add chain ip bench_x pre { type filter hook prerouting priority raw; }; \
     add chain ip bench_x out { type filter hook output priority raw; }; \

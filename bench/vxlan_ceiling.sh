@@ -47,10 +47,7 @@ for i in 1 2; do
   ip -n "$P-ul" link set "h$i" master ulbr up
   ip -n "$P-h$i" addr add "198.19.0.$i/24" dev ul0
   ip -n "$P-h$i" link set ul0 up
-  ip -n "$P-h$i" link add vx0 type vxlan id 4096 dstport 4789 \
-    local "198.19.0.$i" remote "198.19.0.$((3 - i))"
-  ip -n "$P-h$i" link set vx0 mtu 1450 up
-  ip -n "$P-h$i" addr add "10.99.0.$i/24" dev vx0
+  bare_vxlan "$P-h$i" vx0 4096 4789 "198.19.0.$i" "198.19.0.$((3 - i))" "10.99.0.$i/24"
 done
 ip netns exec "$P-h2" "$PY" "$TOOL" serve 7000 5201 &
 PIDS+=($!)
