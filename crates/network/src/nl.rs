@@ -231,6 +231,18 @@ impl Netlink {
     }
 
     /// Adds `ip/prefix_len` to link `index` (an existing one is fine).
+    /// Gives link `name` the address `ip/prefix_len` and brings it up.
+    pub async fn address_up(
+        &self,
+        name: &str,
+        ip: Ipv4Addr,
+        prefix_len: u8,
+    ) -> Result<(), NetError> {
+        let idx = self.require(name).await?;
+        self.add_addr(idx, ip, prefix_len).await?;
+        self.set_up(idx).await
+    }
+
     pub async fn add_addr(&self, index: u32, ip: Ipv4Addr, prefix_len: u8) -> Result<(), NetError> {
         match self
             .handle

@@ -24,10 +24,9 @@ pub async fn up(cfg: &DataPlaneConfig) -> Result<(), NetError> {
         if nl.index(EGRESS_BRIDGE).await?.is_none() {
             nl.add_bridge(EGRESS_BRIDGE, 1500).await?;
         }
-        let br = nl.require(EGRESS_BRIDGE).await?;
         let gw = cfg.egress_subnet.nth(1).unwrap_or(cfg.egress_subnet.addr);
-        nl.add_addr(br, gw, cfg.egress_subnet.prefix_len).await?;
-        nl.set_up(br).await
+        nl.address_up(EGRESS_BRIDGE, gw, cfg.egress_subnet.prefix_len)
+            .await
     }
     .await;
     nl.close().await;

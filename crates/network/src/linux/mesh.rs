@@ -5,8 +5,6 @@
 //! [`crate::mesh`]), and in each task on the ingress network the policy
 //! routing that sends replies back through the node they came in by.
 
-use std::os::fd::AsRawFd;
-
 use rswarm_types::{MacAddr, MapNetwork};
 
 use crate::config::DataPlaneConfig;
@@ -14,10 +12,10 @@ use crate::error::NetError;
 use crate::linux::overlay::Overlay;
 use crate::linux::task::Plumbing;
 use crate::mesh::{self, PolicyRoutes, RULE_PREF_FIRST, RULE_PREF_LAST};
-use crate::names::{MESH_LINK, MESH_TABLE, OVERLAY_VXLAN};
+use crate::names::{MESH_LINK, MESH_TABLE};
 use crate::netns::run_in;
 use crate::nft;
-use crate::nl::{DefaultRoute, LinkEnd, Netlink};
+use crate::nl::{DefaultRoute, Netlink};
 use crate::sysctl;
 
 /// The node's endpoint as it was built.
@@ -42,31 +40,12 @@ pub async fn up(
         .as_ref()
         .ok_or_else(|| NetError::UnknownNetwork(net.id.clone()))?;
     down_link(cfg).await?;
-    let fd = cfg.host.open()?;
-    let onl = Netlink::open(&ov.netns()).await?;
-    let r = async {
-        let vx = onl.require(OVERLAY_VXLAN).await?;
-        onl.add_macvlan(
-            vx,
-            &LinkEnd {
-                name: MESH_LINK.to_string(),
-                mtu: net.mtu,
-                mac: Some(MacAddr::from_ip(ing.local)),
-                netns_fd: Some(fd.as_raw_fd()),
-            },
-        )
-        .await
-    }
-    .await;
-    onl.close().await;
-    r?;
+    let mac = MacAddr::from_ip(ing.local);
+    ov.add_endpoint(MESH_LINK, net.mtu, mac, &cfg.host).await?;
     let hnl = Netlink::open(&cfg.host).await?;
-    let r = async {
-        let idx = hnl.require(MESH_LINK).await?;
-        hnl.add_addr(idx, ing.local, net.subnet.prefix_len).await?;
-        hnl.set_up(idx).await
-    }
-    .await;
+    let r = hnl
+        .address_up(MESH_LINK, ing.local, net.subnet.prefix_len)
+        .await;
     hnl.close().await;
     r?;
     run_in(&cfg.host, || sysctl::write_all(sysctl::HOST_MESH)).await?;

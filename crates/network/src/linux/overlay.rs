@@ -36,6 +36,33 @@ impl Overlay {
     pub fn netns(&self) -> Netns {
         Netns::At(self.path.clone())
     }
+
+    /// Adds a local endpoint: a macvlan `name` with `mac` on this
+    /// overlay's VXLAN device, created straight in the namespace `into`
+    /// (a task's, the host's, or this overlay's own).
+    pub async fn add_endpoint(
+        &self,
+        name: &str,
+        mtu: u32,
+        mac: MacAddr,
+        into: &Netns,
+    ) -> Result<(), NetError> {
+        let fd = into.open()?;
+        let nl = Netlink::open(&self.netns()).await?;
+        let r = async {
+            let vx = nl.require(OVERLAY_VXLAN).await?;
+            let link = LinkEnd {
+                name: name.to_string(),
+                mtu,
+                mac: Some(mac),
+                netns_fd: Some(fd.as_raw_fd()),
+            };
+            nl.add_macvlan(vx, &link).await
+        }
+        .await;
+        nl.close().await;
+        r
+    }
 }
 
 /// Creates the overlay of `net` (replacing a stale namespace file).
@@ -76,19 +103,10 @@ async fn build(cfg: &DataPlaneConfig, net: &MapNetwork, o: &Overlay) -> Result<(
         added?;
         let vx = nl.require(OVERLAY_VXLAN).await?;
         nl.set_up(vx).await?;
-        nl.add_macvlan(
-            vx,
-            &LinkEnd {
-                name: OVERLAY_GATEWAY.to_string(),
-                mtu: net.mtu,
-                mac: Some(MacAddr::from_ip(net.gateway)),
-                netns_fd: None,
-            },
-        )
-        .await?;
-        let gw = nl.require(OVERLAY_GATEWAY).await?;
-        nl.add_addr(gw, net.gateway, net.subnet.prefix_len).await?;
-        nl.set_up(gw).await
+        let gw = MacAddr::from_ip(net.gateway);
+        o.add_endpoint(OVERLAY_GATEWAY, net.mtu, gw, &ns).await?;
+        nl.address_up(OVERLAY_GATEWAY, net.gateway, net.subnet.prefix_len)
+            .await
     }
     .await;
     nl.close().await;

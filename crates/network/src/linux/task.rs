@@ -14,7 +14,7 @@ use crate::dns::{DnsContext, DnsServer, Records};
 use crate::error::NetError;
 use crate::linux::overlay::Overlay;
 use crate::mesh;
-use crate::names::{EGRESS_BRIDGE, NFT_TABLE, OVERLAY_VXLAN, egress_port, task_netns};
+use crate::names::{EGRESS_BRIDGE, NFT_TABLE, egress_port, task_netns};
 use crate::netns::{self, Netns, run_in};
 use crate::nft;
 use crate::nl::{DefaultRoute, LinkEnd, Netlink};
@@ -139,29 +139,10 @@ async fn links(
 ) -> Result<(), NetError> {
     let lo = tnl.require("lo").await?;
     tnl.set_up(lo).await?;
-    let fd = p.netns().open()?;
     for (i, ((net, ep), ov)) in s.nets.iter().zip(&s.overlays).enumerate() {
         let eth = format!("eth{i}");
-        let onl = Netlink::open(&ov.netns()).await?;
-        let r = async {
-            let vx = onl.require(OVERLAY_VXLAN).await?;
-            onl.add_macvlan(
-                vx,
-                &LinkEnd {
-                    name: eth.clone(),
-                    mtu: net.mtu,
-                    mac: Some(ep.mac),
-                    netns_fd: Some(fd.as_raw_fd()),
-                },
-            )
-            .await
-        }
-        .await;
-        onl.close().await;
-        r?;
-        let idx = tnl.require(&eth).await?;
-        tnl.add_addr(idx, ep.ip, net.subnet.prefix_len).await?;
-        tnl.set_up(idx).await?;
+        ov.add_endpoint(&eth, net.mtu, ep.mac, &p.netns()).await?;
+        tnl.address_up(&eth, ep.ip, net.subnet.prefix_len).await?;
     }
     let egress_cidr = egress.map(|addr| rswarm_types::Ipv4Cidr {
         addr,
@@ -198,10 +179,8 @@ async fn links(
         .await;
         hnl.close().await;
         r?;
-        let idx = tnl.require(&eth).await?;
-        tnl.add_addr(idx, ip, s.cfg.egress_subnet.prefix_len)
+        tnl.address_up(&eth, ip, s.cfg.egress_subnet.prefix_len)
             .await?;
-        tnl.set_up(idx).await?;
         let gw = s
             .cfg
             .egress_subnet
