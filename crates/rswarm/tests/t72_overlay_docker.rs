@@ -27,7 +27,9 @@ mod common;
 use std::collections::BTreeSet;
 use std::process::{Command, Output};
 
-use common::netlab::{Lab, OUTSIDE, T, a_records, eventually, form_swarm, leftovers, run};
+use common::netlab::{
+    Lab, OUTSIDE, T, a_records, assert_resolv_conf, eventually, form_swarm, leftovers, run,
+};
 use common::{DOCKER_28, TestDaemon, test_engine, wait_until};
 use serde_json::Value;
 
@@ -274,16 +276,14 @@ fn overlay_across_three_docker_hosts() {
             .unwrap_or_else(|| panic!("no resolv.conf mount: {}", c["Mounts"]));
         assert_eq!(resolv["RW"], false, "{resolv}");
     }
-    let (ok, conf) = exec(&client.container, &["cat", "/etc/resolv.conf"]);
-    let lines: Vec<&str> = conf.lines().collect();
-    assert!(ok, "{conf}");
-    for want in [
-        "nameserver 127.0.0.11",
-        "search corp.example",
-        "options ndots:3",
-    ] {
-        assert!(lines.contains(&want), "{want:?} in {conf}");
-    }
+    assert_resolv_conf(
+        exec(&client.container, &["cat", "/etc/resolv.conf"]),
+        &[
+            "nameserver 127.0.0.11",
+            "search corp.example",
+            "options ndots:3",
+        ],
+    );
     let (_, me) = exec(&client.container, &["id", "-u"]);
     assert_eq!(me.trim(), "65534");
 

@@ -201,6 +201,16 @@ pub fn eventually(what: &str, mut check: impl FnMut() -> (bool, String)) {
     }
 }
 
+/// Asserts that a task's `(success, resolv.conf)` read worked and that
+/// the file has each of `lines` as a whole line.
+pub fn assert_resolv_conf((ok, conf): (bool, String), lines: &[&str]) {
+    assert!(ok, "{conf}");
+    let have: Vec<&str> = conf.lines().collect();
+    for want in lines {
+        assert!(have.contains(want), "{want:?} in {conf}");
+    }
+}
+
 /// The A records in busybox `nslookup` output.
 pub fn a_records(nslookup: &str) -> BTreeSet<String> {
     nslookup
