@@ -249,8 +249,11 @@ fn manager_restart_keeps_worker_tasks_running() {
 
     s.manager.restart();
     wait_until("workers reconnect", T, || ready_nodes(&s.manager) == 3);
+    // Right after the restart `service ls` can still say 6/6 from the
+    // manager's own tasks as they were before it (their processes went
+    // with it): wait for six task processes as well.
     wait_until("6/6 again", T, || {
-        s.manager.ok(&["service", "ls"]).contains("6/6")
+        s.manager.ok(&["service", "ls"]).contains("6/6") && service_pids(&web).len() == 6
     });
     for (w, before) in s.workers.iter().zip(&worker_pids) {
         assert_eq!(
